@@ -1,0 +1,542 @@
+"""Safe parsing of user-written expressions into SymPy.
+
+Schedule coefficients (``--a "cos(pi*t/2)"``) and parameter values (``beta_min=0.1``) arrive as text.
+They are parsed with :mod:`ast` and translated node by node into SymPy objects; nothing is ever passed
+to :func:`eval` or to :func:`sympy.sympify` as a string, so no attribute access, import or call of an
+arbitrary function can be smuggled in.
+
+The accepted grammar is::
+
+    expr   := number | name | func "(" expr ")" | expr op expr | ("+" | "-") expr | "(" expr ")"
+    op     := "+" | "-" | "*" | "/" | "**"
+    func   := exp | log | sqrt | sin | cos | tan | sinh | cosh | tanh | erf
+    name   := a key of ``names`` (e.g. ``t`` and declared parameters) | pi | E
+
+Decimal literals are converted exactly (``0.1`` is ``1/10``, not the binary double nearest to it), so
+results are exact rationals wherever the input is.
+
+Hostile input is refused quickly: the text length, the nesting depth, the size of exact numbers and
+the magnitude of numeric exponents are bounded (``9**9**9`` is an error, not a hang).
+"""
+
+from __future__ import annotations
+
+import ast
+import cmath
+import math
+import unicodedata
+import warnings
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+
+import sympy
+
+from gifsym.errors import ExpressionError
+
+__all__ = [
+    "ALLOWED_FUNCTIONS",
+    "CONSTANTS",
+    "MAX_DEPTH",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "MAX_NUMBER_DIGITS",
+    "parse_expression",
+    "parse_number",
+]
+
+#: The functions an expression may call, each with exactly one positional argument.
+ALLOWED_FUNCTIONS: Mapping[str, Callable[[sympy.Expr], sympy.Expr]] = MappingProxyType(
+    {
+        "exp": sympy.exp,
+        "log": sympy.log,
+        "sqrt": sympy.sqrt,
+        "sin": sympy.sin,
+        "cos": sympy.cos,
+        "tan": sympy.tan,
+        "sinh": sympy.sinh,
+        "cosh": sympy.cosh,
+        "tanh": sympy.tanh,
+        "erf": sympy.erf,
+    }
+)
+
+#: The named constants every expression may use.
+CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType({"pi": sympy.pi, "E": sympy.E})
+
+#: Longest accepted text, in characters.
+MAX_LENGTH = 2000
+#: Deepest accepted nesting. Left-associative chains (``a + b - c + ...``, ``a * b / c ...``) count as
+#: one level, so long sums are fine while ``((((...))))`` and ``2**2**2**...`` towers are not.
+MAX_DEPTH = 64
+#: Largest accepted absolute value of a numeric exponent.
+MAX_EXPONENT = 1000
+#: Largest accepted exact number (numerator or denominator), in decimal digits.
+MAX_NUMBER_DIGITS = 1000
+
+# Rational powers of huge rationals make SymPy trial-factor the base; keep those bases modest.
+_MAX_ROOT_BASE_DIGITS = 100
+_MAX_NUMBER_BITS = int(MAX_NUMBER_DIGITS * math.log2(10)) + 1
+
+# Constructs that are never accepted, with the wording used in the error message.
+_NODE_WORDS: dict[type, str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscript '[...]'",
+    ast.Slice: "slice",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "generator expression",
+    ast.NamedExpr: "assignment expression ':='",
+    ast.Compare: "comparison",
+    ast.BoolOp: "boolean operator",
+    ast.IfExp: "conditional expression 'if ... else'",
+    ast.Starred: "starred expression '*'",
+    ast.JoinedStr: "f-string",
+    ast.FormattedValue: "f-string",
+    ast.List: "list",
+    ast.Tuple: "tuple (comma-separated values)",
+    ast.Set: "set",
+    ast.Dict: "dict",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
+
+_BINOP_SYMBOLS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+}
+_ACCEPTED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_ADDITIVE = (ast.Add, ast.Sub)
+_MULTIPLICATIVE = (ast.Mult, ast.Div)
+
+# Friendly hints for names people commonly try.
+_NAME_HINTS = {"e": "E", "PI": "pi", "Pi": "pi", "ln": "log", "expm": "exp", "Sqrt": "sqrt"}
+
+
+def _shown(text: str) -> str:
+    """The expression as quoted in messages (shortened: hostile inputs can be long)."""
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _accepted(names: Mapping[str, object]) -> str:
+    parts = list(names) + ["numbers", "+ - * / **", "parentheses"]
+    return ", ".join(parts) + ", " + ", ".join(ALLOWED_FUNCTIONS) + ", " + ", ".join(CONSTANTS)
+
+
+class _Parser:
+    """One parse: keeps the text and names so that every error can quote them."""
+
+    def __init__(self, text: str, names: Mapping[str, sympy.Basic]) -> None:
+        self.text = text
+        self.names = names
+
+    def fail(self, problem: str, node: ast.AST | None = None) -> ExpressionError:
+        where = ""
+        col = getattr(node, "col_offset", None)
+        if col is not None and getattr(node, "lineno", 1) == 1:
+            where = f" at column {col + 1}"
+        return ExpressionError(
+            f"{problem}{where} in expression {_shown(self.text)}; accepted: {_accepted(self.names)}"
+        )
+
+    # -- validation (iterative, so hostile nesting cannot exhaust the Python stack) -----------------
+
+    def validate(self, tree: ast.Expression) -> None:
+        """Refuses every construct outside the grammar, pre-order so the outermost offender is named."""
+        stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                raise self.fail(f"expression nested too deeply (more than {MAX_DEPTH} levels)", node)
+            children = self.check_node(node)
+            for child in reversed(children):
+                # A left operand continuing the same associative chain does not nest deeper.
+                same_chain = (
+                    isinstance(node, ast.BinOp)
+                    and child is node.left
+                    and isinstance(child, ast.BinOp)
+                    and (
+                        (isinstance(node.op, _ADDITIVE) and isinstance(child.op, _ADDITIVE))
+                        or (isinstance(node.op, _MULTIPLICATIVE) and isinstance(child.op, _MULTIPLICATIVE))
+                    )
+                )
+                stack.append((child, depth if same_chain else depth + 1))
+
+    def check_node(self, node: ast.AST) -> list[ast.AST]:
+        """Raises for a refused node; returns the children to check."""
+        if isinstance(node, ast.Constant):
+            self.check_constant(node)
+            return []
+        if isinstance(node, ast.Name):
+            self.check_name(node)
+            return []
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitXor):
+                raise self.fail(
+                    "operator '^' is not accepted (in Python it is XOR); write '**' for powers", node
+                )
+            if not isinstance(node.op, _ACCEPTED_BINOPS):
+                symbol = _BINOP_SYMBOLS.get(type(node.op), type(node.op).__name__)
+                raise self.fail(f"operator '{symbol}' is not accepted", node)
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                raise self.fail("boolean operator 'not' is not accepted", node)
+            if isinstance(node.op, ast.Invert):
+                raise self.fail("operator '~' is not accepted", node)
+            return [node.operand]
+        if isinstance(node, ast.Call):
+            self.check_call(node)
+            return [node.args[0]]
+        if isinstance(node, ast.Attribute):
+            raise self.fail(f"attribute access '.{node.attr}' is not accepted", node)
+        if isinstance(node, ast.Compare):
+            ops = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+            symbol = ops.get(type(node.ops[0]), type(node.ops[0]).__name__.lower())
+            raise self.fail(f"comparison '{symbol}' is not accepted", node)
+        if isinstance(node, ast.BoolOp):
+            word = "and" if isinstance(node.op, ast.And) else "or"
+            raise self.fail(f"boolean operator '{word}' is not accepted", node)
+        word = _NODE_WORDS.get(type(node), f"construct '{type(node).__name__}'")
+        raise self.fail(f"{word} is not accepted", node)
+
+    def check_constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if isinstance(value, bool) or value is None or value is Ellipsis:
+            raise self.fail(f"constant '{value!r}' is not accepted", node)
+        if isinstance(value, str):
+            raise self.fail(f"string literal {_shown(value)} is not accepted", node)
+        if isinstance(value, bytes):
+            raise self.fail("bytes literal is not accepted", node)
+        if isinstance(value, complex):
+            raise self.fail(f"imaginary literal '{self.segment(node)}' is not accepted", node)
+        if not isinstance(value, (int, float)):
+            raise self.fail(f"literal {type(value).__name__} is not accepted", node)
+
+    def check_name(self, node: ast.Name) -> None:
+        name = node.id
+        if name.startswith("__") or name.endswith("__"):
+            raise self.fail(f"dunder name '{name}' is not accepted", node)
+        if name in self.names or name in CONSTANTS:
+            return
+        if name in ALLOWED_FUNCTIONS:
+            raise self.fail(f"function '{name}' needs one argument in parentheses, e.g. {name}(t)", node)
+        hint = _NAME_HINTS.get(name)
+        suggestion = f" (did you mean '{hint}'?)" if hint and hint not in ALLOWED_FUNCTIONS else ""
+        raise self.fail(f"unknown name '{name}'{suggestion}", node)
+
+    def check_call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            raise self.fail(f"attribute access '.{func.attr}' is not accepted", func)
+        if not isinstance(func, ast.Name):
+            raise self.fail("calling the result of an expression is not accepted", node)
+        name = func.id
+        if name.startswith("__") or name.endswith("__"):
+            raise self.fail(f"dunder name '{name}' is not accepted", func)
+        if name not in ALLOWED_FUNCTIONS:
+            hint = _NAME_HINTS.get(name)
+            suggestion = f" (did you mean '{hint}'?)" if hint in ALLOWED_FUNCTIONS else ""
+            raise self.fail(f"unknown function '{name}'{suggestion}", func)
+        if node.keywords:
+            keyword = node.keywords[0].arg
+            shown = f"'{keyword}='" if keyword else "'**'"
+            raise self.fail(f"keyword argument {shown} in call of '{name}' is not accepted", node)
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            raise self.fail(f"starred argument '*' in call of '{name}' is not accepted", node)
+        if len(node.args) != 1:
+            raise self.fail(f"function '{name}' takes exactly one argument ({len(node.args)} given)", node)
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ""
+
+    # -- translation -----------------------------------------------------------------------------
+
+    def build(self, node: ast.AST) -> tuple[sympy.Expr, complex | None]:
+        """Translates a validated node: the SymPy expression and, for constants, a float estimate.
+
+        The estimate (``None`` for non-constant expressions) lets the exponent guard judge sizes like
+        ``9**9**9`` without asking SymPy to evaluate them.
+        """
+        if isinstance(node, ast.Constant):
+            value = self.number(node)
+            return value, _safe(lambda: complex(value))
+        if isinstance(node, ast.Name):
+            value = self.names[node.id] if node.id in self.names else CONSTANTS[node.id]
+            return value, _estimate(value)
+        if isinstance(node, ast.UnaryOp):
+            operand, approx = self.build(node.operand)
+            if isinstance(node.op, ast.USub):
+                return self.checked(-operand, node), None if approx is None else -approx
+            return operand, approx
+        if isinstance(node, ast.Call):
+            arg, approx = self.build(node.args[0])
+            name = node.func.id  # type: ignore[attr-defined]  # validated: a Name
+            result = ALLOWED_FUNCTIONS[name](arg)
+            return self.checked(result, node), None if approx is None else _approx_call(name, approx)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Pow):
+                return self.power(node)
+            return self.chain(node)
+        raise self.fail(f"construct '{type(node).__name__}' is not accepted", node)  # pragma: no cover
+
+    def chain(self, node: ast.BinOp) -> tuple[sympy.Expr, complex | None]:
+        """A left-associative chain of + - (or * /), folded iteratively (chains may be long)."""
+        family = _ADDITIVE if isinstance(node.op, _ADDITIVE) else _MULTIPLICATIVE
+        steps: list[ast.BinOp] = []
+        current: ast.AST = node
+        while isinstance(current, ast.BinOp) and isinstance(current.op, family):
+            steps.append(current)
+            current = current.left
+        result, approx = self.build(current)
+        for step in reversed(steps):
+            right, right_approx = self.build(step.right)
+            both = approx is not None and right_approx is not None
+            if isinstance(step.op, ast.Add):
+                result = result + right
+                approx = approx + right_approx if both else None  # type: ignore[operator]
+            elif isinstance(step.op, ast.Sub):
+                result = result - right
+                approx = approx - right_approx if both else None  # type: ignore[operator]
+            elif isinstance(step.op, ast.Mult):
+                result = result * right
+                approx = _safe(lambda a=approx, b=right_approx: a * b) if both else None
+            else:
+                if right.is_zero is True:
+                    raise self.fail("division by zero", step)
+                result = result / right
+                approx = _safe(lambda a=approx, b=right_approx: a / b) if both else None
+            result = self.checked(result, step)
+        return result, approx
+
+    def power(self, node: ast.BinOp) -> tuple[sympy.Expr, complex | None]:
+        base, base_approx = self.build(node.left)
+        exponent, exp_approx = self.build(node.right)
+        if exp_approx is not None:
+            size = abs(exp_approx)
+            if math.isnan(size):
+                raise self.fail(f"exponent '{self.segment(node.right)}' cannot be bounded numerically", node)
+            if size > MAX_EXPONENT:
+                raise self.fail(
+                    f"exponent '{self.segment(node.right)}' is too large (|exponent| > {MAX_EXPONENT})", node
+                )
+        # SymPy distributes numeric powers over a product's coefficient: (10**999*t)**1000 would
+        # compute 10**999000 before any check could see it, so bound the coefficient first.
+        coefficient = base.as_coeff_Mul()[0] if isinstance(base, sympy.Mul) else base
+        if isinstance(coefficient, sympy.Rational) and isinstance(exponent, sympy.Rational):
+            if base.is_zero and exponent.is_negative:
+                raise self.fail("division by zero (zero to a negative power)", node)
+            digits = max(_log10(coefficient.p), _log10(coefficient.q))
+            if digits * abs(float(exponent)) > MAX_NUMBER_DIGITS:
+                raise self.fail(
+                    f"power '{self.segment(node)}' is too large (more than {MAX_NUMBER_DIGITS} digits)", node
+                )
+            if not exponent.is_integer and digits > _MAX_ROOT_BASE_DIGITS:
+                raise self.fail(
+                    f"fractional power of a number with more than {_MAX_ROOT_BASE_DIGITS} digits "
+                    "is not accepted",
+                    node,
+                )
+        result = self.checked(sympy.Pow(base, exponent), node)
+        approx = None
+        if base_approx is not None and exp_approx is not None:
+            approx = _safe(lambda: base_approx**exp_approx)
+        return result, approx
+
+    def number(self, node: ast.Constant) -> sympy.Rational:
+        value = node.value
+        if isinstance(value, int):
+            if value.bit_length() > _MAX_NUMBER_BITS:
+                raise self.fail(f"number literal is too large (more than {MAX_NUMBER_DIGITS} digits)", node)
+            return sympy.Integer(value)
+        # A float literal: read its source text so that 0.1 is exactly 1/10.
+        source = self.segment(node).replace("_", "")
+        try:
+            decimal = Decimal(source)
+        except InvalidOperation:
+            raise self.fail(f"cannot read number literal '{source}'", node) from None
+        if not decimal.is_finite() or abs(decimal.adjusted()) > MAX_NUMBER_DIGITS:
+            raise self.fail(f"number literal '{source}' is too large or too small", node)
+        numerator, denominator = decimal.as_integer_ratio()
+        return sympy.Rational(numerator, denominator)
+
+    def checked(self, value: sympy.Expr, node: ast.AST) -> sympy.Expr:
+        """Refuses infinities, undefined values and oversized exact numbers as soon as they appear."""
+        if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            raise self.fail(f"'{self.segment(node)}' is infinite or undefined ({value})", node)
+        # Every intermediate result is checked as it is built, so new numbers can only appear at the top
+        # (a Rational, or a coefficient that Add/Mul flattening just combined).
+        numbers = value.args if isinstance(value, (sympy.Add, sympy.Mul)) else (value,)
+        for number in numbers:
+            if (
+                isinstance(number, sympy.Rational)
+                and max(abs(number.p), number.q).bit_length() > _MAX_NUMBER_BITS
+            ):
+                raise self.fail(f"number is too large (more than {MAX_NUMBER_DIGITS} digits)", node)
+        return value
+
+
+def _log10(n: int) -> float:
+    """log10 of ``|n|`` (0 for 0), cheap even for numbers too large for a float."""
+    n = abs(n)
+    if n == 0:
+        return 0.0
+    return math.log10(n) if n.bit_length() < 1000 else n.bit_length() * math.log10(2)
+
+
+def _safe(compute) -> complex:
+    """A float estimate that turns overflow into infinity instead of an exception."""
+    try:
+        return complex(compute())
+    except OverflowError:
+        return complex(math.inf)
+    except (ZeroDivisionError, ValueError):
+        return complex(math.nan)
+
+
+def _estimate(value: sympy.Basic) -> complex | None:
+    """A float estimate of a named value (``None`` unless it is a plain number)."""
+    if isinstance(value, sympy.Number) or value in (sympy.pi, sympy.E):
+        return _safe(lambda: complex(value))
+    return None
+
+
+def _approx_call(name: str, z: complex) -> complex:
+    if name == "erf":
+        return _safe(lambda: math.erf(z.real)) if z.imag == 0 else complex(math.nan)
+    function = getattr(cmath, name)
+    return _safe(lambda: function(z))
+
+
+def _check_text(text: object, what: str) -> str:
+    if not isinstance(text, str):
+        raise ExpressionError(f"{what} must be a string, not {type(text).__name__} ({text!r:.60})")
+    # Only ASCII whitespace is trimmed: str.strip() would silently drop Unicode spaces such as U+0085.
+    stripped = text.strip(" \t\n\r")
+    if not stripped:
+        raise ExpressionError(f"{what} is empty; write e.g. '1 - t' or '0.5'")
+    if len(stripped) > MAX_LENGTH:
+        raise ExpressionError(
+            f"{what} is too long ({len(stripped)} characters, at most {MAX_LENGTH}): {_shown(stripped)}"
+        )
+    for position, char in enumerate(stripped):
+        code = ord(char)
+        if code > 127:
+            # Checked on the raw text: Python would NFKC-normalize look-alikes such as fullwidth digits.
+            name = unicodedata.name(char, "unnamed character")
+            raise ExpressionError(
+                f"non-ASCII character {char!r} (U+{code:04X} {name}) at column {position + 1} in "
+                f"{what} {_shown(stripped)}; only ASCII letters, digits and + - * / ** ( ) are accepted"
+            )
+        if code < 32 and char not in "\t\n\r" or code == 127:
+            raise ExpressionError(
+                f"control character U+{code:04X} at column {position + 1} in {what} {_shown(stripped)}"
+            )
+        if char == "#":
+            raise ExpressionError(f"comment '#' at column {position + 1} in {what} {_shown(stripped)}")
+    return stripped
+
+
+def parse_expression(text: str, *, names: Mapping[str, sympy.Basic]) -> sympy.Expr:
+    """Parses ``text`` into a SymPy expression without evaluating any code.
+
+    Only numbers, the given ``names``, the constants ``pi`` and ``E``, the operators ``+ - * / **``,
+    unary ``+ -``, parentheses and one-argument calls of :data:`ALLOWED_FUNCTIONS` are accepted. Decimal
+    literals are read exactly: ``0.1`` becomes :math:`1/10`.
+
+    Args:
+        text: The expression, e.g. ``"sqrt(1 - exp(-beta*(1 - t)))"``.
+        names: The identifiers the expression may use and the SymPy objects they stand for (typically
+            the time symbol ``t`` and declared parameters).
+
+    Returns:
+        The SymPy expression.
+
+    Raises:
+        ExpressionError: ``text`` is not a string, is empty, too long, too deeply nested, contains a
+            non-ASCII character, or uses anything outside the grammar; the message names the offending
+            token and lists what is accepted.
+
+    Example:
+        >>> import sympy
+        >>> t = sympy.Symbol("t")
+        >>> parse_expression("0.1*t**2 + sqrt(2)", names={"t": t})
+        t**2/10 + sqrt(2)
+    """
+    stripped = _check_text(text, "expression")
+    clean_names: dict[str, sympy.Basic] = {}
+    for key, value in names.items():
+        if not isinstance(key, str) or not key.isascii() or not key.isidentifier():
+            raise ExpressionError(f"name {key!r} is not an ASCII identifier")
+        if key in ALLOWED_FUNCTIONS:
+            raise ExpressionError(f"name '{key}' clashes with the function of the same name")
+        try:
+            clean_names[key] = value if isinstance(value, sympy.Basic) else sympy.sympify(value, strict=True)
+        except (sympy.SympifyError, TypeError, ValueError):
+            raise ExpressionError(f"value of name '{key}' is not a SymPy object: {value!r:.60}") from None
+    parser = _Parser(stripped, clean_names)
+    try:
+        with warnings.catch_warnings():
+            # e.g. "invalid escape sequence" in a string literal, which is refused anyway
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as error:
+        column = f" at column {error.offset}" if error.offset else ""
+        detail = (error.msg or "invalid syntax").split(" (")[0]
+        raise ExpressionError(
+            f"cannot parse expression {_shown(stripped)}: {detail}{column}; accepted: "
+            f"{_accepted(clean_names)}"
+        ) from None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+        raise ExpressionError(f"cannot parse expression {_shown(stripped)}: {error}") from None
+    parser.validate(tree)
+    try:
+        result, _ = parser.build(tree.body)
+    except ExpressionError:
+        raise
+    except RecursionError:
+        raise parser.fail("expression nested too deeply") from None
+    except Exception as error:  # noqa: BLE001 — SymPy internals can fail on odd numbers; never leak them
+        raise parser.fail(f"SymPy could not build the expression ({type(error).__name__}: {error})") from None
+    return result
+
+
+def parse_number(text: str) -> sympy.Expr:
+    """Parses a parameter value into an exact real SymPy number.
+
+    The grammar is that of :func:`parse_expression` with no names (only ``pi`` and ``E``), so ``"0.1"``,
+    ``"1/3"``, ``"sqrt(2)"`` and ``"2*pi"`` are all accepted and exact.
+
+    Args:
+        text: The value as written, e.g. ``"0.1"``.
+
+    Returns:
+        An exact SymPy number (a Rational where the input is rational).
+
+    Raises:
+        ExpressionError: ``text`` is not in the grammar or its value is not a real number.
+
+    Example:
+        >>> parse_number("0.1")
+        1/10
+        >>> parse_number("2*pi")
+        2*pi
+    """
+    value = parse_expression(text, names={})
+    if value.is_extended_real is False:
+        raise ExpressionError(f"value {_shown(text.strip())} is not a real number ({value})")
+    return value

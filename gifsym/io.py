@@ -1,0 +1,54 @@
+"""Atomic file output: a temporary file in the destination folder, then ``os.replace``.
+
+An interrupted run never leaves a half-written file: either the old file (or none) or the new one.
+
+Example:
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "out.txt")
+    >>> write_atomic(p, "hello")
+    >>> open(p).read()
+    'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+from gifsym.errors import GifsymError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; rename it over ``path`` when the block succeeds.
+
+    Use it for writers that want a file name (matplotlib's ``savefig``, ``numpy.savez``, Graphviz). The
+    temporary name keeps the extension, so writers that pick a format by extension still work.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise GifsymError(f"cannot write {path!r}: folder {folder!r} does not exist")
+    base = os.path.basename(path)
+    stem, ext = os.path.splitext(base)
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{ext}", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write text or bytes to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        mode = "wb" if isinstance(data, bytes) else "w"
+        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
