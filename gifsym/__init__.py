@@ -8,7 +8,7 @@ Example:
     >>> import gifsym
     >>> flow = gifsym.GIF(gifsym.schedule("linear"), gifsym.target("gaussian:sigma=1"))
     >>> flow.velocity()
-    Matrix([[(2*t - 1)*x_1/(2*t**2 - 2*t + 1)]])
+    Matrix([[x_1*(2*t - 1)/(2*t**2 - 2*t + 1)]])
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from gifsym import __version__
 from gifsym.errors import GifsymError
 
 # name -> "module:attribute"; loading lazily keeps `gifsym --help` fast and JAX out of symbolic commands.
@@ -51,7 +52,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
-@click.version_option(package_name="gifsym")
+@click.version_option(version=__version__, prog_name="gifsym")
 @click.pass_context
 def app(ctx: click.Context, debug: bool) -> None:
     """gifsym: exact velocity fields, Jacobian bounds and flow-map constants of Gaussian interpolation flows.

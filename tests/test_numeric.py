@@ -83,7 +83,9 @@ def test_jacfwd_matches_jacobian_field(any_schedule, exact_target):
         assert rel_err(Jx, np.swapaxes(np.asarray(Jx), 1, 2)) < RTOL  # ∇v is symmetric (math.md §4)
 
 
-@pytest.mark.parametrize("tid", ["gauss-1d", "gauss-full", "gmm-sigmas", "gmm-iso"])
+@pytest.mark.parametrize("tid", ["gauss-1d", "gmm-sigmas",
+                                 pytest.param("gauss-full", marks=pytest.mark.slow),
+                                 pytest.param("gmm-iso", marks=pytest.mark.slow)])
 def test_field_matches_lambdified_sympy(any_schedule, tid):
     """Small cases: the matrix-product field equals a direct lambdification of the whole SymPy expression."""
     flow = GIF(any_schedule, inventory.exact_targets()[tid])

@@ -1,0 +1,168 @@
+"""The derivation scripts run in their fast mode, write what they promise, and their tables agree with
+``gifsym bounds --json`` for the same inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+DERIVATIONS = ROOT / "derivations"
+SCRIPTS = ("tables", "figures", "custom_schedule", "all")
+
+
+def _load(name: str):
+    """Import a derivation script as a module (in-process: shares the engine's caches with other tests)."""
+    sys.path.insert(0, str(DERIVATIONS))
+    try:
+        spec = importlib.util.spec_from_file_location(f"derivations_{name}", DERIVATIONS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(DERIVATIONS))
+
+
+@pytest.fixture(scope="module")
+def tables_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tables")
+    assert _load("tables").main(["--fast", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_scripts_run_standalone_and_document_their_options(name):
+    proc = subprocess.run(
+        [sys.executable, str(DERIVATIONS / f"{name}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--fast" in proc.stdout and "--out" in proc.stdout
+
+
+def test_tables_cover_the_fast_inventory(tables_out):
+    common = _load("_common")
+    records = json.loads((tables_out / "tables.json").read_text())
+    pairs = {(r["schedule_id"], r["target_id"]) for r in records}
+    assert pairs == {(s, t) for t, _ in common.class_targets(True) for s, _ in common.schedules(True)}
+    md = (tables_out / "tables.md").read_text()
+    tex = (tables_out / "tables.tex").read_text()
+    for r in records:
+        assert "error" not in r, r
+        assert f"`{r['schedule']}`" in md and r["target"] in md
+        assert r["upper"]["latex"] in tex
+
+
+def test_fast_inventory_is_a_subset_of_the_full_one():
+    common = _load("_common")
+    assert {s for s, _ in common.schedules(True)} < {s for s, _ in common.schedules(False)}
+    assert {t for t, _ in common.class_targets(True)} < {t for t, _ in common.class_targets(False)}
+
+
+def _md_rows(md: str) -> dict[tuple[str, str], list[str]]:
+    """``(schedule spec, target spec) -> cells`` of the value tables of tables.md."""
+    rows, target = {}, None
+    for line in md.splitlines():
+        m = re.match(r"## Target `([^`]+)`", line)
+        if m:
+            target = m.group(1)
+            continue
+        if target and line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[(cells[0].strip("`"), target)] = cells[1:]
+    return rows
+
+
+def _parse(cell: str) -> float:
+    cell = cell.split(" ")[0]
+    return {"∞": math.inf, "−∞": -math.inf, "—": math.nan}.get(cell, None) or float(cell)
+
+
+def _close(a: float, b: float | None, *, side: str = "") -> bool:
+    if b is None:  # JSON null: ±∞
+        return math.isinf(a)
+    return math.isclose(a, b, rel_tol=5e-6, abs_tol=1e-12)  # 6 significant digits: at most 5e-6 relative
+
+
+def test_tables_agree_with_gifsym_bounds_json(tables_out):
+    """Every number of tables.md equals `gifsym bounds --json` for the same schedule, target and times."""
+    from gifsym.cli import app
+
+    records = json.loads((tables_out / "tables.json").read_text())
+    rows = _md_rows((tables_out / "tables.md").read_text())
+    runner = CliRunner()
+    for r in records:
+        at = ",".join(f"{v['t']:g}" for v in r["values"])
+        result = runner.invoke(
+            app, ["bounds", "--schedule", r["schedule"], "--target", r["target"], "--at", at, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        cli = json.loads(result.output)
+        # The formulas are the same expressions.
+        for key in ("upper", "lower", "lipschitz"):
+            assert cli[key]["sympy"] == r[key]["sympy"], (r["schedule"], r["target"], key)
+        # The values at each time: the JSON of the script, and the 6 digits printed in the Markdown table.
+        cells = rows[(r["schedule"], r["target"])]
+        for i, (mine, theirs) in enumerate(zip(r["values"], cli["values"])):
+            assert math.isclose(mine["t"], theirs["t"])
+            for j, key in enumerate(("lower", "upper", "lipschitz")):
+                assert (mine[key] is None and theirs[key] is None) or math.isclose(
+                    mine[key], theirs[key], rel_tol=1e-12, abs_tol=1e-14
+                )
+                assert _close(_parse(cells[3 * i + j]), theirs[key]), (r["schedule"], r["target"], key, cells)
+        # The flow-map constants.
+        for k, direction in enumerate(("forward", "reverse")):
+            theirs = cli["flow_map"][direction]
+            theirs = theirs.get("value") if isinstance(theirs, dict) else theirs
+            mine = r["flow_map"][direction]["value"]
+            assert (mine is None) == (theirs is None), (direction, mine, theirs)
+            if mine is not None:
+                assert math.isclose(mine, theirs, rel_tol=1e-12)
+                assert _close(_parse(cells[3 * len(r["values"]) + k]), theirs)
+
+
+@pytest.mark.latex
+def test_tables_tex_compiles(tables_out):
+    import shutil
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    from gifsym.report import compile_pdf
+
+    pdf = compile_pdf(tables_out / "tables.tex")
+    text = (
+        subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
+        if shutil.which("pdftotext")
+        else ""
+    )
+    assert not text or "Jacobian bounds and flow-map constants" in text
+
+
+def test_figures_fast(tmp_path):
+    assert _load("figures").main(["--fast", "--out", str(tmp_path)]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert any(n.startswith("bounds-") and n.endswith(".png") for n in names)
+    assert names & {"lemmas.svg", "lemmas.dot"}
+    assert any(n.startswith("trajectories-") for n in names)
+    for p in tmp_path.glob("*.png"):
+        assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_custom_schedule_fast(tmp_path):
+    assert _load("custom_schedule").main(["--fast", "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "custom_schedule.md").read_text()
+    assert "cos(pi*t/2)**2" in md and "**holds**" in md and "Lip(X₀,₁)" in md
+    assert "**violated**" not in md
+    tex = (tmp_path / "custom_schedule.tex").read_text()
+    assert r"\begin{document}" in tex and r"\uses{" in tex
+    assert (tmp_path / "custom_schedule-bounds.png").read_bytes()[:4] == b"\x89PNG"
