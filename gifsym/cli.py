@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app.main(args=args, prog_name="gifsym", standalone_mode=False)
+        rc = app.main(args=args, prog_name="gifsym", standalone_mode=False)
+        # Outside standalone mode click returns a command's exit code instead of exiting.
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except GifsymError as e:
         if debug:
             raise

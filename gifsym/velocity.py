@@ -295,10 +295,12 @@ class GIF:
         return jacobian_field(self)
 
     def simulate(self, x0, *, t0: float = 0.0, t1: float = 1.0, solver: str = "tsit5", rtol: float = 1e-6,
-                 atol: float = 1e-9, steps: int | None = None, reverse: bool = False, save_path: bool = False,
-                 stats: bool = False):
-        """Integrate the flow with diffrax (see :func:`gifsym.simulate.simulate`)."""
+                 atol: float = 1e-9, steps: int | None = None, reverse: bool = False,
+                 save_path: bool | int = False, stats: bool = False, eps: float | None = None,
+                 norm: str = "max", drift=None, progress: bool | None = None, shard: bool | None = None):
+        """Integrate the flow with diffrax (see :func:`gifsym.simulate.simulate` for every option)."""
         from gifsym.simulate import simulate
 
         return simulate(self, x0, t0=t0, t1=t1, solver=solver, rtol=rtol, atol=atol, steps=steps,
-                        reverse=reverse, save_path=save_path, stats=stats)
+                        reverse=reverse, save_path=save_path, stats=stats, eps=eps, norm=norm, drift=drift,
+                        progress=progress, shard=shard)

@@ -39,6 +39,9 @@ Example:
 
 from __future__ import annotations
 
+import sys
+import types
+
 import functools
 import math
 import time
@@ -929,3 +932,14 @@ def verify(gif, *, samples: int = 1000, seed: int = 0, checks: Iterable[str] | N
 
 
 __all__ = ["CHECKS", "CheckResult", "VerifyReport", "bures_w2", "empirical_w2", "resolve_flow", "verify"]
+
+
+class _CallableModule(types.ModuleType):
+    """Importing ``gifsym.verify`` rebinds the package attribute ``gifsym.verify`` to this module; making the
+    module callable keeps ``gifsym.verify(gif, ...)`` (interface.md) working after that."""
+
+    def __call__(self, gif, **options):  # noqa: D401 - forwards to verify() with its keyword-only options
+        return verify(gif, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -68,6 +68,17 @@ def test_gaussian_end_points_match_the_exact_flow_map(name):
     assert np.max(np.abs(rev.x - exact_map(s, y, 1.0, 0.0))) <= 1e-6
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("solver", ["dopri5", "dopri8"])
+@pytest.mark.parametrize("name", ["follmer", "ve"])
+def test_other_adaptive_solvers_match_the_exact_flow_map(solver, name):
+    """Dopri5 and Dopri8 meet the same 1e-6 as Tsit5 (same tolerances, same reasoning)."""
+    flow = gauss_flow(name)
+    x0 = np.asarray(sample_source(flow, 64, seed=1))
+    res = simulate(flow, x0, solver=solver, rtol=1e-10, atol=1e-12)
+    assert np.max(np.abs(res.x - exact_map(flow.schedule, x0, 0.0, 1.0))) <= 1e-6
+
+
 @pytest.mark.parametrize("solver, order, steps", [("euler", 1, (20, 40, 80, 160)), ("heun", 2, (20, 40, 80, 160)),
                                                   ("rk4", 4, (10, 20, 40, 80))])
 def test_fixed_step_orders(solver, order, steps):
