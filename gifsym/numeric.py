@@ -64,7 +64,7 @@ def lambdify_jax(args: Sequence[sympy.Symbol], exprs: object) -> Callable:
         [0.858159, 1.648721]
     """
     enable_x64()
-    import jax.scipy.special  # noqa: F401  (the printed code refers to jax.scipy.special.erf)
+    import jax.scipy.special
 
     return sympy.lambdify(args, exprs, modules=[{"jax": jax, "functools": functools}], printer=_Printer, cse=True)
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 import sympy
 

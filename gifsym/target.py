@@ -501,5 +501,14 @@ def target(spec: str | Target, **params: object) -> Target:
     return Target(spec, None, tuple(declared))
 
 
-__all__ = ["Target", "Membership", "Mixture", "Component", "target", "gaussian", "gmm", "gmm_from_file",
-           "TARGET_CLASSES"]
+__all__ = [
+    "TARGET_CLASSES",
+    "Component",
+    "Membership",
+    "Mixture",
+    "Target",
+    "gaussian",
+    "gmm",
+    "gmm_from_file",
+    "target",
+]

@@ -191,7 +191,7 @@ class GIF:
                 S_inv = S.inv().applyfunc(sympy.cancel)
                 logdet = sympy.log(S.det())
 
-                def matfun(e: sympy.Expr) -> sympy.Matrix:
+                def matfun(e: sympy.Expr, Sig: sympy.Matrix = Sig, S_inv: sympy.Matrix = S_inv) -> sympy.Matrix:
                     # Numerator polynomial in λ, taken in placeholders and then instantiated.
                     num = sympy.Poly(sympy.cancel(e * s_p), LAM)
                     P = sum((instantiate(c, self.schedule) * Sig**k for (k,), c in num.terms()),

@@ -39,12 +39,11 @@ Example:
 
 from __future__ import annotations
 
-import sys
-import types
-
 import functools
 import math
+import sys
 import time
+import types
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -938,7 +937,7 @@ class _CallableModule(types.ModuleType):
     """Importing ``gifsym.verify`` rebinds the package attribute ``gifsym.verify`` to this module; making the
     module callable keeps ``gifsym.verify(gif, ...)`` (interface.md) working after that."""
 
-    def __call__(self, gif, **options):  # noqa: D401 - forwards to verify() with its keyword-only options
+    def __call__(self, gif, **options):
         return verify(gif, **options)
 
 

@@ -23,7 +23,7 @@ def run(args: list[str]) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-import click  # noqa: E402
+import click
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,

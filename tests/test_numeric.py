@@ -19,10 +19,10 @@ import pytest
 import sympy
 
 jax = pytest.importorskip("jax")
-import jax.numpy as jnp  # noqa: E402
+import jax.numpy as jnp
 
-from gifsym import GIF, inventory, schedule, t, target  # noqa: E402
-from gifsym.numeric import endpoint_report, lambdify_jax  # noqa: E402
+from gifsym import GIF, inventory, schedule, t, target
+from gifsym.numeric import endpoint_report, lambdify_jax
 
 RTOL = 1e-10
 TIMES = (0.0, 0.13, 0.5, 0.87, 0.999, 1.0)

@@ -11,7 +11,7 @@ import sympy
 
 from gifsym import GIF, inventory, schedule, t, target
 from gifsym.schedule import Schedule
-from gifsym.velocity import A, B, DA, DB, component_coefficients, general_coefficients
+from gifsym.velocity import DA, DB, A, B, component_coefficients, general_coefficients
 
 
 def is_zero(expr) -> bool:
