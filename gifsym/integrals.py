@@ -107,6 +107,15 @@ def time_budget(seconds: float) -> Iterator[None]:
             signal.signal(signal.SIGALRM, _saved_handler.pop())
 
 
+def _nonlinear_exponential(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` has an exponential whose exponent is not affine in t."""
+    for e in expr.atoms(sympy.exp, sympy.Pow):
+        arg = e.args[0] if isinstance(e, sympy.exp) else e.exp
+        if arg.has(t) and (not arg.is_polynomial(t) or sympy.degree(arg, t) > 1):
+            return True
+    return False
+
+
 def attempt(fn: Callable[[], Any], seconds: float, *, terminates: bool = False) -> tuple[bool, Any]:
     """Run ``fn()`` under a time budget: ``(True, value)``, or ``(False, None)`` if the budget ran out, no
     budget can be enforced here (outside the main thread), or SymPy gave up with an exception.
@@ -330,7 +339,10 @@ def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = symp
                 r = mpmath.findroot(f, (x0, x1), solver="bisect") if v0 * v1 < 0 else (x0 + x1) / 2
             found.append(r)
     numeric = tuple(sympy.Float(r, DPS) for r in found)
-    if numeric:
+    # Exact roots are a refinement only. Exponentials of non-linear functions of t (VP, sub-VP) send
+    # sympy.solve into polynomial factorizations whose single big-integer steps outlast any time budget
+    # (the alarm is only seen between bytecodes), so those keep the high-precision numeric roots.
+    if numeric and not _nonlinear_exponential(expr):
         ok, sol = attempt(lambda: sympy.solve(expr, t), SOLVE_BUDGET)
         if ok and isinstance(sol, list):
             exact = []
