@@ -188,7 +188,7 @@ class GIF:
                 Sig = sympy.Matrix(comp.covariance)
                 Id = sympy.eye(self.dim)
                 S = s_l.subs(LAM, 0) * Id + sympy.diff(s_l, LAM) * Sig
-                S_inv = S.inv().applyfunc(sympy.cancel)
+                S_inv = S.inv().applyfunc(tidy)
                 logdet = sympy.log(S.det())
 
                 def matfun(e: sympy.Expr, Sig: sympy.Matrix = Sig, S_inv: sympy.Matrix = S_inv) -> sympy.Matrix:
@@ -196,7 +196,7 @@ class GIF:
                     num = sympy.Poly(sympy.cancel(e * s_p), LAM)
                     P = sum((instantiate(c, self.schedule) * Sig**k for (k,), c in num.terms()),
                             sympy.zeros(self.dim))
-                    return (P * S_inv).applyfunc(sympy.cancel)
+                    return (P * S_inv).applyfunc(tidy)
 
                 v = matfun(cx_p) * X + matfun(cm_p) * mu
                 post_cov = matfun(pv_p)
