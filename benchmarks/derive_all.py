@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def one_pass(flows) -> tuple[float, list[tuple[float, str, str]]]:
-    from gifsym.bounds import bounds, flow_map_lipschitz
+    from gifsym.theory import bounds, flow_map_lipschitz
 
     per = []
     start = time.perf_counter()
@@ -37,9 +37,10 @@ def main() -> None:
     args = p.parse_args()
 
     t_import = time.perf_counter()
-    from gifsym import GIF, inventory
-    from gifsym.lemmas import registry
-    from gifsym.schedule import catalogue
+    from gifsym import GIF
+    from gifsym.symbolic import inventory
+    from gifsym.theory.lemmas import registry
+    from gifsym.symbolic.schedule import catalogue
 
     registry()  # build and validate the lemma graph
     t_import = time.perf_counter() - t_import

@@ -94,8 +94,12 @@ def main() -> None:
     import jax
     from scipy.integrate import solve_ivp
 
-    from gifsym import GIF, schedule, target
-    from gifsym.simulate import integrate, sample_source
+    from gifsym import GIF
+
+    from gifsym import schedule
+
+    from gifsym import target
+    from gifsym.numerics.simulate import integrate, sample_source
 
     rng = np.random.default_rng(0)
     K, d, n = args.k, 2, args.n

@@ -38,8 +38,10 @@ def main() -> None:
     import jax
     import jax.numpy as jnp
 
-    from gifsym import GIF, schedule
-    from gifsym.target import gmm
+    from gifsym import GIF
+
+    from gifsym import schedule
+    from gifsym.symbolic.target import gmm
 
     rng = np.random.default_rng(0)
     n, K, d = args.n, args.k, args.d

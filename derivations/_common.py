@@ -1,6 +1,6 @@
 """Shared pieces of the derivation scripts: options, the inventory of flows, and one record per flow.
 
-Every script iterates over :mod:`gifsym.inventory` (the one list of schedules and targets of the
+Every script iterates over :mod:`gifsym.symbolic.inventory` (the one list of schedules and targets of the
 project), takes ``--out DIR`` and ``--fast`` (a small subset, run by the test suite), and writes only
 through :mod:`gifsym.io` (atomically).
 """
@@ -23,9 +23,11 @@ if _ROOT not in sys.path:
 
 import sympy
 
-from gifsym import GIF, inventory
+from gifsym import GIF
+
+from gifsym.symbolic import inventory
 from gifsym.errors import GifsymError
-from gifsym.latex import latex_expr
+from gifsym.output.latex import latex_expr
 
 #: Default output folder (ignored by git).
 DEFAULT_OUT = os.path.join(_ROOT, "out", "derivations")
@@ -38,18 +40,30 @@ FAST_SCHEDULES = ("linear", "trigonometric")
 FAST_TARGETS = ("slc", "ball", "conv")
 
 
-def parse_args(description: str, argv: Sequence[str] | None = None, **extra: dict) -> argparse.Namespace:
-    """``--out DIR`` and ``--fast``, plus ``extra`` options (name -> argparse keyword arguments)."""
+def parse_args(description: str, argv: Sequence[str] | None = None, *, pdf: str | None = None,
+               figure_format: bool = False) -> argparse.Namespace:
+    """The options every script takes (``--out DIR``, ``--fast``), ``--pdf`` when ``pdf`` (its help) is
+    given and ``--format png|svg|pdf`` when ``figure_format``; creates the output folder."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument(
         "--out", default=DEFAULT_OUT, help=f"output folder (default {os.path.relpath(DEFAULT_OUT)})"
     )
     p.add_argument("--fast", action="store_true", help="a small subset (what the test suite runs)")
-    for name, kw in extra.items():
-        p.add_argument(name, **kw)
+    if pdf is not None:
+        p.add_argument("--pdf", action="store_true", help=pdf)
+    if figure_format:
+        p.add_argument("--format", default="png", choices=["png", "svg", "pdf"], help="figure format")
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     return args
+
+
+def finish(paths: Sequence[str], message: str) -> int:
+    """Print the files written (one per line, what the tests read) and log ``message``; exit code 0."""
+    for path in paths:
+        print(path)
+    log(message)
+    return 0
 
 
 def schedules(fast: bool) -> list[tuple[str, Any]]:
@@ -81,7 +95,7 @@ def expr(e: Any) -> dict[str, str]:
 
 
 def constant(c: Any) -> dict[str, Any]:
-    """A flow-map constant (:class:`gifsym.bounds.FlowConstant`) as JSON."""
+    """A flow-map constant (:class:`gifsym.theory.flow_constants.FlowConstant`) as JSON."""
     value = getattr(c, "value", c)
     return {
         "value": number(value),

@@ -17,11 +17,7 @@ import tables
 
 
 def main(argv=None) -> int:
-    args = C.parse_args(
-        __doc__.splitlines()[0],
-        argv,
-        **{"--pdf": {"action": "store_true", "help": "compile the LaTeX outputs with pdflatex"}},
-    )
+    args = C.parse_args(__doc__.splitlines()[0], argv, pdf="compile the LaTeX outputs with pdflatex")
     common = ["--out", args.out] + (["--fast"] if args.fast else [])
     pdf = ["--pdf"] if args.pdf else []
     for script, extra in ((tables, pdf), (figures, []), (custom_schedule, pdf)):

@@ -22,9 +22,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C
 import sympy
 
-from gifsym import GIF, schedule, target
-from gifsym import plot as P
-from gifsym.report import write_report
+from gifsym import GIF
+
+from gifsym import schedule
+
+from gifsym import target
+from gifsym.output import plot as P
+from gifsym.output.report import write_report
 
 A_EXPR = "cos(pi*t/2)**2"
 B_EXPR = "sin(pi*t/2)"
@@ -97,14 +101,7 @@ def walk_through(fast: bool) -> tuple[str, list[str]]:
 
 
 def main(argv=None) -> int:
-    args = C.parse_args(
-        __doc__.splitlines()[0],
-        argv,
-        **{
-            "--pdf": {"action": "store_true", "help": "compile the report with pdflatex"},
-            "--format": {"default": "png", "choices": ["png", "svg", "pdf"], "help": "figure format"},
-        },
-    )
+    args = C.parse_args(__doc__.splitlines()[0], argv, pdf="compile the report with pdflatex", figure_format=True)
     start = time.perf_counter()
     text, specs = walk_through(args.fast)
     paths = [C.write(os.path.join(args.out, "custom_schedule.md"), text)]
@@ -126,10 +123,7 @@ def main(argv=None) -> int:
         f"-o custom_schedule.tex" + (" --pdf" if args.pdf else ""),
     )
     paths += [written.tex] + ([written.pdf] if written.pdf else [])
-    for p in paths:
-        print(p)
-    C.log(f"custom_schedule: {time.perf_counter() - start:.1f} s")
-    return 0
+    return C.finish(paths, f"custom_schedule: {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common as C
 
-from gifsym import GIF, inventory, schedule
-from gifsym import plot as P
+from gifsym import GIF
+
+from gifsym.symbolic import inventory
+
+from gifsym import schedule
+from gifsym.output import plot as P
 
 
 def bounds_figures(out: str, fmt: str, fast: bool) -> list[str]:
@@ -56,18 +60,14 @@ def trajectories(out: str, fmt: str, fast: bool) -> list[str]:
 
 
 def tightness(out: str, fmt: str) -> str:
-    from gifsym.verify import verify
+    from gifsym.numerics.verify import verify
 
     flow = GIF(schedule("trigonometric"), inventory.exact_targets()["gmm-sigmas"])
     return P.plot_verify(verify(flow), os.path.join(out, f"tightness.{fmt}"))
 
 
 def main(argv=None) -> int:
-    args = C.parse_args(
-        __doc__.splitlines()[0],
-        argv,
-        **{"--format": {"default": "png", "choices": ["png", "svg", "pdf"], "help": "figure format"}},
-    )
+    args = C.parse_args(__doc__.splitlines()[0], argv, figure_format=True)
     start = time.perf_counter()
     C.log(f"figures: {'fast' if args.fast else 'full'} run into {args.out}")
     paths = bounds_figures(args.out, args.format, args.fast)
@@ -75,10 +75,7 @@ def main(argv=None) -> int:
     paths += trajectories(args.out, args.format, args.fast)
     if not args.fast:
         paths.append(tightness(args.out, args.format))
-    for p in paths:
-        print(p)
-    C.log(f"figures: {len(paths)} files in {time.perf_counter() - start:.1f} s")
-    return 0
+    return C.finish(paths, f"figures: {len(paths)} files in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C
 
 from gifsym import GIF, __version__
-from gifsym.latex import escape_text, escape_tt, number_latex
+from gifsym.output.latex import escape_text, escape_tt, number_latex
 
 
 def build(fast: bool) -> list[dict]:
@@ -120,7 +120,7 @@ def _const_tex(c: dict) -> str:
 
 def latex(records: list[dict], *, fast: bool) -> str:
     at = C.times(fast)
-    from gifsym.report import PREAMBLE
+    from gifsym.output.report import PREAMBLE
 
     out = [
         # Smaller type and margins than a report: the tables are wide.
@@ -206,11 +206,7 @@ def to_json(records: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    args = C.parse_args(
-        __doc__.splitlines()[0],
-        argv,
-        **{"--pdf": {"action": "store_true", "help": "compile tables.tex with pdflatex"}},
-    )
+    args = C.parse_args(__doc__.splitlines()[0], argv, pdf="compile tables.tex with pdflatex")
     start = time.perf_counter()
     C.log(f"tables: {'fast' if args.fast else 'full'} run into {args.out}")
     records = build(args.fast)
@@ -220,13 +216,10 @@ def main(argv=None) -> int:
         C.write(os.path.join(args.out, "tables.tex"), latex(records, fast=args.fast)),
     ]
     if args.pdf:
-        from gifsym.report import compile_pdf
+        from gifsym.output.report import compile_pdf
 
         paths.append(compile_pdf(paths[-1]))
-    for p in paths:
-        print(p)
-    C.log(f"tables: {len(records)} flows in {time.perf_counter() - start:.1f} s")
-    return 0
+    return C.finish(paths, f"tables: {len(records)} flows in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

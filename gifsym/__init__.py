@@ -1,8 +1,16 @@
 """gifsym: a symbolic-numeric derivation engine for Gaussian interpolation flows.
 
-``X_t = a_t Z + b_t X_1`` with noise at t = 0 and data at t = 1. The symbolic layer (schedules, targets,
-velocity fields, bounds, lemmas, LaTeX) imports without JAX; the numerics (``field``, ``simulate``,
-``verify``) import JAX on first use.
+``X_t = a_t Z + b_t X_1`` with noise at t = 0 and data at t = 1. The package is layered; each layer
+imports only the ones below it (enforced by import-linter, see ``pyproject.toml``):
+
+* :mod:`gifsym.cli` — the click commands;
+* :mod:`gifsym.gif` (the :class:`GIF` facade) and :mod:`gifsym.output` (LaTeX, reports, plots);
+* :mod:`gifsym.numerics` — JAX fields, simulation, oracles, verification (the only layer importing JAX);
+* :mod:`gifsym.theory` — the lemma engine and library, bounds, flow-map constants, stability;
+* :mod:`gifsym.symbolic` — expressions, proofs, schedules, targets, the exact objects of a flow;
+* :mod:`gifsym.errors`, :mod:`gifsym.io`, :mod:`gifsym.version` — shared by all.
+
+Importing gifsym does no work and does not import JAX; the numerics load on first use.
 
 Example:
     >>> import gifsym
@@ -13,30 +21,23 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-
 from gifsym.errors import GifsymError
-from gifsym.schedule import Schedule, schedule, t
-from gifsym.target import Target, target
-from gifsym.velocity import GIF
-
-__version__ = "0.1.0"
-
-# Loaded on first use: `lemmas` builds a graph, `verify` imports JAX, `to_latex` is light but lives with
-# the report writer. Nothing here does work at import time.
-_LAZY = {
-    "lemmas": ("gifsym.lemmas", None),
-    "verify": ("gifsym.verify", "verify"),
-    "to_latex": ("gifsym.latex", "to_latex"),
-}
+from gifsym.gif import GIF
+from gifsym.output.latex import to_latex
+from gifsym.symbolic.schedule import Schedule, schedule, t
+from gifsym.symbolic.target import Target, target
+from gifsym.theory import lemmas
+from gifsym.version import __version__
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        mod = importlib.import_module(module)
-        return mod if attr is None else getattr(mod, attr)
+    # `gifsym.verify` is the numerics layer's verify(); that layer imports JAX, so it loads on first use.
+    if name == "verify":
+        from gifsym.numerics.verify import verify
+
+        return verify
     raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
 
 
-__all__ = ["GIF", "GifsymError", "Schedule", "Target", "lemmas", "schedule", "t", "target", "to_latex", "verify"]
+__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "lemmas", "schedule", "t", "target",
+           "to_latex", "verify"]

@@ -13,9 +13,11 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 from gifsym.errors import GifsymError
 
@@ -56,3 +58,22 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+
+
+def read_json(path: str | os.PathLike, *, what: str, error: type[GifsymError] = GifsymError) -> Any:
+    """Read a JSON file, or raise ``error`` naming ``what`` the file should hold (missing, unreadable,
+    not JSON).
+
+    Example:
+        >>> read_json("/nonexistent.json", what="a mixture")
+        Traceback (most recent call last):
+        ...
+        gifsym.errors.GifsymError: '/nonexistent.json' not found; expected a JSON file with a mixture
+    """
+    if not os.path.isfile(path):
+        raise error(f"{os.fspath(path)!r} not found; expected a JSON file with {what}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise error(f"{os.fspath(path)!r} is not valid JSON (expected {what}): {e}") from None

@@ -1,11 +1,11 @@
 """Shared fixtures: every test that takes ``any_schedule``, ``exact_target`` or ``class_target`` runs over
-the one inventory in :mod:`gifsym.inventory`, so a new schedule or target is tested everywhere at once."""
+the one inventory in :mod:`gifsym.symbolic.inventory`, so a new schedule or target is tested everywhere at once."""
 
 from __future__ import annotations
 
 import pytest
 
-from gifsym import inventory
+from gifsym.symbolic import inventory
 
 
 @pytest.fixture(params=inventory.schedule_ids())

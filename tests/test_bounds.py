@@ -19,11 +19,18 @@ import pytest
 import sympy
 from scipy import integrate, stats
 
-from gifsym import GIF, inventory, schedule, t, target
-from gifsym.bounds import A0, B0, T, bounds, flow_map_lipschitz
-from gifsym.integrals import find_potential
-from gifsym.schedule import CATALOGUE
-from gifsym.velocity import DA, DB, A, B
+from gifsym import GIF, t
+
+from gifsym.symbolic import inventory
+
+from gifsym import schedule
+
+from gifsym import target
+from gifsym.theory import bounds, flow_map_lipschitz
+from gifsym.theory.flow_constants import A0, B0, T
+from gifsym.theory.integrals import find_potential
+from gifsym.symbolic.schedule import CATALOGUE
+from gifsym.symbolic.flow import DA, DB, A, B
 
 SCHEDULES = list(CATALOGUE)
 
@@ -244,7 +251,7 @@ def test_gaussian_bounds_are_sharp(name, tname):
     # which the core has put through simplify() into a different form (SymPy needs minutes to match them).
     sigma = gif.target.law.components[0].sigma
     assert sympy.simplify(b.upper - L_sigma(s, sigma)) == 0
-    from gifsym.integrals import mp_value
+    from gifsym.theory.integrals import mp_value
 
     exact = gif.jacobian()[0, 0]
     for t0 in np.random.default_rng(2).uniform(0.01, 0.99, 20):
@@ -416,8 +423,8 @@ def test_lemmas_of_the_bounds():
 def test_a_test_only_lemma_replaces_a_bound():
     # The numerics layer catches wrong bounds by swapping in a lemma through a modified registry.
     from gifsym import lemmas
-    from gifsym.bounds import make_piece
-    from gifsym.lemmas import Lemma
+    from gifsym.theory.envelopes import make_piece
+    from gifsym.theory.lemmas import Lemma
 
     def understated(ctx, deps):
         deps["jacobian-identity"]
@@ -438,7 +445,7 @@ def test_a_test_only_lemma_replaces_a_bound():
 def test_time_budget_interrupts_sympy():
     import time
 
-    from gifsym.integrals import attempt
+    from gifsym.theory.integrals import attempt
 
     start = time.perf_counter()
     ok, _ = attempt(lambda: sympy.factorint(2**400 + 1), 0.2)  # far longer than 0.2 s
@@ -447,7 +454,7 @@ def test_time_budget_interrupts_sympy():
 
 
 def test_integrals_fall_back_from_potential_to_sympy_to_quadrature():
-    from gifsym.integrals import integrate_piece, integrate_t
+    from gifsym.theory.integrals import integrate_piece, integrate_t
 
     s = sched("linear")
     zero, one = sympy.Integer(0), sympy.Integer(1)
@@ -465,7 +472,7 @@ def test_integrals_fall_back_from_potential_to_sympy_to_quadrature():
 
 
 def test_quadrature_detects_divergence_at_an_end():
-    from gifsym.integrals import quadrature
+    from gifsym.theory.integrals import quadrature
 
     zero, one = sympy.Integer(0), sympy.Integer(1)
     assert quadrature(1 / (1 - t), zero, one).value == sympy.oo
@@ -475,7 +482,7 @@ def test_quadrature_detects_divergence_at_an_end():
 
 
 def test_endpoint_values_exact_limit_and_divergence():
-    from gifsym.integrals import endpoint_value
+    from gifsym.theory.integrals import endpoint_value
 
     one, zero = sympy.Integer(1), sympy.Integer(0)
     assert endpoint_value(sympy.sin(t) / t, zero, "+").value == 1

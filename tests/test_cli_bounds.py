@@ -144,7 +144,7 @@ def test_bounds_report_the_cost_of_a_gaussian_start():
 
 
 def test_to_latex_of_the_results():
-    from gifsym import GIF, lemmas, schedule, target, to_latex
+    from gifsym import GIF, lemmas, to_latex, schedule, target
 
     gif = GIF(schedule("linear"), target("slc:kappa=2"))
     assert r"\begin{aligned}" in to_latex(gif.bounds())

@@ -78,7 +78,7 @@ def test_verify_json_exit_0(capsys):
 def test_verify_failure_exits_1(capsys, monkeypatch):
     """A failed check exits 1 through the real entry point (click's own Exit would be swallowed by the
     non-standalone mode gifsym.cli.main uses)."""
-    import gifsym.verify as V
+    import gifsym.numerics.verify as V
 
     def failing(gif, **kw):
         return V.VerifyReport(gif.schedule.spec, gif.target.spec, None, 1, kw["samples"], kw["seed"],

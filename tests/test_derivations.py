@@ -137,7 +137,7 @@ def test_tables_tex_compiles(tables_out):
 
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex not installed")
-    from gifsym.report import compile_pdf
+    from gifsym.output.report import compile_pdf
 
     pdf = compile_pdf(tables_out / "tables.tex")
     text = (

@@ -1,4 +1,4 @@
-"""Tests of gifsym.expr: the safe expression parser (no eval, exact numbers, clear errors)."""
+"""Tests of gifsym.symbolic.expr: the safe expression parser (no eval, exact numbers, clear errors)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gifsym.errors import ExpressionError, GifsymError
-from gifsym.expr import ALLOWED_FUNCTIONS, MAX_DEPTH, MAX_LENGTH, parse_expression, parse_number
+from gifsym.symbolic.expr import ALLOWED_FUNCTIONS, MAX_DEPTH, MAX_LENGTH, parse_expression, parse_number
 
 t = sympy.Symbol("t", real=True)
 beta = sympy.Symbol("beta", positive=True)

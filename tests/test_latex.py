@@ -10,10 +10,10 @@ import pytest
 import sympy
 
 import gifsym
-from gifsym import GIF, schedule, t, target
-from gifsym import latex as L
+from gifsym import GIF, t, schedule, target
+from gifsym.output import latex as L
 from gifsym.errors import GifsymError
-from gifsym.velocity import DA, DB, A, B
+from gifsym.symbolic.flow import DA, DB, A, B
 
 
 def test_module_doctests():

@@ -9,10 +9,16 @@ import networkx as nx
 import pytest
 import sympy
 
-from gifsym import GIF, inventory, lemmas, schedule, target
+from gifsym import GIF, lemmas
+
+from gifsym.symbolic import inventory
+
+from gifsym import schedule
+
+from gifsym import target
 from gifsym.errors import AssumptionError, GifsymError, GraphError, LemmaError
-from gifsym.lemmas import KINDS, STATUS_COLOURS, STATUSES, Lemma, Registry
-from gifsym.velocity import DA, DB, A, B, general_coefficients
+from gifsym.theory.lemmas import KINDS, STATUS_COLOURS, STATUSES, Lemma, Registry
+from gifsym.symbolic.flow import DA, DB, A, B, general_coefficients
 
 #: The names interface.md promises.
 REQUIRED = ["velocity-identity", "tweedie", "jacobian-identity", "bound-slc", "bound-slcvx", "bound-ball",
@@ -226,7 +232,7 @@ def test_violated_schedule_assumptions_leave_only_schedule_free_results():
     assert {"brascamp-lieb", "velocity-stability"} <= ok
     with pytest.raises(AssumptionError, match="S-end"):
         lemmas.derive("bound-slc", bad)
-    from gifsym.bounds import bounds
+    from gifsym.theory import bounds
 
     with pytest.raises(AssumptionError):
         bounds(bad)

@@ -21,8 +21,14 @@ import sympy
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp
 
-from gifsym import GIF, inventory, schedule, t, target
-from gifsym.numeric import endpoint_report, lambdify_jax
+from gifsym import GIF, t
+
+from gifsym.symbolic import inventory
+
+from gifsym import schedule
+
+from gifsym import target
+from gifsym.numerics.fields import endpoint_report, lambdify_jax
 
 RTOL = 1e-10
 TIMES = (0.0, 0.13, 0.5, 0.87, 0.999, 1.0)

@@ -1,7 +1,7 @@
-"""Quadrature oracles (gifsym.oracle) against closed forms and independent routes.
+"""Quadrature oracles (gifsym.numerics.oracle) against closed forms and independent routes.
 
 * A log-cosh law with γ = 0 is the Gaussian N(0, 1/α): its oracle field must equal the core's exact
-  Gaussian field (gifsym.numeric); with γ = −1, ω = r/σ² it is the mixture ½N(−r, σ²) + ½N(r, σ²), whose
+  Gaussian field (gifsym.numerics.fields); with γ = −1, ω = r/σ² it is the mixture ½N(−r, σ²) + ½N(r, σ²), whose
   exact field is the core's GMM field. Both compare the whole quadrature pipeline (window, nodes, softmax,
   denoiser form) with formulas derived independently.
 * Truncated-Gaussian moments against the closed form evaluated with 50-digit mpmath, including the far
@@ -9,7 +9,7 @@
 * The Jacobian (key identity with the quadrature C) against jax.jacfwd of the quadrature m: Tweedie's
   ∇m = (b/a²) C is not built into either side.
 
-Tolerances: the quadrature leaves ~1e-13 relative error (see gifsym.oracle); the fields are O(1)–O(10³)
+Tolerances: the quadrature leaves ~1e-13 relative error (see gifsym.numerics.oracle); the fields are O(1)–O(10³)
 combinations of m and x, so 1e-9 relative to max(1, |v|, |ȧ/a||x|) leaves four orders of margin over
 round-off while a wrong window, node count or sign gives errors ≥ 1e-4.
 """
@@ -26,11 +26,15 @@ import pytest
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp
 
-from gifsym import GIF, schedule, target
+from gifsym import GIF
+
+from gifsym import schedule
+
+from gifsym import target
 from gifsym.errors import GifsymError, NumericError
-from gifsym.oracle import (
+from gifsym.numerics.oracle import (
     LogCoshLaw,
-    OracleGIF,
+    OracleFlow,
     ProductOracle,
     TruncatedGaussianLaw,
     _moments_1d,
@@ -52,7 +56,7 @@ def rel_err(a, b, scale) -> float:
 def field_scale(flow, tt, x, ref) -> np.ndarray:
     import sympy
 
-    from gifsym.schedule import t
+    from gifsym.symbolic.schedule import t
 
     a, da = (float(sympy.sympify(e).subs(t, tt)) for e in (flow.schedule.a, flow.schedule.da))
     return 1 + np.abs(np.asarray(ref)) + abs(da / a) * np.abs(x)
@@ -62,7 +66,7 @@ def field_scale(flow, tt, x, ref) -> np.ndarray:
 def test_gaussian_law_matches_exact_gaussian_field(sched):
     sigma = 0.6
     s = schedule(sched)
-    oflow = OracleGIF(s, target("slc:kappa=1"), ProductOracle(LogCoshLaw(1 / sigma**2), 2))
+    oflow = OracleFlow(s, target("slc:kappa=1"), ProductOracle(LogCoshLaw(1 / sigma**2), 2))
     exact = GIF(s, target("gaussian", sigma=sigma, dim=2))
     x = np.random.default_rng(0).normal(scale=2.0, size=(9, 2))
     for tt in TIMES:
@@ -78,7 +82,7 @@ def test_two_point_convolution_matches_exact_gmm_field(sched):
     """N(0, σ²) * ½(δ_{−r} + δ_r) has U = y²/(2σ²) − log cosh(r y/σ²) + const: a log-cosh law with γ = −1."""
     sigma, r = 0.5, 1.2
     s = schedule(sched)
-    oflow = OracleGIF(s, target("conv:sigma=0.5,R=1.2"), ProductOracle(LogCoshLaw(1 / sigma**2, -1.0, r / sigma**2)))
+    oflow = OracleFlow(s, target("conv:sigma=0.5,R=1.2"), ProductOracle(LogCoshLaw(1 / sigma**2, -1.0, r / sigma**2)))
     exact = GIF(s, target("gmm", weights=[0.5, 0.5], means=[[-r], [r]], sigma=sigma))
     x = np.linspace(-3, 3, 13)[:, None]
     for tt in TIMES:
@@ -131,7 +135,7 @@ def test_truncated_gaussian_moments_match_closed_form(prec):
 @pytest.mark.parametrize("law", [LogCoshLaw(1.0, 1.0), LogCoshLaw(1.0, -1.5), TruncatedGaussianLaw(0.8)],
                          ids=["logcosh", "double-well", "uniform"])
 def test_jacobian_is_tweedie_derivative_of_the_field(law):
-    flow = OracleGIF(schedule("trigonometric"), target("slc:kappa=-5"), ProductOracle(law, 2))
+    flow = OracleFlow(schedule("trigonometric"), target("slc:kappa=-5"), ProductOracle(law, 2))
     v, J = flow.field(), flow.jacobian_field()
     x = jnp.asarray(np.random.default_rng(1).normal(scale=1.5, size=(6, 2)))
     for tt in (0.05, 0.4, 0.8, 0.995):
@@ -146,7 +150,7 @@ def test_jacobian_is_tweedie_derivative_of_the_field(law):
 def test_logcosh_moments_match_adaptive_quadrature(law):
     """Against scipy's adaptive Gauss–Kronrod (relative accuracy ~1e-12 on these smooth unimodal/bimodal
     integrands). The "wide" law (small α, non-integer γ: poles of cosh^{-γ} near the real axis) exercises
-    the node count of gifsym.oracle._n_nodes."""
+    the node count of gifsym.numerics.oracle._n_nodes."""
     from scipy import integrate
 
     def tilt(y):
@@ -272,7 +276,7 @@ def test_samples_follow_the_law(spec):
 
 def test_oracle_flow_keeps_the_class_target_and_uses_the_member():
     flow = oracle_flow(schedule("linear"), target("ball:R=1"), dim=3)
-    assert isinstance(flow, OracleGIF) and flow.dim == 3 and not flow.target.is_exact
+    assert isinstance(flow, OracleFlow) and flow.dim == 3 and not flow.target.is_exact
     assert flow.oracle.radius == pytest.approx(1.0)
     x = np.zeros((2, 3))
     assert np.asarray(flow.field()(0.5, x)).shape == (2, 3)
@@ -284,7 +288,7 @@ def test_oracle_flow_keeps_the_class_target_and_uses_the_member():
 def test_module_doctests():
     import doctest
 
-    import gifsym.oracle
+    import gifsym.numerics.oracle
 
-    result = doctest.testmod(gifsym.oracle, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(gifsym.numerics.oracle, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

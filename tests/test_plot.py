@@ -11,8 +11,12 @@ import numpy as np
 import pytest
 import sympy
 
-from gifsym import GIF, schedule, t, target
-from gifsym import plot as P
+from gifsym import GIF, t
+
+from gifsym import schedule
+
+from gifsym import target
+from gifsym.output import plot as P
 from gifsym.errors import GifsymError
 
 MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<?xml"}
@@ -24,7 +28,7 @@ def _kind(path) -> str:
 
 
 def test_module_doctests():
-    pytest.importorskip("gifsym.bounds")  # the module example plots bounds
+    pytest.importorskip("gifsym.theory.jacobian_bounds")  # the module example plots bounds
     result = doctest.testmod(P, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 
@@ -132,7 +136,7 @@ def test_bad_extension_writes_nothing(tmp_path):
 
 
 def test_plot_bounds_several_schedules(tmp_path):
-    pytest.importorskip("gifsym.bounds")
+    pytest.importorskip("gifsym.theory.jacobian_bounds")
     path = P.plot_bounds(
         [schedule("linear"), schedule("trigonometric"), schedule("vp")],
         target("slc:kappa=2+slcvx:beta=4"),
@@ -144,7 +148,7 @@ def test_plot_bounds_several_schedules(tmp_path):
 
 
 def test_bound_curves_match_the_bounds_expressions():
-    pytest.importorskip("gifsym.bounds")
+    pytest.importorskip("gifsym.theory.jacobian_bounds")
     flow = GIF(schedule("linear"), target("gaussian:sigma=0.5"))
     ts = np.array([0.1, 0.5, 0.9])
     c = P.bound_curves(flow, ts)
@@ -156,7 +160,7 @@ def test_bound_curves_match_the_bounds_expressions():
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 def test_plot_lemmas_uses_the_lemma_module(tmp_path):
-    pytest.importorskip("gifsym.lemmas")
+    pytest.importorskip("gifsym.theory.lemmas")
     path = P.plot_lemmas(tmp_path / "g.svg")
     svg = open(path, encoding="utf-8").read().replace("&#45;", "-")  # Graphviz escapes hyphens
     assert "jacobian-identity" in svg and "<svg" in svg

@@ -1,4 +1,4 @@
-"""Tests of gifsym.prove: tri-state sign proofs on an interval, values and one-sided limits."""
+"""Tests of gifsym.symbolic.prove: tri-state sign proofs on an interval, values and one-sided limits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sympy import Rational as R
 from sympy import cos, exp, log, pi, sin, sqrt, tan
 
-from gifsym.prove import Verdict, combine, prove_relation, prove_value
+from gifsym.symbolic.prove import Verdict, combine, prove_relation, prove_value
 
 t = sympy.Symbol("t", real=True)
 s = 1 - t

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from gifsym import schedule, t
+from gifsym import t
+
+from gifsym import schedule
 from gifsym.errors import ExpressionError, GifsymError, ScheduleError
-from gifsym.schedule import CATALOGUE, SCHEDULE_ASSUMPTIONS
+from gifsym.symbolic.schedule import CATALOGUE, SCHEDULE_ASSUMPTIONS
 
 
 def test_every_inventory_schedule_satisfies_every_assumption(any_schedule):

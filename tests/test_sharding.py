@@ -25,9 +25,9 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     import jax
     from gifsym import GIF, schedule, target
-    from gifsym.oracle import oracle_flow
-    from gifsym.sharding import shard_particles
-    from gifsym.simulate import sample_source, sample_target, simulate
+    from gifsym.numerics.oracle import oracle_flow
+    from gifsym.numerics.sharding import shard_particles
+    from gifsym.numerics.simulate import sample_source, sample_target, simulate
 
     out = {"devices": jax.device_count()}
     gmm = GIF(schedule("vp"), target("gmm", weights=[0.3, 0.7], means=[[-1.0, 0.0], [1.0, 0.5]], sigma=0.4))
@@ -102,8 +102,8 @@ def test_padding_to_a_multiple_of_the_devices(four_devices):
 
 
 def test_single_device_sharding_is_a_no_op():
-    from gifsym.numeric import enable_x64
-    from gifsym.sharding import device_count, gather, particle_sharding, shard_particles
+    from gifsym.numerics.fields import enable_x64
+    from gifsym.numerics.sharding import device_count, gather, particle_sharding, shard_particles
 
     enable_x64()
     x = np.arange(6.0).reshape(3, 2)

@@ -16,11 +16,15 @@ import sympy
 
 pytest.importorskip("diffrax")
 
-from gifsym import GIF, schedule, t, target
+from gifsym import GIF, t
+
+from gifsym import schedule
+
+from gifsym import target
 from gifsym.errors import GifsymError, NumericError
-from gifsym.oracle import oracle_flow
-from gifsym.schedule import CATALOGUE
-from gifsym.simulate import (
+from gifsym.numerics.oracle import oracle_flow
+from gifsym.symbolic.schedule import CATALOGUE
+from gifsym.numerics.simulate import (
     DEFAULT_EPS,
     sample_source,
     sample_target,
@@ -211,7 +215,7 @@ def test_input_errors():
 
 @pytest.mark.slow
 def test_step_budget_exhaustion_is_a_numeric_error(monkeypatch):
-    import gifsym.simulate as sim
+    import gifsym.numerics.simulate as sim
 
     monkeypatch.setattr(sim, "MAX_STEPS", 5)
     sim._compiled_solve.cache_clear()
@@ -225,9 +229,9 @@ def test_step_budget_exhaustion_is_a_numeric_error(monkeypatch):
 def test_module_doctests():
     import doctest
 
-    import gifsym.sharding
-    import gifsym.simulate
+    import gifsym.numerics.sharding
+    import gifsym.numerics.simulate
 
-    for mod in (gifsym.simulate, gifsym.sharding):
+    for mod in (gifsym.numerics.simulate, gifsym.numerics.sharding):
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0 and result.attempted > 0, mod.__name__

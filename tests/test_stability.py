@@ -9,9 +9,13 @@ import pytest
 import sympy
 from scipy import integrate
 
-from gifsym import GIF, schedule, t, target
+from gifsym import GIF, t
+
+from gifsym import schedule
+
+from gifsym import target
 from gifsym.errors import GifsymError
-from gifsym.stability import cycle_consistency, source_stability, velocity_stability
+from gifsym.theory.stability import cycle_consistency, source_stability, velocity_stability
 
 
 def test_source_stability_without_b0_has_no_start_cost():

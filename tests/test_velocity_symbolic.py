@@ -9,9 +9,15 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from gifsym import GIF, inventory, schedule, t, target
-from gifsym.schedule import Schedule
-from gifsym.velocity import DA, DB, A, B, component_coefficients, general_coefficients
+from gifsym import GIF, t
+
+from gifsym.symbolic import inventory
+
+from gifsym import schedule
+
+from gifsym import target
+from gifsym.symbolic.schedule import Schedule
+from gifsym.symbolic.flow import DA, DB, A, B, component_coefficients, general_coefficients
 
 
 def is_zero(expr) -> bool:

@@ -1,4 +1,4 @@
-"""gifsym.verify: the checks pass on correct flows, catch a wrong bound and a wrong field, and report
+"""gifsym.numerics.verify: the checks pass on correct flows, catch a wrong bound and a wrong field, and report
 tightness.
 
 Negative controls matter here: a verify that passes everything would pass these tests' positive cases too,
@@ -17,11 +17,15 @@ import sympy
 
 pytest.importorskip("diffrax")
 
-from gifsym import GIF, lemmas, schedule, target
+from gifsym import GIF, lemmas
+
+from gifsym import schedule
+
+from gifsym import target
 from gifsym.errors import NumericError
-from gifsym.lemmas import Lemma
-from gifsym.schedule import CATALOGUE
-from gifsym.verify import CHECKS, CheckResult, VerifyReport, verify
+from gifsym.theory.lemmas import Lemma
+from gifsym.symbolic.schedule import CATALOGUE
+from gifsym.numerics.verify import CHECKS, CheckResult, VerifyReport, verify
 
 GAUSS = "gaussian:sigma=0.5"
 GMM = {"weights": [0.3, 0.7], "means": [[-1.0, 0.0], [1.0, 0.5]], "sigma": 0.4}
@@ -64,7 +68,7 @@ def test_report_serialises(gaussian_report):
 
 
 def _understated_lipschitz(ctx, deps):
-    from gifsym.lemma_library import LEMMAS
+    from gifsym.theory.library import LEMMAS
 
     true = next(lem for lem in LEMMAS if lem.name == "lipschitz").derive(ctx, deps)
     return {**true, "theta": sympy.Rational(9, 10) * true["theta"]}
@@ -164,7 +168,7 @@ def test_verify_passes_on_the_catalogue(name, tname):
 def test_module_doctests():
     import doctest
 
-    import gifsym.verify
+    import gifsym.numerics.verify
 
-    result = doctest.testmod(gifsym.verify, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(gifsym.numerics.verify, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

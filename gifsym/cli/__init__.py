@@ -1,0 +1,89 @@
+"""The ``gifsym`` command line (click). Commands live in :mod:`gifsym.cli` and load on first use.
+
+A :class:`~gifsym.errors.GifsymError` becomes one ``Error: ...`` line on stderr and exit code 2 (no
+traceback unless ``--debug``); a failed numerical check exits 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from gifsym.errors import GifsymError
+from gifsym.version import __version__
+
+# name -> "module:attribute"; loading lazily keeps `gifsym --help` fast and JAX out of symbolic commands.
+COMMANDS = {
+    "schedules": "gifsym.cli.schedule:schedules",
+    "schedule": "gifsym.cli.schedule:schedule_cmd",
+    "velocity": "gifsym.cli.schedule:velocity",
+    "bounds": "gifsym.cli.bounds:bounds",
+    "lemmas": "gifsym.cli.lemmas:lemmas",
+    "simulate": "gifsym.cli.simulate:simulate",
+    "verify": "gifsym.cli.verify:verify",
+    "report": "gifsym.cli.report:report",
+    "plot": "gifsym.cli.plot:plot",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported when first listed or called."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._load(name) is not None]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._load(name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as e:
+            if e.name == module:  # a command module that is not part of this build
+                return None
+            raise
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.version_option(version=__version__, prog_name="gifsym")
+@click.pass_context
+def app(ctx: click.Context, debug: bool) -> None:
+    """gifsym: exact velocity fields, Jacobian bounds and flow-map constants of Gaussian interpolation flows.
+
+    X_t = a_t Z + b_t X_1 with noise at t = 0 and data at t = 1.
+    """
+    ctx.obj = {"debug": debug}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``gifsym`` console script and of ``python cli.py``."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        rc = app.main(args=args, prog_name="gifsym", standalone_mode=False)
+        # Outside standalone mode click returns a command's exit code instead of exiting.
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except GifsymError as e:
+        if debug:
+            raise
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if e.exit_code == 2 else e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

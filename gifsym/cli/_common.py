@@ -1,0 +1,84 @@
+"""Shared pieces of the CLI: options, spec resolution, JSON encoding of expressions."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+import click
+import sympy
+
+from gifsym.errors import GifsymError
+
+
+def expr_json(expr: Any) -> dict[str, str]:
+    """``{"sympy": str(expr), "latex": latex(expr)}`` as interface.md asks for every expression field."""
+    from gifsym.output.latex import latex_expr
+
+    return {"sympy": str(expr), "latex": latex_expr(expr)}
+
+
+def number_json(x: Any) -> float | None:
+    """A JSON number; ``None`` (null) for +∞ and for values that are not finite reals."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def emit_json(obj: Any) -> None:
+    """Print one JSON object on stdout."""
+    click.echo(json.dumps(obj, indent=2, default=_default))
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, sympy.Basic):
+        return expr_json(o)
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def schedule_options(f):
+    """``--schedule SPEC`` or ``--a EXPR --b EXPR`` (plus ``--param NAME=VALUE`` for custom parameters)."""
+    f = click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+                     help="Parameter of a custom schedule (repeatable); NAME alone keeps it symbolic.")(f)
+    f = click.option("--b", "b_expr", metavar="EXPR", help="Custom b_t (with --a).")(f)
+    f = click.option("--a", "a_expr", metavar="EXPR", help="Custom a_t (with --b).")(f)
+    f = click.option("--schedule", "-s", "schedule_spec", metavar="SPEC",
+                     help="Schedule spec: linear, trigonometric, follmer, vp, subvp, ve (vp:beta_min=0.1,...).")(f)
+    return f
+
+
+def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str | None, params: tuple[str, ...]):
+    """Build the schedule named by the CLI options."""
+    from gifsym.symbolic.schedule import schedule
+
+    kw: dict[str, str | None] = {}
+    for p in params:
+        name, eq, value = p.partition("=")
+        kw[name.strip()] = value.strip() if eq else None
+    if schedule_spec is None and a_expr is None and b_expr is None:
+        raise GifsymError("give --schedule SPEC or --a EXPR --b EXPR")
+    if schedule_spec is not None:
+        if kw:
+            raise GifsymError("--param is for custom schedules; put catalogue parameters in the spec (vp:beta_min=1)")
+        return schedule(schedule_spec)
+    return schedule(a=a_expr, b=b_expr, **kw)
+
+
+def target_option(f):
+    return click.option("--target", "-T", "target_spec", required=True, metavar="SPEC",
+                        help="Target spec: gaussian:sigma=0.5, gmm:FILE.json, slc:kappa=2, slcvx:beta=4, "
+                             "ball:R=1, conv:sigma=0.5,R=2; classes combine with '+'.")(f)
+
+
+def fail(message: str) -> None:
+    """Print one ``Error:`` line and exit 2 (a user mistake)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)

@@ -1,0 +1,1 @@
+"""The output layer: LaTeX, reports and plots."""

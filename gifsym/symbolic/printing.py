@@ -1,0 +1,64 @@
+r"""gifsym's LaTeX printer for SymPy objects: SymPy's own ``latex`` with readable names for gifsym's symbols.
+
+Every layer that prints a formula (result ``to_latex`` methods, reports, the CLI) goes through
+:func:`latex_expr`, so ``beta_min`` reads ``\beta_{\min}`` and the placeholders ``\dot a_t`` everywhere.
+
+Example:
+    >>> import sympy
+    >>> latex_expr(sympy.Symbol("beta_min") * sympy.Symbol("kappa"))
+    '\\beta_{\\min} \\kappa'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sympy
+
+#: Symbol name -> LaTeX. SymPy already prints Greek names (``kappa`` -> ``\kappa``); these add what it
+#: would garble (``beta_min`` -> ``\beta_{min}``, an italic "min") or print unreadably.
+SYMBOL_NAMES: dict[str, str] = {
+    "beta_min": r"\beta_{\min}",
+    "beta_max": r"\beta_{\max}",
+    "sigma_min": r"\sigma_{\min}",
+    "sigma_max": r"\sigma_{\max}",
+    # The placeholders of gifsym.velocity (formulas derived once in a_t, ȧ_t, b_t, ḃ_t).
+    "a_t": "a_t",
+    "b_t": "b_t",
+    r"\dot{a}_t": r"\dot a_t",
+    r"\dot{b}_t": r"\dot b_t",
+    "da": r"\dot a_t",
+    "db": r"\dot b_t",
+    "theta": r"\theta",
+    "theta_t": r"\theta_t",
+}
+
+
+def _symbol_names(expr: Any) -> dict[sympy.Symbol, str]:
+    names: dict[sympy.Symbol, str] = {}
+    free = getattr(expr, "free_symbols", set())
+    for s in free:
+        if isinstance(s, sympy.Symbol) and s.name in SYMBOL_NAMES and SYMBOL_NAMES[s.name] != s.name:
+            names[s] = SYMBOL_NAMES[s.name]
+    return names
+
+
+def latex_expr(expr: Any, **settings: Any) -> str:
+    r"""LaTeX of a SymPy expression (or anything ``sympy.latex`` accepts) with gifsym's symbol names.
+
+    Args:
+        expr: a SymPy expression or matrix, or a number.
+        **settings: extra ``sympy.latex`` settings (e.g. ``mode="inline"``).
+
+    Example:
+        >>> from gifsym.symbolic.flow import A, DA
+        >>> latex_expr(DA / A)
+        '\\frac{\\dot a_t}{a_{t}}'
+    """
+    if isinstance(expr, float) and not math.isfinite(expr):
+        return r"\infty" if expr > 0 else (r"-\infty" if expr < 0 else r"\mathrm{NaN}")
+    names = _symbol_names(expr)
+    if "symbol_names" in settings:
+        names.update(settings.pop("symbol_names"))
+    return sympy.latex(expr, symbol_names=names, **settings)

@@ -1,0 +1,377 @@
+r"""Bound pieces and their envelopes (math.md §5): where each variance-inequality bound holds, and the
+pointwise min / max of several.
+
+A bound lemma (``bound-slc``, ``bound-slcvx``, ``bound-ball``, ``bound-conv``, ``bound-psd``) derives, once per
+class membership, a :class:`BoundPiece`: its formula in the placeholders ``a, ȧ, b, ḃ`` (from the key
+identity and a variance inequality), instantiated for the schedule, and the time interval where it holds:
+
+* **where a piece holds**: a variance inequality may need a positivity condition (Brascamp–Lieb needs the
+  conditional law's precision ``κ + b²/a²`` to be > 0), and a formula may diverge at an end (the ball bound
+  at t = 1). Sign changes are located by :func:`gifsym.theory.integrals.sign_changes`;
+* **envelopes**: the pointwise min of the upper pieces and max of the lower pieces (:class:`Envelope`). A
+  piece that is provably dominated for *every* admissible schedule (a sign argument in the placeholders,
+  under ``a, b > 0``, ``ȧ ≤ 0 ≤ ḃ``) is dropped; the rest are split at their crossing points, so the
+  envelope is a ``Piecewise`` of ``Min``/``Max`` that lambdifies.
+
+Example:
+    >>> from gifsym import schedule
+    >>> make_piece("lower", "bound-psd", DA / A, schedule("linear")).interval
+    Interval.Ropen(0, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+import mpmath
+import sympy
+
+from gifsym.symbolic.flow import DA, DB, A, B, instantiate
+from gifsym.symbolic.printing import latex_expr as _latex
+from gifsym.symbolic.schedule import Schedule, t
+from gifsym.theory.integrals import (
+    DPS,
+    RHO,
+    endpoint_value,
+    mp_value,
+    sign,
+    sign_changes,
+)
+
+_ZERO, _ONE = sympy.Integer(0), sympy.Integer(1)
+_UNIT = sympy.Interval(0, 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pieces
+
+
+@dataclass(frozen=True)
+class BoundPiece:
+    r"""One bound on ``∇_x v`` from one lemma and one class membership.
+
+    Attributes:
+        side: ``"upper"`` (``∇v ≼ formula · I``) or ``"lower"`` (``∇v ≽ formula · I``).
+        lemma: the lemma it comes from.
+        general: the formula in the placeholders ``a, ȧ, b, ḃ`` (schedule-free).
+        formula: the formula for the schedule, in ``t``.
+        interval: where it holds, a subset of [0, 1] (a SymPy set; a ``ConditionSet`` when symbolic
+            parameters leave it undecided).
+        params: the class parameters it used, e.g. ``(("kappa", 2),)``.
+        implied_by: the class of the target that implied the membership (e.g. ``"T-gauss"``), or None.
+        validity: a placeholder expression that must be > 0 where the piece holds (None: no condition).
+        condition: a condition on symbolic parameters under which the piece holds on its whole interval.
+    """
+
+    side: str
+    lemma: str
+    general: sympy.Expr
+    formula: sympy.Expr
+    interval: sympy.Set
+    params: tuple[tuple[str, sympy.Expr], ...] = ()
+    implied_by: str | None = None
+    validity: sympy.Expr | None = None
+    condition: sympy.Basic = sympy.true
+
+    @property
+    def label(self) -> str:
+        """``bound-slc (kappa=2)``."""
+        p = ", ".join(f"{k}={v}" for k, v in self.params)
+        return f"{self.lemma} ({p})" if p else self.lemma
+
+    @property
+    def symbolic(self) -> bool:
+        """Whether symbolic parameters remain (then cells and crossing points are not computed)."""
+        return bool(self.formula.free_symbols - {t}) or not _numeric_set(self.interval)
+
+    def to_latex(self) -> str:
+        rel = r"\preceq" if self.side == "upper" else r"\succeq"
+        return (rf"\nabla_x v \;{rel}\; \Big({_latex(self.formula)}\Big) I \quad (t \in {_latex(self.interval)},"
+                rf"\ \text{{{self.label}}})")
+
+
+def _numeric_set(s: sympy.Set) -> bool:
+    if isinstance(s, sympy.Interval):
+        return s.inf.is_number and s.sup.is_number
+    if isinstance(s, sympy.Union):
+        return all(_numeric_set(a) for a in s.args)
+    return isinstance(s, (sympy.FiniteSet,)) and all(a.is_number for a in s) or s is sympy.S.EmptySet
+
+
+@lru_cache(maxsize=2048)
+def make_piece(side: str, lemma: str, general: sympy.Expr, schedule: Schedule, *,
+               params: tuple = (), validity: sympy.Expr | None = None, implied_by: str | None = None) -> BoundPiece:
+    """Instantiate a placeholder bound for ``schedule`` and find where it holds.
+
+    Example:
+        >>> from gifsym import schedule
+        >>> kappa = sympy.Rational(-1, 2)
+        >>> p = make_piece("upper", "bound-slc", (kappa * A * DA + B * DB) / (kappa * A**2 + B**2),
+        ...                schedule("linear"), validity=kappa + B**2 / A**2)
+        >>> p.interval
+        Interval.Lopen(-1 + sqrt(2), 1)
+    """
+    general = sympy.sympify(general)
+    formula = instantiate(general, schedule)
+    interval, condition = _piece_interval(formula, validity, schedule)
+    return BoundPiece(side, lemma, general, formula, interval, tuple(params), implied_by, validity, condition)
+
+
+def _finite_ends(formula: sympy.Expr) -> sympy.Interval:
+    e0 = endpoint_value(formula, _ZERO, "+")
+    e1 = endpoint_value(formula, _ONE, "-")
+    return sympy.Interval(0, 1, left_open=not (e0.decided and e0.finite), right_open=not (e1.decided and e1.finite))
+
+
+def _piece_interval(formula: sympy.Expr, validity: sympy.Expr | None, schedule: Schedule):
+    full = _finite_ends(formula)
+    if validity is None or sign(validity) == ">":
+        return full, sympy.true
+    P = instantiate(validity, schedule)
+    if P.free_symbols - {t}:
+        cond = _snr_condition(validity, schedule)
+        if cond is sympy.true:
+            return full, sympy.true
+        return sympy.ConditionSet(t, P > 0, full), (cond if cond is not None else sympy.false)
+    pts = [_ZERO, *sign_changes(validity, schedule).points, _ONE]
+    parts: list[sympy.Set] = []
+    for lo, hi in pairwise(pts):
+        mid = (mpmath.mpf(sympy.N(lo, DPS)) + mpmath.mpf(sympy.N(hi, DPS))) / 2
+        v = mp_value(P, mid)
+        if not mpmath.isnan(v) and v > 0:
+            parts.append(sympy.Interval.open(lo, hi))
+    for p, side in ((_ZERO, "+"), (_ONE, "-")):
+        v = endpoint_value(P, p, side)
+        if v.decided and (v.value > 0) is sympy.true:
+            parts.append(sympy.FiniteSet(p))
+    s = sympy.Union(*parts).intersect(full) if parts else sympy.S.EmptySet
+    return s, sympy.true if s == full else sympy.false
+
+
+def _snr_condition(validity: sympy.Expr, schedule: Schedule) -> sympy.Basic | None:
+    """For a validity condition ``q(a, b) > 0`` homogeneous in ``(a, b)`` and non-decreasing in the SNR
+    ``ρ = b/a``: since ``r_t`` is non-decreasing (lemma snr-monotone), the condition holds on all of [0, 1)
+    iff it holds at t = 0, i.e. ``q(1, r_0) > 0``. Returns that condition, or None."""
+    num, den = sympy.fraction(sympy.together(validity))
+    if sign(den) != ">" or num.has(DA, DB):
+        return None
+    try:
+        poly = sympy.Poly(num, A, B)
+    except sympy.PolynomialError:
+        return None
+    if not poly.is_homogeneous:
+        return None
+    g = sympy.expand(num.subs({A: 1, B: RHO}))
+    if not sympy.diff(g, RHO).is_nonnegative:
+        return None
+    r0 = endpoint_value(sympy.simplify(schedule.b / schedule.a), _ZERO, "+")
+    if not r0.exact:
+        return None
+    cond = sympy.simplify(g.subs(RHO, r0.value) > 0)
+    return cond
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Envelopes
+
+
+@dataclass(frozen=True)
+class Cell:
+    """An open time interval ``(lo, hi)`` where the order of the pieces does not change.
+
+    Attributes:
+        lo, hi: the ends (exact, or Floats located numerically).
+        valid: indices of the pieces that hold on the cell.
+        active: the index of the piece realising the min (upper) / max (lower) there, or None (no bound).
+    """
+
+    lo: sympy.Expr
+    hi: sympy.Expr
+    valid: tuple[int, ...]
+    active: int | None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    r"""The combined bound of one side: pointwise min of the upper pieces or max of the lower pieces.
+
+    Attributes:
+        side: ``"upper"`` or ``"lower"``.
+        pieces: the pieces kept.
+        dropped: ``(piece, reason)`` for pieces dominated by a kept one (they add nothing).
+        expr: the combined bound in ``t`` (``oo`` / ``-oo`` where no piece holds).
+        interval: where some piece holds.
+        cells: the cells between crossing points and interval ends, or None when symbolic parameters
+            remain (then ``expr`` is the ``Min``/``Max`` of the pieces on the intersection of their intervals).
+        points: the cell ends, from 0 to 1.
+    """
+
+    side: str
+    pieces: tuple[BoundPiece, ...]
+    dropped: tuple[tuple[BoundPiece, str], ...]
+    expr: sympy.Expr
+    interval: sympy.Set
+    cells: tuple[Cell, ...] | None
+    points: tuple[sympy.Expr, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.pieces
+
+    @property
+    def lemmas(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.lemma for p in self.pieces))
+
+    def to_latex(self) -> str:
+        sym = "u_t" if self.side == "upper" else r"\ell_t"
+        return rf"{sym} = {_latex(self.expr)}, \quad t \in {_latex(self.interval)}"
+
+    def value_at(self, t0: Any) -> Any:
+        """The combined bound at ``t0``: a float (``±inf`` where no piece holds), or a SymPy expression when
+        symbolic parameters remain."""
+        vals = []
+        point = sympy.Rational(repr(float(t0))) if isinstance(t0, (float, int)) else sympy.sympify(t0)
+        x = mpmath.mpf(sympy.N(point, DPS))
+        side = "-" if point == 1 else "+"
+        for p in self.pieces:
+            inside = contains(p.interval, x)
+            if inside is False:
+                continue
+            ev = endpoint_value(p.formula, point, side)
+            if not ev.decided:
+                continue
+            vals.append(ev.value)
+        none = math.inf if self.side == "upper" else -math.inf
+        if not vals:
+            return none
+        if all(v.is_number for v in vals):
+            fs = [float(v) for v in vals]
+            return min(fs) if self.side == "upper" else max(fs)
+        return sympy.Min(*vals) if self.side == "upper" else sympy.Max(*vals)
+
+
+def contains(s: sympy.Set, x: Any, tol: float = 1e-25) -> bool | None:
+    """Whether the number x lies in s (ends compared to ``tol``, open ends respected); None if undecidable."""
+    if isinstance(s, sympy.Interval):
+        if not (s.inf.is_number and s.sup.is_number):
+            return None
+        lo, hi = mpmath.mpf(sympy.N(s.inf, DPS)), mpmath.mpf(sympy.N(s.sup, DPS))
+        if abs(x - lo) <= tol:
+            return not s.left_open
+        if abs(x - hi) <= tol:
+            return not s.right_open
+        return bool(lo < x < hi)
+    if isinstance(s, sympy.Union):
+        res = [contains(a, x, tol) for a in s.args]
+        return True if any(r is True for r in res) else (None if any(r is None for r in res) else False)
+    if isinstance(s, sympy.FiniteSet):
+        return any(abs(x - mpmath.mpf(sympy.N(p, DPS))) <= tol for p in s if p.is_number)
+    if s is sympy.S.EmptySet:
+        return False
+    return None
+
+
+def _ends(s: sympy.Set) -> list[sympy.Expr]:
+    if isinstance(s, sympy.Interval):
+        return [s.inf, s.sup]
+    if isinstance(s, sympy.Union):
+        return [e for a in s.args for e in _ends(a)]
+    if isinstance(s, sympy.FiniteSet):
+        return list(s)
+    return []
+
+
+def _dominates(i: BoundPiece, j: BoundPiece) -> bool:
+    """Piece i is at least as good as j wherever j holds, for every admissible schedule."""
+    d = sympy.cancel(j.general - i.general) if i.side == "upper" else sympy.cancel(i.general - j.general)
+    if d != 0 and sign(d) not in (">", ">="):
+        return False
+    return j.interval.is_subset(i.interval) is True
+
+
+@lru_cache(maxsize=1024)
+def envelope(side: str, pieces: tuple[BoundPiece, ...], schedule: Schedule) -> Envelope:
+    """Combine the pieces of one side into an :class:`Envelope` (see the module docstring)."""
+    kept: list[BoundPiece] = []
+    dropped: list[tuple[BoundPiece, str]] = []
+    for j, pj in enumerate(pieces):
+        by = next((pi for i, pi in enumerate(pieces) if i != j and pi not in [d for d, _ in dropped]
+                   and _dominates(pi, pj) and (i < j or not _dominates(pj, pi))), None)
+        if by is not None:
+            dropped.append((pj, f"never better than {by.label}"))
+        else:
+            kept.append(pj)
+    none = sympy.oo if side == "upper" else -sympy.oo
+    if not kept:
+        return Envelope(side, (), tuple(dropped), none, sympy.S.EmptySet, (), (_ZERO, _ONE))
+    if any(p.symbolic for p in kept):
+        if len(kept) == 1:
+            return Envelope(side, tuple(kept), tuple(dropped), kept[0].formula, kept[0].interval, None)
+        expr = _combine(side, [p.formula for p in kept])
+        interval = sympy.Intersection(*(p.interval for p in kept))
+        return Envelope(side, tuple(kept), tuple(dropped), expr, interval, None)
+    return _numeric_envelope(side, tuple(kept), tuple(dropped), schedule)
+
+
+def _combine(side: str, exprs: list[sympy.Expr]) -> sympy.Expr:
+    exprs = list(dict.fromkeys(exprs))
+    if not exprs:
+        return sympy.oo if side == "upper" else -sympy.oo
+    if len(exprs) == 1:
+        return exprs[0]
+    return sympy.Min(*exprs, evaluate=False) if side == "upper" else sympy.Max(*exprs, evaluate=False)
+
+
+def _sorted_points(points: list[sympy.Expr]) -> list[sympy.Expr]:
+    out: list[sympy.Expr] = []
+    for p in sorted(points, key=lambda v: mpmath.mpf(sympy.N(v, DPS))):
+        if out and abs(mpmath.mpf(sympy.N(p - out[-1], DPS))) < 1e-20:
+            if isinstance(out[-1], sympy.Float) and not isinstance(p, sympy.Float):
+                out[-1] = p
+            continue
+        out.append(p)
+    return out
+
+
+def _numeric_envelope(side: str, kept: tuple[BoundPiece, ...], dropped: tuple, schedule: Schedule) -> Envelope:
+    pts: list[sympy.Expr] = [_ZERO, _ONE]
+    for p in kept:
+        pts += [e for e in _ends(p.interval) if e.is_number and 0 <= e <= 1]
+    for i in range(len(kept)):
+        for j in range(i + 1, len(kept)):
+            d = sympy.cancel(kept[i].general - kept[j].general)
+            if d != 0:
+                pts += list(sign_changes(d, schedule).points)
+    pts = _sorted_points(pts)
+    best = min if side == "upper" else max
+    cells = []
+    for lo, hi in pairwise(pts):
+        mid = (mpmath.mpf(sympy.N(lo, DPS)) + mpmath.mpf(sympy.N(hi, DPS))) / 2
+        valid = tuple(k for k, p in enumerate(kept) if contains(p.interval, mid))
+        vals = {k: mp_value(kept[k].formula, mid) for k in valid}
+        vals = {k: v for k, v in vals.items() if not mpmath.isnan(v)}
+        active = best(vals, key=lambda k: vals[k]) if vals else None
+        cells.append(Cell(lo, hi, valid, active))
+    # The expression: one entry per point and per cell, then consecutive equal entries merged.
+    entries: list[tuple[sympy.Expr, sympy.Basic]] = []
+    for k, c in enumerate(cells):
+        x = mpmath.mpf(sympy.N(c.lo, DPS))
+        at = [p.formula for p in kept if contains(p.interval, x)]
+        entries.append((_combine(side, at), t <= c.lo))
+        entries.append((_combine(side, [kept[i].formula for i in c.valid]), t < c.hi))
+    at1 = [p.formula for p in kept if contains(p.interval, mpmath.mpf(1))]
+    entries.append((_combine(side, at1), sympy.true))
+    merged: list[tuple[sympy.Expr, sympy.Basic]] = []
+    for e, c in entries:
+        if merged and merged[-1][0] == e:
+            merged[-1] = (e, c)
+        else:
+            merged.append((e, c))
+    # The first entry's condition (t <= 0 or t < p1) also covers t < 0, which is outside [0, 1]: harmless.
+    expr = merged[0][0] if len(merged) == 1 else sympy.Piecewise(*merged[:-1], (merged[-1][0], True))
+    interval = sympy.Union(*(p.interval for p in kept))
+    return Envelope(side, kept, dropped, expr, interval, tuple(cells), tuple(pts))
