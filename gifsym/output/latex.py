@@ -29,6 +29,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import GifsymError
+
 # _symbol_names: the names latex_expr gives, for callers comparing with plain sympy.latex.
 from gifsym.symbolic.printing import SYMBOL_NAMES, _symbol_names, latex_expr  # noqa: F401
 

@@ -1,0 +1,23 @@
+"""The prover's budgets: grid size, digits of a confirmed counterexample, interval boxes, nesting."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+
+#: The three verdicts: proved, disproved by a confirmed counterexample, or neither.
+STATUSES = ("holds", "violated", "unknown")
+#: Relations :func:`prove_relation` understands (``expr R 0`` on the interval).
+RELATIONS = (">", ">=", "<", "<=", "finite")
+#: Relations :func:`prove_value` understands (``value_of_expr R value``).
+VALUE_RELATIONS = ("==", ">", ">=", "<", "<=")
+
+GRID = 1000  # the screening grid has GRID + 1 points (ends included where closed)
+DIGITS = 50  # digits used to confirm a counterexample
+VIOLATION_RTOL = mpmath.mpf("1e-30")  # a violation must exceed this, relative to the expression's scale
+MAX_BOXES = 1000  # interval-arithmetic boxes per proof
+MIN_WIDTH = Fraction(1, 2**32)  # relative to the interval length
+MAX_ORDER = 3  # highest derivative used by the monotonicity argument at an end
+MAX_DEPTH = 6  # nesting of definedness conditions (conditions of conditions ...)
+MAX_SYMBOLIC_OPS = 150  # larger expressions are not handed to SymPy's (slow) sign reasoning
