@@ -1,4 +1,4 @@
-"""Atomic file output: a temporary file in the destination folder, then ``os.replace``.
+"""Files: atomic output (a temporary file in the destination folder, then ``os.replace``) and JSON input.
 
 An interrupted run never leaves a half-written file: either the old file (or none) or the new one.
 

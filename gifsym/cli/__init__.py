@@ -1,4 +1,5 @@
-"""The ``gifsym`` command line (click). Commands live in :mod:`gifsym.cli` and load on first use.
+"""The ``gifsym`` command line (click). Each command lives in a module of this package
+and loads on first use.
 
 A :class:`~gifsym.errors.GifsymError` becomes one ``Error: ...`` line on stderr and exit code 2 (no
 traceback unless ``--debug``); a failed numerical check exits 1.

@@ -44,6 +44,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -52,6 +53,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import NumericError
+from gifsym.symbolic.classes import CLASS_BY_ID
 from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.schedule import Schedule, t
 from gifsym.symbolic.target import Target
@@ -404,16 +406,75 @@ def _number(v: sympy.Expr, what: str) -> float:
     return float(v)
 
 
+Constraints = dict[str, list[dict[str, float]]]
+
+
+def _largest(constraints: Constraints, class_id: str, name: str) -> float | None:
+    values = [m[name] for m in constraints.get(class_id, ())]
+    return max(values) if values else None
+
+
+def _smallest(constraints: Constraints, class_id: str, name: str) -> float | None:
+    values = [m[name] for m in constraints.get(class_id, ())]
+    return min(values) if values else None
+
+
+def log_concave_member(constraints: Constraints, *, dim: int, spec: str) -> Law1D:
+    """``slc:kappa=κ`` and/or ``slcvx:beta=β``: the log-cosh law with ``U'' ∈ [κ, β]`` (β = 2κ, resp.
+    κ = β/2, when only one is given; ``U = y²/2 + log cosh y`` for κ = 1)."""
+    kappa = _largest(constraints, "T-slc", "kappa")
+    beta = _smallest(constraints, "T-slcvx", "beta")
+    if kappa is not None and beta is not None and kappa > beta:
+        raise NumericError(f"{spec!r}: kappa={kappa:g} > beta={beta:g}, so the class is empty")
+    if beta is None:
+        return LogCoshLaw(kappa, kappa) if kappa > 0 else LogCoshLaw(1.0, kappa - 1.0)
+    if kappa is None:
+        return LogCoshLaw(beta / 2, beta / 2)
+    if kappa > 0:
+        return LogCoshLaw(kappa, beta - kappa)
+    return LogCoshLaw(beta, kappa - beta)
+
+
+def ball_member(constraints: Constraints, *, dim: int, spec: str) -> Law1D:
+    """``ball:R`` (with ``slc:kappa=κ``): ``N(0, 1/κ)`` (uniform when κ ≤ 0) truncated to
+    ``[−R/√d, R/√d]`` per coordinate, so the product lies in the ball."""
+    if "T-slcvx" in constraints:
+        raise NumericError(f"{spec!r}: beta-semi-log-convexity needs full support, which no law in a ball has")
+    radius = _smallest(constraints, "T-ball", "R")
+    kappa = _largest(constraints, "T-slc", "kappa")
+    return TruncatedGaussianLaw(radius / math.sqrt(dim), max(kappa, 0.0) if kappa is not None else 0.0)
+
+
+def convolution_member(constraints: Constraints, *, dim: int, spec: str) -> Law1D:
+    """``conv:sigma=σ,R=R``: ``N(0, σ²) * ½(δ_{−r} + δ_r)`` per coordinate with ``r = R/√d`` (so ρ lives on
+    the sphere of radius R), made more log-concave (smaller r) if a κ is also required."""
+    convs = constraints["T-conv"]
+    if len(convs) > 1:
+        raise NumericError(f"{spec!r}: no oracle member for two T-conv memberships")
+    if "T-ball" in constraints:
+        raise NumericError(f"{spec!r}: a Gaussian convolution has full support, so it lies in no ball")
+    sigma, R = convs[0]["sigma"], convs[0]["R"]
+    kappa = _largest(constraints, "T-slc", "kappa")
+    beta = _smallest(constraints, "T-slcvx", "beta")
+    if beta is not None and beta < 1 / sigma**2:
+        raise NumericError(f"{spec!r}: members of conv:sigma={sigma:g} have -Hess log p -> 1/sigma^2 = "
+                           f"{1 / sigma**2:g} far out, above beta={beta:g}")
+    r = R / math.sqrt(dim)
+    if kappa is not None:
+        # U'' ≥ 1/σ² − r²/σ⁴ per coordinate: shrink r until this reaches κ.
+        if kappa > 1 / sigma**2:
+            raise NumericError(f"{spec!r}: a conv:sigma={sigma:g} member has kappa <= 1/sigma^2 = "
+                               f"{1 / sigma**2:g} < {kappa:g}")
+        r = min(r, math.sqrt(max(sigma**4 * (1 / sigma**2 - kappa), 0.0)))
+    return LogCoshLaw(1 / sigma**2, -1.0 if r > 0 else 0.0, r / sigma**2 if r > 0 else 1.0)
+
+
 def member(target: Target, *, dim: int = 1) -> ProductOracle:
     """A concrete member of a class target, as a product oracle in ``dim`` dimensions.
 
-    Rules (each member satisfies every declared class; the conditions are checked, not assumed):
-
-    * ``conv:sigma=σ,R=R`` → ``N(0, σ²) * ½(δ_{−r} + δ_r)`` per coordinate with ``r = R/√d`` (so ρ lives on
-      the sphere of radius R), made more log-concave (smaller r) if a κ is also required;
-    * ``ball:R`` (with ``slc:kappa=κ``) → ``N(0, 1/κ)`` (uniform when κ ≤ 0) truncated to ``[−R/√d, R/√d]``;
-    * ``slc:kappa=κ`` and/or ``slcvx:beta=β`` → the log-cosh law with ``U'' ∈ [κ, β]`` (β = 2κ, resp.
-      κ = β/2, when only one is given; ``U = y²/2 + log cosh y`` for κ = 1).
+    Each class names the builder of its members (``TargetClass.member``, e.g. :func:`ball_member`); when a
+    target declares several classes, the builder of the highest ``member_rank`` makes a law that satisfies
+    every declared class, or refuses (the conditions are checked, not assumed).
 
     Raises:
         NumericError: symbolic parameters, or a combination with no member (e.g. a ball and β-semi-log-
@@ -426,56 +487,16 @@ def member(target: Target, *, dim: int = 1) -> ProductOracle:
     """
     if target.is_exact:
         raise NumericError(f"{target.spec!r} is an exact law; use its exact field (gifsym.GIF.field()), not an oracle")
-    kappas, betas, radii, convs = [], [], [], []
+    constraints: Constraints = {}
     for c in target.classes():
-        if c.id == "T-slc":
-            kappas.append(_number(c["kappa"], "kappa"))
-        elif c.id == "T-slcvx":
-            betas.append(_number(c["beta"], "beta"))
-        elif c.id == "T-ball":
-            radii.append(_number(c["R"], "R"))
-        elif c.id == "T-conv":
-            convs.append((_number(c["sigma"], "sigma"), _number(c["R"], "R")))
-    kappa = max(kappas) if kappas else None
-    beta = min(betas) if betas else None
-    radius = min(radii) if radii else None
-    rd = math.sqrt(dim)
-    spec = target.spec
-
-    if len(convs) > 1:
-        raise NumericError(f"{spec!r}: no oracle member for two T-conv memberships")
-    if convs:
-        sigma, R = convs[0]
-        if radius is not None:
-            raise NumericError(f"{spec!r}: a Gaussian convolution has full support, so it lies in no ball")
-        if beta is not None and beta < 1 / sigma**2:
-            raise NumericError(f"{spec!r}: members of conv:sigma={sigma:g} have -Hess log p -> 1/sigma^2 = "
-                               f"{1 / sigma**2:g} far out, above beta={beta:g}")
-        r = R / rd
-        if kappa is not None:
-            # U'' ≥ 1/σ² − r²/σ⁴ per coordinate: shrink r until this reaches κ.
-            if kappa > 1 / sigma**2:
-                raise NumericError(f"{spec!r}: a conv:sigma={sigma:g} member has kappa <= 1/sigma^2 = "
-                                   f"{1 / sigma**2:g} < {kappa:g}")
-            r = min(r, math.sqrt(max(sigma**4 * (1 / sigma**2 - kappa), 0.0)))
-        return ProductOracle(LogCoshLaw(1 / sigma**2, -1.0 if r > 0 else 0.0, r / sigma**2 if r > 0 else 1.0), dim)
-    if radius is not None:
-        if beta is not None:
-            raise NumericError(f"{spec!r}: beta-semi-log-convexity needs full support, which no law in a ball has")
-        return ProductOracle(TruncatedGaussianLaw(radius / rd, max(kappa, 0.0) if kappa is not None else 0.0), dim)
-    if kappa is None and beta is None:
-        raise NumericError(f"{spec!r}: no oracle member for the classes {sorted(target.class_ids())}")
-    if kappa is not None and beta is not None and kappa > beta:
-        raise NumericError(f"{spec!r}: kappa={kappa:g} > beta={beta:g}, so the class is empty")
-    if beta is None:
-        law = LogCoshLaw(kappa, kappa) if kappa > 0 else LogCoshLaw(1.0, kappa - 1.0)
-    elif kappa is None:
-        law = LogCoshLaw(beta / 2, beta / 2)
-    elif kappa > 0:
-        law = LogCoshLaw(kappa, beta - kappa)
-    else:
-        law = LogCoshLaw(beta, kappa - beta)
-    return ProductOracle(law, dim)
+        constraints.setdefault(c.id, []).append({k: _number(v, k) for k, v in c.params})
+    classes = [CLASS_BY_ID[i] for i in constraints if i in CLASS_BY_ID]
+    if not classes:
+        raise NumericError(f"{target.spec!r}: no oracle member for the classes {sorted(target.class_ids())}")
+    top = max(classes, key=lambda c: c.member_rank)
+    module, name = top.member.split(":")
+    build = getattr(importlib.import_module(module), name)
+    return ProductOracle(build(constraints, dim=dim, spec=target.spec), dim)
 
 
 def oracle_flow(schedule: Schedule, target: Target, *, dim: int = 1, oracle: ProductOracle | None = None) -> OracleFlow:
@@ -483,4 +504,5 @@ def oracle_flow(schedule: Schedule, target: Target, *, dim: int = 1, oracle: Pro
     return OracleFlow(schedule, target, oracle if oracle is not None else member(target, dim=dim))
 
 
-__all__ = ["LogCoshLaw", "OracleFlow", "ProductOracle", "TruncatedGaussianLaw", "member", "oracle_flow"]
+__all__ = ["LogCoshLaw", "OracleFlow", "ProductOracle", "TruncatedGaussianLaw", "ball_member", "convolution_member",
+           "log_concave_member", "member", "oracle_flow"]

@@ -29,6 +29,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import GifsymError
+from gifsym.symbolic.classes import CLASSES
 
 # _symbol_names: the names latex_expr gives, for callers comparing with plain sympy.latex.
 from gifsym.symbolic.printing import SYMBOL_NAMES, _symbol_names, latex_expr  # noqa: F401
@@ -48,10 +49,7 @@ ASSUMPTION_STATEMENTS: dict[str, str] = {
     "S-smooth": r"$a, b$ continuous on $[0,1]$ and $C^2$ on $(0,1)$",
     "T-gauss": r"$\nu = N(m, \Sigma)$",
     "T-gmm": r"$\nu = \sum_k w_k N(m_k, \Sigma_k)$",
-    "T-slc": r"$-\nabla^2 \log p \succeq \kappa I$ ($\kappa$-semi-log-concave)",
-    "T-slcvx": r"$-\nabla^2 \log p \preceq \beta I$ ($\beta$-semi-log-convex, full support)",
-    "T-ball": r"$\operatorname{supp}\nu \subseteq B(0, R)$",
-    "T-conv": r"$\nu = N(0, \sigma^2 I) * \rho$, $\operatorname{supp}\rho \subseteq B(0, R)$",
+    **{c.id: c.statement for c in CLASSES},
 }
 
 # Text-mode escapes for pdflatex (which rejects most Unicode); reasons and specs come from users and

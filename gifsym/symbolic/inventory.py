@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from gifsym.symbolic.classes import CLASSES
 from gifsym.symbolic.schedule import CATALOGUE, Schedule, schedule
 from gifsym.symbolic.target import Target, target
 
@@ -29,12 +30,9 @@ EXACT_TARGETS: dict[str, tuple[str, dict]] = {
                          "covariances": [[[0.5, 0.1], [0.1, 0.3]], [[0.2, 0.0], [0.0, 0.6]]]}),
 }
 
-#: Target classes of math.md §3 (and combinations), as specs.
+#: Target classes of math.md §3 (each class's own example, and combinations), as specs.
 CLASS_TARGETS: dict[str, str] = {
-    "slc": "slc:kappa=2",
-    "slcvx": "slcvx:beta=4",
-    "ball": "ball:R=1",
-    "conv": "conv:sigma=0.5,R=2",
+    **{c.spec: c.example for c in CLASSES},
     "slc+slcvx": "slc:kappa=2+slcvx:beta=4",
     "ball+slc-neg": "ball:R=1+slc:kappa=-0.5",
 }

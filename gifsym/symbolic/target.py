@@ -31,20 +31,11 @@ import sympy
 
 from gifsym.errors import SpecError, TargetError
 from gifsym.io import read_json
+from gifsym.symbolic.classes import CLASS_BY_SPEC
 from gifsym.symbolic.spec import split_plus, split_spec
 
-#: Target class ids of math.md §3.
-TARGET_CLASSES = ("T-gauss", "T-gmm", "T-slc", "T-slcvx", "T-ball", "T-conv")
-
-#: Spec name -> class id, and the parameters each class takes (name, symbol assumptions).
-CLASS_SPECS: dict[str, tuple[str, tuple[tuple[str, dict], ...]]] = {
-    "slc": ("T-slc", (("kappa", {"real": True}),)),
-    "slcvx": ("T-slcvx", (("beta", {"positive": True}),)),
-    "ball": ("T-ball", (("R", {"positive": True}),)),
-    "conv": ("T-conv", (("sigma", {"positive": True}), ("R", {"nonnegative": True}))),
-}
 EXACT_SPECS = ("gaussian", "gmm")
-SPEC_NAMES = set(CLASS_SPECS) | set(EXACT_SPECS)
+SPEC_NAMES = set(CLASS_BY_SPEC) | set(EXACT_SPECS)
 
 # Relative tolerance for "weights sum to 1" and "covariance is symmetric": JSON floats carry ~1e-16
 # relative error each, so sums of a few hundred of them stay far inside 1e-9.
@@ -391,8 +382,8 @@ def gmm_from_file(path: str) -> Target:
 
 
 def _class_target(name: str, items: Mapping[str, object]) -> Membership:
-    cid, params = CLASS_SPECS[name]
-    known = [p for p, _ in params]
+    cls = CLASS_BY_SPEC[name]
+    known = [p.name for p in cls.parameters]
     unknown = set(items) - set(known)
     if unknown:
         raise TargetError(f"unknown parameter {sorted(unknown)[0]!r} for target class {name!r}; accepted: {', '.join(known)}")
@@ -401,11 +392,12 @@ def _class_target(name: str, items: Mapping[str, object]) -> Membership:
         raise TargetError(f"target class {name!r} needs parameter {missing[0]!r} (e.g. {name}:{missing[0]}=1, "
                           f"or {name}:{missing[0]} to keep it symbolic)")
     vals = []
-    for p, assumptions in params:
-        v = _number(p, items[p], assumptions)
-        _check_param(name, p, v, assumptions)
-        vals.append((p, v))
-    return Membership(cid, tuple(vals))
+    for p in cls.parameters:
+        assumptions = dict(p.assumptions)
+        v = _number(p.name, items[p.name], assumptions)
+        _check_param(name, p.name, v, assumptions)
+        vals.append((p.name, v))
+    return Membership(cls.id, tuple(vals))
 
 
 def target(spec: str | Target, **params: object) -> Target:
@@ -442,7 +434,7 @@ def target(spec: str | Target, **params: object) -> Target:
     names = [p[0] for p in parsed]
     for n in names:
         if n not in SPEC_NAMES:
-            raise TargetError(f"unknown target {n!r}; accepted: gaussian, gmm, slc, slcvx, ball, conv")
+            raise TargetError(f"unknown target {n!r}; accepted: {', '.join((*EXACT_SPECS, *CLASS_BY_SPEC))}")
     if any(n in EXACT_SPECS for n in names) and len(names) > 1:
         raise TargetError(f"{spec!r}: a gaussian or gmm target is an exact law and is not combined with '+'; "
                           "its classes (T-slc, T-slcvx, T-conv) are implied")
@@ -496,7 +488,6 @@ def target(spec: str | Target, **params: object) -> Target:
 
 
 __all__ = [
-    "TARGET_CLASSES",
     "Component",
     "Membership",
     "Mixture",

@@ -46,9 +46,10 @@ import sympy
 
 from gifsym.errors import AssumptionError, GifsymError, GraphError, LemmaError
 from gifsym.io import atomic_path, write_atomic
+from gifsym.symbolic.classes import TARGET_CLASSES
 from gifsym.symbolic.flow import Flow, instantiate
 from gifsym.symbolic.schedule import SCHEDULE_ASSUMPTIONS, Schedule
-from gifsym.symbolic.target import TARGET_CLASSES, Membership, Target
+from gifsym.symbolic.target import Membership, Target
 
 #: The kinds a lemma may have (they pick the LaTeX environment of a report).
 KINDS = ("definition", "lemma", "proposition", "theorem")

@@ -1,4 +1,5 @@
-r"""The results of math.md §4–7 as lemma data (see :mod:`gifsym.theory.lemmas` for the engine).
+r"""The results of math.md §4–7 as lemma data (the engine is :mod:`gifsym.theory.engine`;
+target classes come from :mod:`gifsym.symbolic.classes`).
 
 Every formula is derived in the placeholders ``a, ȧ, b, ḃ`` of :mod:`gifsym.symbolic.flow` (so it holds for
 every schedule) from the formulas of the lemmas it declares; bounds are then instantiated for the flow's
@@ -23,6 +24,7 @@ from itertools import chain
 import sympy
 
 from gifsym.errors import LemmaError
+from gifsym.symbolic.classes import CLASSES, PSD, TargetClass
 from gifsym.symbolic.flow import DA, DB, LAM, A, B, component_coefficients, general_coefficients
 from gifsym.symbolic.schedule import t
 from gifsym.theory.engine import Context, Deps, Lemma
@@ -34,8 +36,6 @@ from gifsym.theory.integrals import endpoint_value, sign
 Z, X1 = sympy.symbols("Z X_1", real=True)  # the noise and the data in X_t = a Z + b X_1
 XS, YS = sympy.symbols("x y", real=True)  # a value of X_t, and of X_1 under the conditional law
 MS, SS = sympy.symbols("m s", real=True)  # the posterior mean and the score, as scalars
-PREC = sympy.Symbol("c", positive=True)  # a bound on the Hessian of a potential (precision)
-RADIUS = sympy.Symbol("R", positive=True)
 LIP = sympy.Symbol("C", positive=True)  # the Lipschitz constant of an approximate field
 W2 = sympy.Symbol("W", nonnegative=True)  # W_2(μ, μ̃)
 M2 = sympy.Symbol("M_2", positive=True)  # E|X_1|² of a class target
@@ -119,17 +119,26 @@ def _monotone_coefficient(ctx: Context, deps: Deps) -> dict:
     return {"C": C, "as_snr": sympy.Symbol("r_t") * sympy.Symbol(r"\dot{r}_t")}
 
 
-def _gaussian_convolution(ctx: Context, deps: Deps) -> tuple[dict, ...]:
+def _gaussian_convolution(smoothed: tuple[TargetClass, ...]):
+    def derive(ctx: Context, deps: Deps) -> tuple[dict, ...]:
+        return _effective_schedules(ctx, deps, smoothed)
+
+    return derive
+
+
+def _effective_schedules(ctx: Context, deps: Deps, smoothed: tuple[TargetClass, ...]) -> tuple[dict, ...]:
     X = deps["interpolation"]["X_t"]
     out = []
-    for m in ctx.memberships("T-conv"):
-        sigma = m["sigma"]
-        # X_1 = σW + Y: the Gaussian part a Z + b σ W of X_t is N(0, (a² + σ²b²) I), and the velocity of the
-        # pair (ã, b) with ã² = a² + σ²b² and target ρ is the same field (E[Z | X_t] and E[W | X_t] are both
-        # multiples of E[aZ + bσW | X_t]).
-        a_eff = sympy.sqrt(sympy.diff(X, Z) ** 2 + sigma**2 * sympy.diff(X, X1) ** 2)
-        da_eff = sympy.simplify(sympy.diff(a_eff, A) * DA + sympy.diff(a_eff, B) * DB)
-        out.append({"a_eff": a_eff, "da_eff": da_eff, "params": m.params, "implied_by": m.implied_by})
+    for cls in smoothed:
+        for m in ctx.memberships(cls.id):
+            sigma = m[cls.smoothing]
+            # X_1 = σW + Y: the Gaussian part a Z + b σ W of X_t is N(0, (a² + σ²b²) I), and the velocity of
+            # the pair (ã, b) with ã² = a² + σ²b² and target ρ is the same field (E[Z | X_t] and E[W | X_t]
+            # are both multiples of E[aZ + bσW | X_t]).
+            a_eff = sympy.sqrt(sympy.diff(X, Z) ** 2 + sigma**2 * sympy.diff(X, X1) ** 2)
+            da_eff = sympy.simplify(sympy.diff(a_eff, A) * DA + sympy.diff(a_eff, B) * DB)
+            out.append({"class": cls.id, "a_eff": a_eff, "da_eff": da_eff, "params": m.params,
+                        "implied_by": m.implied_by})
     return tuple(out)
 
 
@@ -140,58 +149,84 @@ def _bound_psd(ctx: Context, deps: Deps) -> tuple:
     return (make_piece("lower", "bound-psd", lower, ctx.schedule),)
 
 
-def _variance_bound(ctx: Context, deps: Deps, *, lemma: str, cls: str, param: str, inequality: str,
-                    key: str, side: str) -> tuple:
-    ji, cl = deps["jacobian-identity"], deps["conditional-law"]
-    deps["monotone-coefficient"]
-    deps["snr-monotone"]  # the validity set {κ + r_t² > 0} is an up-set in t because r_t is non-decreasing
-    pieces = []
-    for m in ctx.memberships(cls):
-        prec = m[param] + cl["precision_shift"]  # Hessian of the conditional potential ≽ / ≼ prec · I
-        cov = deps[inequality][key].subs(PREC, prec)
-        formula = _tidy(ji["I"] + ji["C"] * cov)
-        pieces.append(make_piece(side, lemma, formula, ctx.schedule, params=m.params, validity=_tidy(prec),
-                                 implied_by=m.implied_by))
-    return tuple(pieces)
+def _class_bound(cls: TargetClass):
+    """The derivation of a class's bound lemma: each covariance bound the class gives, substituted into the
+    key identity (for the schedule ``(ã, b)`` when the class is a Gaussian convolution), per membership."""
+
+    def derive(ctx: Context, deps: Deps) -> tuple:
+        ji = deps["jacobian-identity"]
+        deps["monotone-coefficient"]  # the coefficient of C is >= 0: a bound on C bounds ∇v on the same side
+        conditional = any(b.conditional for b in cls.bounds)
+        if conditional:
+            shift = deps["conditional-law"]["precision_shift"]  # the Gaussian kernel's precision b²/a²
+            deps["snr-monotone"]  # the validity set {κ + r_t² > 0} is an up-set in t: r_t is non-decreasing
+        if cls.smoothing is not None:
+            effective = {e["params"]: e for e in deps["gaussian-convolution"] if e["class"] == cls.id}
+        pieces = []
+        for m in ctx.memberships(cls.id):
+            eye, C = ji["I"], ji["C"]
+            if cls.smoothing is not None:
+                e = effective[m.params]
+                sub = {A: e["a_eff"], DA: e["da_eff"]}
+                eye, C = eye.subs(sub, simultaneous=True), C.subs(sub, simultaneous=True)
+            values = {p.symbol: m[p.name] for p in cls.parameters}
+            for bound in cls.bounds:
+                ineq = bound.inequality
+                cov, validity = deps[ineq.name][ineq.side], None
+                if ineq.argument is not None:
+                    arg = bound.value.subs(values)
+                    if bound.conditional:  # Hessian of the conditional potential ≽ / ≼ (arg + b²/a²) I
+                        arg = validity = _tidy(arg + shift)
+                    cov = cov.subs(ineq.argument, arg)
+                pieces.append(make_piece(bound.side, cls.lemma.name, _tidy(eye + C * cov), ctx.schedule,
+                                         params=m.params, validity=validity, implied_by=m.implied_by))
+        return tuple(pieces)
+
+    return derive
 
 
-def _bound_slc(ctx: Context, deps: Deps) -> tuple:
-    return _variance_bound(ctx, deps, lemma="bound-slc", cls="T-slc", param="kappa", inequality="brascamp-lieb",
-                           key="cov_upper", side="upper")
-
-
-def _bound_slcvx(ctx: Context, deps: Deps) -> tuple:
-    return _variance_bound(ctx, deps, lemma="bound-slcvx", cls="T-slcvx", param="beta", inequality="cramer-rao",
-                           key="cov_lower", side="lower")
-
-
-def _bound_ball(ctx: Context, deps: Deps) -> tuple:
-    ji, sv = deps["jacobian-identity"], deps["bounded-support-variance"]
-    deps["monotone-coefficient"]
-    pieces = []
-    for m in ctx.memberships("T-ball"):
-        upper = _tidy(ji["I"] + ji["C"] * sv["cov_upper"].subs(RADIUS, m["R"]))
-        pieces.append(make_piece("upper", "bound-ball", upper, ctx.schedule, params=m.params,
-                                 implied_by=m.implied_by))
-    return tuple(pieces)
-
-
-def _bound_conv(ctx: Context, deps: Deps) -> tuple:
-    ji, sv, psd = deps["jacobian-identity"], deps["bounded-support-variance"], deps["psd-covariance"]
-    deps["monotone-coefficient"]
-    pieces = []
-    for g in deps["gaussian-convolution"]:
-        R = dict(g["params"])["R"]
-        # The key identity for the schedule (ã, b) and the target ρ, whose support lies in a ball of radius R.
-        sub = {A: g["a_eff"], DA: g["da_eff"]}
-        I_eff = ji["I"].subs(sub, simultaneous=True)
-        C_eff = ji["C"].subs(sub, simultaneous=True)
-        lower = _tidy(I_eff + C_eff * psd["cov_lower"])
-        upper = _tidy(I_eff + C_eff * sv["cov_upper"].subs(RADIUS, R))
-        for side, f in (("lower", lower), ("upper", upper)):
-            pieces.append(make_piece(side, "bound-conv", f, ctx.schedule, params=g["params"],
-                                     implied_by=g["implied_by"]))
-    return tuple(pieces)
+def _class_lemmas(classes: tuple[TargetClass, ...]) -> tuple[Lemma, ...]:
+    """The cited inequalities and the bound lemma of every target class, the lemma of the Gaussian
+    convolution classes and the two combining lemmas."""
+    cited = {}
+    for ineq in [PSD, *(b.inequality for c in classes for b in c.bounds)]:
+        cited.setdefault(ineq.name, Lemma(ineq.name, ineq.kind, ineq.title, ineq.statement,
+                                          formula=((ineq.side, ineq.formula),), reference=ineq.reference))
+    bounds = []
+    for c in classes:
+        conditional = any(b.conditional for b in c.bounds)
+        uses = ("jacobian-identity", "monotone-coefficient",
+                *(("conditional-law",) if conditional else ()),
+                *(("gaussian-convolution",) if c.smoothing is not None else ()),
+                *(b.inequality.name for b in c.bounds),
+                *(("snr-monotone",) if conditional else ()))
+        bounds.append(Lemma(c.lemma.name, "proposition", c.lemma.title, c.lemma.statement, assumptions=(c.id,),
+                            uses=uses, derive=_class_bound(c), reference=c.lemma.reference))
+    smoothed = tuple(c for c in classes if c.smoothing is not None)
+    combined = (
+        Lemma(
+            "gaussian-convolution", "lemma", "Gaussian convolutions",
+            r"If $\nu = N(0, \sigma^2 I) * \rho$, then $X_t = \tilde a_t Z' + b_t Y$ with "
+            r"$\tilde a_t = \sqrt{a_t^2 + \sigma^2 b_t^2}$, $Y \sim \rho$, and the velocity field is that of the "
+            r"interpolation $(\tilde a, b)$ towards $\rho$.",
+            # It applies to the classes of Gaussian convolutions (and to any target with one of them implied).
+            assumptions=tuple(c.id for c in smoothed), uses=("interpolation",), derive=_gaussian_convolution(smoothed),
+            reference="math.md §5",
+        ),
+        Lemma(
+            "jacobian-upper", "proposition", "The combined upper bound",
+            r"$\nabla_x v \preceq u_t I$ with $u_t$ the pointwise minimum of the upper bounds that hold at $t$.",
+            any_of=tuple(c.lemma.name for c in classes if "upper" in c.sides), derive=_envelope("upper"),
+            reference="math.md §3, §5",
+        ),
+        Lemma(
+            "jacobian-lower", "proposition", "The combined lower bound",
+            r"$\nabla_x v \succeq \ell_t I$ with $\ell_t$ the pointwise maximum of the lower bounds that hold at $t$.",
+            any_of=("bound-psd", *(c.lemma.name for c in classes if "lower" in c.sides)), derive=_envelope("lower"),
+            reference="math.md §3, §5",
+        ),
+    )
+    return (*cited.values(), *bounds, *combined)
 
 
 def _envelope(side: str):
@@ -302,244 +337,180 @@ def _cycle_consistency(ctx: Context, deps: Deps) -> dict:
 _SCHED = ("S-end", "S-pos")  # what the key identity needs: a > 0 on [0, 1), b > 0 on (0, 1]
 _MONO = ("S-mono", "S-pos")
 
-LEMMAS: tuple[Lemma, ...] = (
-    Lemma(
-        "interpolation", "definition", "Gaussian interpolation",
-        r"The interpolation is $X_t = a_t Z + b_t X_1$ with $Z \sim \gamma_d$ independent of $X_1 \sim \nu$, "
-        r"$t \in [0, 1]$; $p_t = \mathrm{Law}(X_t)$, $\mu = p_0$.",
-        assumptions=("S-end",),
-        formula=(("X_t", A * Z + B * X1),),
-        reference="math.md §1",
-    ),
-    Lemma(
-        "snr-monotone", "lemma", "The signal-to-noise ratio is non-decreasing",
-        r"$\frac{d}{dt}\frac{b_t}{a_t} = \frac{a_t \dot b_t - \dot a_t b_t}{a_t^2} \ge 0$ on $(0,1)$, so "
-        r"$r_t = b_t/a_t$ increases from $b_0/a_0$ to $+\infty$.",
-        assumptions=_MONO, derive=_snr_monotone, reference="math.md §2",
-    ),
-    Lemma(
-        "conditional-law", "lemma", "The conditional law of the data",
-        r"Given $X_t = x$, $X_1$ has density proportional to "
-        r"$\exp\big(-U(y) - |x - b_t y|^2/(2a_t^2)\big)$ where $\nu \propto e^{-U}$; its potential has Hessian "
-        r"$\nabla^2 U + (b_t^2/a_t^2) I$.",
-        assumptions=_SCHED, uses=("interpolation",), derive=_conditional_law, reference="math.md §4",
-    ),
-    Lemma(
-        "velocity-identity", "lemma", "The velocity field (denoiser form)",
-        r"$v(t,x) = \mathbb{E}[\dot a_t Z + \dot b_t X_1 \mid X_t = x] = \frac{\dot a_t}{a_t} x + "
-        r"\big(\dot b_t - \frac{\dot a_t b_t}{a_t}\big) m(t,x)$, $m(t,x) = \mathbb{E}[X_1 \mid X_t = x]$.",
-        assumptions=_SCHED, uses=("interpolation",), derive=_velocity_identity, reference="math.md §1, §4",
-    ),
-    Lemma(
-        "continuity-equation", "lemma", "The continuity equation",
-        r"The marginals solve $\partial_t p_t + \nabla \cdot (p_t v) = 0$.",
-        assumptions=("S-smooth",), uses=("velocity-identity",), reference="math.md §1",
-    ),
-    Lemma(
-        "tweedie", "lemma", "Tweedie's formulas",
-        r"$\nabla \log p_t(x) = \frac{b_t m(t,x) - x}{a_t^2}$ and $\nabla_x m(t,x) = \frac{b_t}{a_t^2} C(t,x)$, "
-        r"$C(t,x) = \mathrm{Cov}(X_1 \mid X_t = x)$.",
-        assumptions=_SCHED, uses=("conditional-law",), derive=_tweedie, reference="math.md §4",
-    ),
-    Lemma(
-        "hessian-log-density", "lemma", "Hessian of the log-marginal",
-        r"$\nabla^2 \log p_t = -\frac{1}{a_t^2} I + \frac{b_t^2}{a_t^4} C(t,x)$.",
-        uses=("tweedie",), derive=_hessian_log_density, reference="math.md §4",
-    ),
-    Lemma(
-        "score-form", "lemma", "The velocity field (score form)",
-        r"For $t \in (0,1]$: $v(t,x) = \frac{\dot b_t}{b_t} x + \big(\frac{\dot b_t a_t^2}{b_t} - \dot a_t a_t\big)"
-        r"\nabla \log p_t(x)$.",
-        uses=("velocity-identity", "tweedie"), derive=_score_form, reference="math.md §4",
-    ),
-    Lemma(
-        "probability-flow", "proposition", "The probability-flow link",
-        r"With $\tau = 1 - t$ the flow is the probability-flow ODE of $dY = f Y\,d\tau + g\,dW$ with "
-        r"$f(1-t) = -\dot b_t/b_t$ and $g^2(1-t)/2 = a_t^2(\dot b_t/b_t - \dot a_t/a_t)$.",
-        uses=("score-form",), derive=_probability_flow, reference="math.md §4",
-    ),
-    Lemma(
-        "jacobian-identity", "lemma", "The key identity",
-        r"$\nabla_x v(t,x) = \frac{\dot a_t}{a_t} I + \frac{b_t(a_t \dot b_t - \dot a_t b_t)}{a_t^3} C(t,x)$; "
-        r"it is symmetric.",
-        uses=("velocity-identity", "tweedie"), derive=_jacobian_identity, reference="math.md §4",
-    ),
-    Lemma(
-        "monotone-coefficient", "lemma", "The coefficient of the covariance is non-negative",
-        r"$\frac{b_t(a_t \dot b_t - \dot a_t b_t)}{a_t^3} = r_t \dot r_t \ge 0$, so bounds on $C$ in the "
-        r"Loewner order give bounds on $\nabla_x v$ in the same direction.",
-        assumptions=_MONO, uses=("jacobian-identity", "snr-monotone"), derive=_monotone_coefficient,
-        reference="math.md §4",
-    ),
-    Lemma(
-        "psd-covariance", "lemma", "Covariances are positive semi-definite",
-        r"$C(t,x) \succeq 0$.",
-        formula=(("cov_lower", sympy.Integer(0)),),
-    ),
-    Lemma(
-        "brascamp-lieb", "theorem", "Brascamp--Lieb inequality",
-        r"If $-\nabla^2 \log \pi \succeq c\, I$ with $c > 0$, then $\mathrm{Cov}_\pi \preceq c^{-1} I$.",
-        formula=(("cov_upper", 1 / PREC),), reference="Brascamp and Lieb (1976)",
-    ),
-    Lemma(
-        "cramer-rao", "theorem", "Cramér--Rao inequality",
-        r"If $\pi$ has full support and $-\nabla^2 \log \pi \preceq c\, I$, then $\mathrm{Cov}_\pi \succeq c^{-1} I$.",
-        formula=(("cov_lower", 1 / PREC),), reference="Cramér (1946), Rao (1945)",
-    ),
-    Lemma(
-        "bounded-support-variance", "lemma", "Variance of a law on a ball",
-        r"If $\pi$ is supported in a ball of radius $R$, then $\mathrm{Cov}_\pi \preceq R^2 I$.",
-        formula=(("cov_upper", RADIUS**2),),
-    ),
-    Lemma(
-        "gaussian-convolution", "lemma", "Gaussian convolutions",
-        r"If $\nu = N(0, \sigma^2 I) * \rho$, then $X_t = \tilde a_t Z' + b_t Y$ with "
-        r"$\tilde a_t = \sqrt{a_t^2 + \sigma^2 b_t^2}$, $Y \sim \rho$, and the velocity field is that of the "
-        r"interpolation $(\tilde a, b)$ towards $\rho$.",
-        assumptions=("T-conv",), uses=("interpolation",), derive=_gaussian_convolution, reference="math.md §5",
-    ),
-    Lemma(
-        "gaussian-classes", "lemma", "Classes of a Gaussian",
-        r"$N(m, \Sigma)$ is $\kappa$-semi-log-concave with $\kappa = 1/\lambda_{\max}(\Sigma)$ and "
-        r"$\beta$-semi-log-convex with $\beta = 1/\lambda_{\min}(\Sigma)$; $N(m, \sigma^2 I) = "
-        r"N(0, \sigma^2 I) * \delta_m$ is in T-conv with $R = |m|$.",
-        assumptions=("T-gauss",), derive=_gaussian_classes, reference="math.md §3",
-        implies=("T-slc", "T-slcvx", "T-conv"),
-    ),
-    Lemma(
-        "gmm-classes", "lemma", "Classes of a Gaussian mixture",
-        r"$\sum_k w_k N(m_k, \Sigma_k)$ is $\beta$-semi-log-convex with $\beta = \max_k 1/\lambda_{\min}(\Sigma_k)$; "
-        r"with a common $\Sigma_k = \sigma^2 I$ it is in T-conv with $R = \max_k |m_k|$.",
-        assumptions=("T-gmm",), derive=_gmm_classes, reference="math.md §3",
-        implies=("T-slcvx", "T-conv"),
-    ),
-    Lemma(
-        "bound-psd", "lemma", "The general lower bound",
-        r"$\nabla_x v(t,x) \succeq \frac{\dot a_t}{a_t} I$ for every target (it is not integrable at $t = 1$).",
-        uses=("jacobian-identity", "monotone-coefficient", "psd-covariance"), derive=_bound_psd,
-        reference="math.md §5",
-    ),
-    Lemma(
-        "bound-slc", "proposition", "Upper bound for semi-log-concave targets",
-        r"If $\nu$ is $\kappa$-semi-log-concave, then $\nabla_x v \preceq U^\kappa_t I$ with "
-        r"$U^\kappa_t = \frac{\kappa a_t \dot a_t + b_t \dot b_t}{\kappa a_t^2 + b_t^2}$ wherever "
-        r"$\kappa a_t^2 + b_t^2 > 0$ (all of $[0,1]$ when $\kappa > 0$; for $\kappa \le 0$ only a final part).",
-        assumptions=("T-slc",),
-        uses=("jacobian-identity", "monotone-coefficient", "conditional-law", "brascamp-lieb", "snr-monotone"),
-        derive=_bound_slc, reference="math.md §5",
-    ),
-    Lemma(
-        "bound-slcvx", "proposition", "Lower bound for semi-log-convex targets",
-        r"If $\nu$ is $\beta$-semi-log-convex, then $\nabla_x v \succeq L^\beta_t I$ with "
-        r"$L^\beta_t = \frac{\beta a_t \dot a_t + b_t \dot b_t}{\beta a_t^2 + b_t^2}$ on $[0,1]$.",
-        assumptions=("T-slcvx",),
-        uses=("jacobian-identity", "monotone-coefficient", "conditional-law", "cramer-rao", "snr-monotone"),
-        derive=_bound_slcvx, reference="math.md §5",
-    ),
-    Lemma(
-        "bound-ball", "proposition", "Upper bound for targets with bounded support",
-        r"If $\nu$ is supported in a ball of radius $R$, then $\nabla_x v \preceq \big(\frac{\dot a_t}{a_t} + "
-        r"\frac{b_t(a_t \dot b_t - \dot a_t b_t) R^2}{a_t^3}\big) I$ on $[0, 1)$ (it diverges at $t = 1$).",
-        assumptions=("T-ball",), uses=("jacobian-identity", "monotone-coefficient", "bounded-support-variance"),
-        derive=_bound_ball, reference="math.md §5",
-    ),
-    Lemma(
-        "bound-conv", "proposition", "Two-sided bounds for Gaussian convolutions",
-        r"If $\nu = N(0, \sigma^2 I) * \rho$ with $\rho$ supported in a ball of radius $R$, then for all "
-        r"$t \in [0,1]$: $L^\sigma_t I \preceq \nabla_x v \preceq \big(L^\sigma_t + \frac{a_t b_t (a_t \dot b_t - "
-        r"\dot a_t b_t) R^2}{(a_t^2 + \sigma^2 b_t^2)^2}\big) I$, $L^\sigma_t = \frac{a_t \dot a_t + \sigma^2 b_t "
-        r"\dot b_t}{a_t^2 + \sigma^2 b_t^2}$.",
-        assumptions=("T-conv",),
-        uses=("jacobian-identity", "monotone-coefficient", "gaussian-convolution", "bounded-support-variance",
-              "psd-covariance"),
-        derive=_bound_conv, reference="math.md §5",
-    ),
-    Lemma(
-        "jacobian-upper", "proposition", "The combined upper bound",
-        r"$\nabla_x v \preceq u_t I$ with $u_t$ the pointwise minimum of the upper bounds that hold at $t$.",
-        any_of=("bound-slc", "bound-ball", "bound-conv"), derive=_envelope("upper"), reference="math.md §3, §5",
-    ),
-    Lemma(
-        "jacobian-lower", "proposition", "The combined lower bound",
-        r"$\nabla_x v \succeq \ell_t I$ with $\ell_t$ the pointwise maximum of the lower bounds that hold at $t$.",
-        any_of=("bound-psd", "bound-slcvx", "bound-conv"), derive=_envelope("lower"), reference="math.md §3, §5",
-    ),
-    Lemma(
-        "gaussian-sharpness", "proposition", "The bounds are sharp for Gaussians",
-        r"For $\nu = N(m, \sigma^2 I)$ the combined bounds coincide with the exact Jacobian "
-        r"$\nabla_x v = \frac{a_t \dot a_t + \sigma^2 b_t \dot b_t}{a_t^2 + \sigma^2 b_t^2} I$.",
-        assumptions=("T-gauss",), uses=("jacobian-upper", "jacobian-lower"), derive=_gaussian_sharpness,
-        reference="math.md §5",
-    ),
-    Lemma(
-        "lipschitz", "proposition", "Lipschitz constant of the velocity",
-        r"$\theta_t = \sup_x \|\nabla_x v(t,x)\|_{\mathrm{op}} \le \max(|u_t|, |\ell_t|)$.",
-        uses=("jacobian-upper", "jacobian-lower"), derive=_lipschitz, reference="math.md §5",
-    ),
-    Lemma(
-        "cauchy-lipschitz", "theorem", "Cauchy--Lipschitz",
-        r"An ODE $\dot x = v(t, x)$ with $\int_0^T \mathrm{Lip}(v(t,\cdot))\,dt < \infty$ and $v$ of linear growth "
-        r"has a unique solution from every start on $[0, T]$, and its flow maps are bi-Lipschitz homeomorphisms.",
-        reference="e.g. Hartman, Ordinary Differential Equations, ch. V",
-    ),
-    Lemma(
-        "gronwall", "lemma", "Grönwall bounds on flow maps",
-        r"If $\nabla_x v$ is symmetric with $\lambda_{\min}(t) I \preceq \nabla_x v(t,\cdot) \preceq \lambda_{\max}(t) I$, "
-        r"then $\mathrm{Lip}(X_{s,t}) \le \exp\int_s^t \lambda_{\max}$ and "
-        r"$\mathrm{Lip}(X_{t,s}) \le \exp(-\int_s^t \lambda_{\min})$.",
-        formula=(("forward", sympy.exp(sympy.Integral(_lmax(_r), (_r, 0, 1)))),
-                 ("reverse", sympy.exp(-sympy.Integral(_lmin(_r), (_r, 0, 1))))),
-        reference="math.md §6",
-    ),
-    Lemma(
-        "well-posed", "theorem", "Well-posedness",
-        r"If $\int_0^1 \theta_t\,dt < \infty$ the flow has a unique solution from every start, its marginals are "
-        r"$p_t$, and its flow maps are bi-Lipschitz homeomorphisms; if the integral diverges only at $t = 1$, "
-        r"this holds on $[0, T]$ for every $T < 1$.",
-        assumptions=("S-smooth",),
-        uses=("lipschitz", "jacobian-upper", "jacobian-lower", "cauchy-lipschitz", "continuity-equation"),
-        derive=_well_posed, reference="math.md §6",
-    ),
-    Lemma(
-        "flow-map-lipschitz", "theorem", "Lipschitz constant of the flow map",
-        r"$\mathrm{Lip}(X_{0,1}) \le \exp\int_0^1 u_t\,dt$.",
-        uses=("jacobian-upper", "gronwall", "well-posed"), derive=_flow_map("forward", "upper"),
-        reference="math.md §6",
-    ),
-    Lemma(
-        "reverse-flow-map-lipschitz", "theorem", "Lipschitz constant of the reverse flow map",
-        r"$\mathrm{Lip}(X_{1,0}) \le \exp\big(-\int_0^1 \ell_t\,dt\big)$.",
-        uses=("jacobian-lower", "gronwall", "well-posed"), derive=_flow_map("reverse", "lower"),
-        reference="math.md §6",
-    ),
-    Lemma(
-        "source-stability", "proposition", "Stability in the source",
-        r"$W_2((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu) \le \mathrm{Lip}(X_{0,1})\, W_2(\mu, \tilde\mu)$; for "
-        r"$b_0 > 0$, $W_2(\mu, N(0, a_0^2 I)) \le b_0 (\mathbb{E}|X_1|^2)^{1/2}$, the cost of starting from the "
-        r"Gaussian.",
-        uses=("flow-map-lipschitz",), derive=_source_stability, reference="math.md §6",
-    ),
-    Lemma(
-        "velocity-stability", "theorem", "Stability in the velocity field",
-        r"If $\tilde v$ is $C$-Lipschitz in $x$ and $Y$ its flow from the same start, then "
-        r"$W_2((Y_{0,1})_\#\mu, \nu) \le \int_0^1 e^{C(1-t)} \|v(t,\cdot) - \tilde v(t,\cdot)\|_{L^2(p_t)}\,dt$ and "
-        r"$W_2^2 \le \frac{e^{2C} - 1}{2C} \int_0^1 \|v - \tilde v\|^2_{L^2(p_t)}\,dt$.",
-        uses=("gronwall",), derive=_velocity_stability, reference="math.md §6",
-    ),
-    Lemma(
-        "auto-encoding", "theorem", "Auto-encoding",
-        r"The encoder $X_{1,0}$ and decoder $X_{0,1}$ satisfy $X_{0,1} \circ X_{1,0} = \mathrm{id}$ on the "
-        r"target's support and $X_{1,0} \circ X_{0,1} = \mathrm{id}$ on the source's, each Lipschitz with the "
-        r"flow-map constants.",
-        uses=("flow-map-lipschitz", "reverse-flow-map-lipschitz"), derive=_auto_encoding, reference="math.md §6",
-    ),
-    Lemma(
-        "cycle-consistency", "theorem", "Cycle consistency",
-        r"For targets $\nu^1, \nu^2$ with flows from the same source, $T = X^2_{0,1} \circ X^1_{1,0}$ pushes "
-        r"$\nu^1$ to $\nu^2$, $X^1_{0,1} \circ X^2_{1,0}$ undoes it, and "
-        r"$\mathrm{Lip}(T) \le \mathrm{Lip}(X^2_{0,1})\,\mathrm{Lip}(X^1_{1,0})$.",
-        uses=("auto-encoding",), derive=_cycle_consistency, reference="math.md §6",
-    ),
-)
 
-__all__ = ["LEMMAS"]
+def build_lemmas(classes: tuple[TargetClass, ...] = CLASSES) -> tuple[Lemma, ...]:
+    """The library for a collection of target classes (:data:`LEMMAS` is the one for gifsym's classes)."""
+    return (
+        Lemma(
+            "interpolation", "definition", "Gaussian interpolation",
+            r"The interpolation is $X_t = a_t Z + b_t X_1$ with $Z \sim \gamma_d$ independent of $X_1 \sim \nu$, "
+            r"$t \in [0, 1]$; $p_t = \mathrm{Law}(X_t)$, $\mu = p_0$.",
+            assumptions=("S-end",),
+            formula=(("X_t", A * Z + B * X1),),
+            reference="math.md §1",
+        ),
+        Lemma(
+            "snr-monotone", "lemma", "The signal-to-noise ratio is non-decreasing",
+            r"$\frac{d}{dt}\frac{b_t}{a_t} = \frac{a_t \dot b_t - \dot a_t b_t}{a_t^2} \ge 0$ on $(0,1)$, so "
+            r"$r_t = b_t/a_t$ increases from $b_0/a_0$ to $+\infty$.",
+            assumptions=_MONO, derive=_snr_monotone, reference="math.md §2",
+        ),
+        Lemma(
+            "conditional-law", "lemma", "The conditional law of the data",
+            r"Given $X_t = x$, $X_1$ has density proportional to "
+            r"$\exp\big(-U(y) - |x - b_t y|^2/(2a_t^2)\big)$ where $\nu \propto e^{-U}$; its potential has Hessian "
+            r"$\nabla^2 U + (b_t^2/a_t^2) I$.",
+            assumptions=_SCHED, uses=("interpolation",), derive=_conditional_law, reference="math.md §4",
+        ),
+        Lemma(
+            "velocity-identity", "lemma", "The velocity field (denoiser form)",
+            r"$v(t,x) = \mathbb{E}[\dot a_t Z + \dot b_t X_1 \mid X_t = x] = \frac{\dot a_t}{a_t} x + "
+            r"\big(\dot b_t - \frac{\dot a_t b_t}{a_t}\big) m(t,x)$, $m(t,x) = \mathbb{E}[X_1 \mid X_t = x]$.",
+            assumptions=_SCHED, uses=("interpolation",), derive=_velocity_identity, reference="math.md §1, §4",
+        ),
+        Lemma(
+            "continuity-equation", "lemma", "The continuity equation",
+            r"The marginals solve $\partial_t p_t + \nabla \cdot (p_t v) = 0$.",
+            assumptions=("S-smooth",), uses=("velocity-identity",), reference="math.md §1",
+        ),
+        Lemma(
+            "tweedie", "lemma", "Tweedie's formulas",
+            r"$\nabla \log p_t(x) = \frac{b_t m(t,x) - x}{a_t^2}$ and $\nabla_x m(t,x) = \frac{b_t}{a_t^2} C(t,x)$, "
+            r"$C(t,x) = \mathrm{Cov}(X_1 \mid X_t = x)$.",
+            assumptions=_SCHED, uses=("conditional-law",), derive=_tweedie, reference="math.md §4",
+        ),
+        Lemma(
+            "hessian-log-density", "lemma", "Hessian of the log-marginal",
+            r"$\nabla^2 \log p_t = -\frac{1}{a_t^2} I + \frac{b_t^2}{a_t^4} C(t,x)$.",
+            uses=("tweedie",), derive=_hessian_log_density, reference="math.md §4",
+        ),
+        Lemma(
+            "score-form", "lemma", "The velocity field (score form)",
+            r"For $t \in (0,1]$: $v(t,x) = \frac{\dot b_t}{b_t} x + \big(\frac{\dot b_t a_t^2}{b_t} - \dot a_t a_t\big)"
+            r"\nabla \log p_t(x)$.",
+            uses=("velocity-identity", "tweedie"), derive=_score_form, reference="math.md §4",
+        ),
+        Lemma(
+            "probability-flow", "proposition", "The probability-flow link",
+            r"With $\tau = 1 - t$ the flow is the probability-flow ODE of $dY = f Y\,d\tau + g\,dW$ with "
+            r"$f(1-t) = -\dot b_t/b_t$ and $g^2(1-t)/2 = a_t^2(\dot b_t/b_t - \dot a_t/a_t)$.",
+            uses=("score-form",), derive=_probability_flow, reference="math.md §4",
+        ),
+        Lemma(
+            "jacobian-identity", "lemma", "The key identity",
+            r"$\nabla_x v(t,x) = \frac{\dot a_t}{a_t} I + \frac{b_t(a_t \dot b_t - \dot a_t b_t)}{a_t^3} C(t,x)$; "
+            r"it is symmetric.",
+            uses=("velocity-identity", "tweedie"), derive=_jacobian_identity, reference="math.md §4",
+        ),
+        Lemma(
+            "monotone-coefficient", "lemma", "The coefficient of the covariance is non-negative",
+            r"$\frac{b_t(a_t \dot b_t - \dot a_t b_t)}{a_t^3} = r_t \dot r_t \ge 0$, so bounds on $C$ in the "
+            r"Loewner order give bounds on $\nabla_x v$ in the same direction.",
+            assumptions=_MONO, uses=("jacobian-identity", "snr-monotone"), derive=_monotone_coefficient,
+            reference="math.md §4",
+        ),
+        Lemma(
+            "gaussian-classes", "lemma", "Classes of a Gaussian",
+            r"$N(m, \Sigma)$ is $\kappa$-semi-log-concave with $\kappa = 1/\lambda_{\max}(\Sigma)$ and "
+            r"$\beta$-semi-log-convex with $\beta = 1/\lambda_{\min}(\Sigma)$; $N(m, \sigma^2 I) = "
+            r"N(0, \sigma^2 I) * \delta_m$ is in T-conv with $R = |m|$.",
+            assumptions=("T-gauss",), derive=_gaussian_classes, reference="math.md §3",
+            implies=("T-slc", "T-slcvx", "T-conv"),
+        ),
+        Lemma(
+            "gmm-classes", "lemma", "Classes of a Gaussian mixture",
+            r"$\sum_k w_k N(m_k, \Sigma_k)$ is $\beta$-semi-log-convex with $\beta = \max_k 1/\lambda_{\min}(\Sigma_k)$; "
+            r"with a common $\Sigma_k = \sigma^2 I$ it is in T-conv with $R = \max_k |m_k|$.",
+            assumptions=("T-gmm",), derive=_gmm_classes, reference="math.md §3",
+            implies=("T-slcvx", "T-conv"),
+        ),
+        Lemma(
+            "bound-psd", "lemma", "The general lower bound",
+            r"$\nabla_x v(t,x) \succeq \frac{\dot a_t}{a_t} I$ for every target (it is not integrable at $t = 1$).",
+            uses=("jacobian-identity", "monotone-coefficient", "psd-covariance"), derive=_bound_psd,
+            reference="math.md §5",
+        ),
+        Lemma(
+            "gaussian-sharpness", "proposition", "The bounds are sharp for Gaussians",
+            r"For $\nu = N(m, \sigma^2 I)$ the combined bounds coincide with the exact Jacobian "
+            r"$\nabla_x v = \frac{a_t \dot a_t + \sigma^2 b_t \dot b_t}{a_t^2 + \sigma^2 b_t^2} I$.",
+            assumptions=("T-gauss",), uses=("jacobian-upper", "jacobian-lower"), derive=_gaussian_sharpness,
+            reference="math.md §5",
+        ),
+        Lemma(
+            "lipschitz", "proposition", "Lipschitz constant of the velocity",
+            r"$\theta_t = \sup_x \|\nabla_x v(t,x)\|_{\mathrm{op}} \le \max(|u_t|, |\ell_t|)$.",
+            uses=("jacobian-upper", "jacobian-lower"), derive=_lipschitz, reference="math.md §5",
+        ),
+        Lemma(
+            "cauchy-lipschitz", "theorem", "Cauchy--Lipschitz",
+            r"An ODE $\dot x = v(t, x)$ with $\int_0^T \mathrm{Lip}(v(t,\cdot))\,dt < \infty$ and $v$ of linear growth "
+            r"has a unique solution from every start on $[0, T]$, and its flow maps are bi-Lipschitz homeomorphisms.",
+            reference="e.g. Hartman, Ordinary Differential Equations, ch. V",
+        ),
+        Lemma(
+            "gronwall", "lemma", "Grönwall bounds on flow maps",
+            r"If $\nabla_x v$ is symmetric with $\lambda_{\min}(t) I \preceq \nabla_x v(t,\cdot) \preceq \lambda_{\max}(t) I$, "
+            r"then $\mathrm{Lip}(X_{s,t}) \le \exp\int_s^t \lambda_{\max}$ and "
+            r"$\mathrm{Lip}(X_{t,s}) \le \exp(-\int_s^t \lambda_{\min})$.",
+            formula=(("forward", sympy.exp(sympy.Integral(_lmax(_r), (_r, 0, 1)))),
+                     ("reverse", sympy.exp(-sympy.Integral(_lmin(_r), (_r, 0, 1))))),
+            reference="math.md §6",
+        ),
+        Lemma(
+            "well-posed", "theorem", "Well-posedness",
+            r"If $\int_0^1 \theta_t\,dt < \infty$ the flow has a unique solution from every start, its marginals are "
+            r"$p_t$, and its flow maps are bi-Lipschitz homeomorphisms; if the integral diverges only at $t = 1$, "
+            r"this holds on $[0, T]$ for every $T < 1$.",
+            assumptions=("S-smooth",),
+            uses=("lipschitz", "jacobian-upper", "jacobian-lower", "cauchy-lipschitz", "continuity-equation"),
+            derive=_well_posed, reference="math.md §6",
+        ),
+        Lemma(
+            "flow-map-lipschitz", "theorem", "Lipschitz constant of the flow map",
+            r"$\mathrm{Lip}(X_{0,1}) \le \exp\int_0^1 u_t\,dt$.",
+            uses=("jacobian-upper", "gronwall", "well-posed"), derive=_flow_map("forward", "upper"),
+            reference="math.md §6",
+        ),
+        Lemma(
+            "reverse-flow-map-lipschitz", "theorem", "Lipschitz constant of the reverse flow map",
+            r"$\mathrm{Lip}(X_{1,0}) \le \exp\big(-\int_0^1 \ell_t\,dt\big)$.",
+            uses=("jacobian-lower", "gronwall", "well-posed"), derive=_flow_map("reverse", "lower"),
+            reference="math.md §6",
+        ),
+        Lemma(
+            "source-stability", "proposition", "Stability in the source",
+            r"$W_2((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu) \le \mathrm{Lip}(X_{0,1})\, W_2(\mu, \tilde\mu)$; for "
+            r"$b_0 > 0$, $W_2(\mu, N(0, a_0^2 I)) \le b_0 (\mathbb{E}|X_1|^2)^{1/2}$, the cost of starting from the "
+            r"Gaussian.",
+            uses=("flow-map-lipschitz",), derive=_source_stability, reference="math.md §6",
+        ),
+        Lemma(
+            "velocity-stability", "theorem", "Stability in the velocity field",
+            r"If $\tilde v$ is $C$-Lipschitz in $x$ and $Y$ its flow from the same start, then "
+            r"$W_2((Y_{0,1})_\#\mu, \nu) \le \int_0^1 e^{C(1-t)} \|v(t,\cdot) - \tilde v(t,\cdot)\|_{L^2(p_t)}\,dt$ and "
+            r"$W_2^2 \le \frac{e^{2C} - 1}{2C} \int_0^1 \|v - \tilde v\|^2_{L^2(p_t)}\,dt$.",
+            uses=("gronwall",), derive=_velocity_stability, reference="math.md §6",
+        ),
+        Lemma(
+            "auto-encoding", "theorem", "Auto-encoding",
+            r"The encoder $X_{1,0}$ and decoder $X_{0,1}$ satisfy $X_{0,1} \circ X_{1,0} = \mathrm{id}$ on the "
+            r"target's support and $X_{1,0} \circ X_{0,1} = \mathrm{id}$ on the source's, each Lipschitz with the "
+            r"flow-map constants.",
+            uses=("flow-map-lipschitz", "reverse-flow-map-lipschitz"), derive=_auto_encoding, reference="math.md §6",
+        ),
+        Lemma(
+            "cycle-consistency", "theorem", "Cycle consistency",
+            r"For targets $\nu^1, \nu^2$ with flows from the same source, $T = X^2_{0,1} \circ X^1_{1,0}$ pushes "
+            r"$\nu^1$ to $\nu^2$, $X^1_{0,1} \circ X^2_{1,0}$ undoes it, and "
+            r"$\mathrm{Lip}(T) \le \mathrm{Lip}(X^2_{0,1})\,\mathrm{Lip}(X^1_{1,0})$.",
+            uses=("auto-encoding",), derive=_cycle_consistency, reference="math.md §6",
+        ),
+        *_class_lemmas(classes),
+    )
+
+
+#: gifsym's library.
+LEMMAS: tuple[Lemma, ...] = build_lemmas()
+
+__all__ = ["LEMMAS", "build_lemmas"]
