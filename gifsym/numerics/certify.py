@@ -83,7 +83,7 @@ def upper_sum(ts: Sequence[float], g: Sequence[float]) -> float:
         1.0
     """
     ts, g = np.asarray(ts, dtype=float), np.asarray(g, dtype=float)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         return float(np.sum(np.maximum(g[:-1], g[1:]) * np.diff(ts)))
 
 
@@ -95,7 +95,7 @@ def trapezoid(ts: Sequence[float], g: Sequence[float]) -> float:
         0.5
     """
     ts, g = np.asarray(ts, dtype=float), np.asarray(g, dtype=float)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         return float(np.sum(0.5 * (g[:-1] + g[1:]) * np.diff(ts)))
 
 
