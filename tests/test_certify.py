@@ -466,3 +466,12 @@ def test_learned_flow_script_fast_mode(tmp_path):
     for r in records:
         assert r["consistent"] and r["bound"] >= r["realised_w2"] - r["noise"]
     assert (tmp_path / "learned_flow.png").exists() and "| linear |" in (tmp_path / "learned_flow.md").read_text()
+
+
+def test_a_jax_only_model_is_detected(gauss):
+    flow, v = gauss
+    # x.at[...] exists on JAX arrays only: the NumPy probe fails, the JAX one succeeds.
+    m = adapt(lambda t, x: v(t, x).at[:, 0].add(0.05), dim=D)
+    assert m.backend == "jax"
+    cert = certify(flow, lambda t, x: v(t, x).at[:, 0].add(0.05), n=64, times=5, lipschitz=1.0)
+    assert np.allclose(cert.error.upper, 0.05, rtol=1e-10)

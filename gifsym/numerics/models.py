@@ -93,6 +93,8 @@ class Model:
             with torch.no_grad():
                 out = self.fn(float(t), torch.as_tensor(x, dtype=self._torch_dtype()))
             return out.detach().cpu().double().numpy() if isinstance(out, torch.Tensor) else out
+        if self.backend == "jax":  # a JAX model may use methods NumPy arrays lack (x.at[...])
+            return self.fn(float(t), jnp.asarray(x))
         return self.fn(float(t), x)
 
     def _call(self, t: float, x: np.ndarray) -> np.ndarray:
@@ -261,8 +263,9 @@ def adapt(model, *, dim: int, backend: str | None = None) -> Model:
     try:
         out = model(0.5, x)
     except Exception as first:
-        if _torch() is not None:  # perhaps a function of torch tensors
-            m = Model(model, "torch", dim, name)
+        # Perhaps a function of JAX arrays or of torch tensors only: try those before reporting the failure.
+        for kind in ("jax", "torch") if _torch() is not None else ("jax",):
+            m = Model(model, kind, dim, name)
             try:
                 m(0.5, x)
                 return m
