@@ -135,7 +135,6 @@ def test_linear_perturbation_bound_matches_closed_form_and_realised_w2(gauss):
 def test_shift_on_a_mixture_bounds_the_coupled_distance(tmp_path):
     """With C_t = θ_t (the derived sup of ‖∇v‖, given), Grönwall bounds the coupled gap |Y_1 − X_1| of the
     flows from the same starts particle by particle, hence its RMS; and the POT W₂ minus noise."""
-    from gifsym.numerics.fields import lambdify_jax  # noqa: F401  (JAX is loaded anyway by the flow)
     from gifsym.numerics.simulate import integrate, sample_source
 
     flow = GIF(schedule("trigonometric"), target("gmm", weights=[0.5, 0.5], means=[[-1.0, 0.0], [1.0, 0.5]],
