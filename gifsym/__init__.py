@@ -31,13 +31,18 @@ from gifsym.version import __version__
 
 
 def __getattr__(name: str):
-    # `gifsym.verify` is the numerics layer's verify(); that layer imports JAX, so it loads on first use.
+    # `gifsym.verify` / `gifsym.certify` are the numerics layer's; that layer imports JAX, so they load on
+    # first use.
     if name == "verify":
         from gifsym.numerics.verify import verify
 
         return verify
+    if name == "certify":
+        from gifsym.numerics.certify import certify
+
+        return certify
     raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
 
 
-__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "lemmas", "schedule", "t", "target",
-           "to_latex", "verify"]
+__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "certify", "lemmas", "schedule", "t",
+           "target", "to_latex", "verify"]

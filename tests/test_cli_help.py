@@ -43,6 +43,8 @@ INVOCATIONS: dict[str, tuple[list[str], list[str], list]] = {
     ),
     "verify": (["verify", *LIN_GAUSS, "--samples", "64", "--json"], [], [pytest.mark.slow]),
     "report": (["report", *LIN_GAUSS, "-o", "r.tex", "--at", "0.5"], ["r.tex"], []),
+    "certify": (["certify", *LIN_GAUSS, "--model", str(ROOT / "tests" / "models" / "shifted_velocity.py") + ":shifted",
+                 "-n", "64", "--times", "5", "--lipschitz", "1", "--plot", "c.png", "--json"], ["c.png"], []),
     "plot bounds": (
         [
             "plot",

@@ -24,6 +24,7 @@ COMMANDS = {
     "lemmas": "gifsym.cli.lemmas:lemmas",
     "simulate": "gifsym.cli.simulate:simulate",
     "verify": "gifsym.cli.verify:verify",
+    "certify": "gifsym.cli.certify:certify",
     "report": "gifsym.cli.report:report",
     "plot": "gifsym.cli.plot:plot",
 }

@@ -462,12 +462,59 @@ def plot_lemmas(path: str | os.PathLike, *, gif: Any = None) -> str:
     return os.fspath(lemmas.draw(path, gif=gif))
 
 
+def plot_certificate(cert: Any, path: str | os.PathLike, *, title: str | None = None) -> str:
+    """The parts of a certificate (:func:`gifsym.certify`): left, the model's error ε(t) (estimate and upper
+    confidence bound) with the Lipschitz constant C_t on a second axis; right, the weighted integrand
+    ``W(t)·ε(t)`` whose integral is the bound, with the bound (and the realised W₂) in the title.
+
+    Example:
+        >>> import os, tempfile, numpy as np
+        >>> from gifsym import GIF, certify, schedule, target
+        >>> flow = GIF(schedule("linear"), target("gaussian:sigma=1"))
+        >>> v = flow.field()
+        >>> cert = certify(flow, lambda t, x: np.asarray(v(t, x)) + 0.01, lipschitz=1.0, n=64, times=5)
+        >>> p = os.path.join(tempfile.mkdtemp(), "cert.png")
+        >>> plot_certificate(cert, p) == p
+        True
+    """
+    check_format(path)
+    ts = np.asarray(cert.times, dtype=float)
+    err = cert.error
+    plt = _pyplot()
+    fig, (ax, ax_g) = plt.subplots(1, 2, figsize=(10, 4))
+    ax.plot(ts, err.estimate, "o-", color="C0", markersize=3, label=r"$\hat\varepsilon(t)$ (estimate)")
+    ax.plot(ts, err.upper, "--", color="C0", label=f"upper bound (joint {cert.confidence:g})")
+    ax.set(xlabel="$t$", ylabel=r"$\|v - \tilde v\|_{L^2(p_t)}$", title="model error")
+    ax.set_ylim(bottom=0)
+    ax_c = ax.twinx()
+    ax_c.plot(ts, cert.lipschitz.values, ":", color="C3", label=f"$C_t$ ({cert.lipschitz.how})")
+    ax_c.set_ylabel("$C_t$", color="C3")
+    lines = ax.get_legend_handles_labels()
+    more = ax_c.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="best", framealpha=0.6)
+    g = np.asarray([np.nan if x is None else x for x in cert.integrand], dtype=float)
+    ax_g.fill_between(ts, 0, g, step=None, alpha=0.25, color="C2")
+    ax_g.plot(ts, g, "o-", color="C2", markersize=3, label=r"$e^{\int_t^1 C_s ds}\,\varepsilon^+(t)$")
+    ax_g.set(xlabel="$t$", ylabel="integrand", title="weighted error (its integral bounds $W_2$)")
+    ax_g.set_ylim(bottom=0)
+    ax_g.legend(fontsize=8)
+    for a in (ax, ax_g):
+        a.grid(True, alpha=0.3)
+    head = f"{cert.schedule} -> {cert.target}: $W_2 \\leq$ {cert.w2_bound:.4g} ({cert.kind})"
+    if cert.realised_w2 is not None:
+        head += f"; realised {cert.realised_w2.w2:.4g} (noise {cert.realised_w2.noise:.3g})"
+    fig.suptitle(title if title is not None else head, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 __all__ = [
     "BoundCurves",
     "bound_curves",
     "check_format",
     "numeric_function",
     "plot_bounds",
+    "plot_certificate",
     "plot_lemmas",
     "plot_trajectories",
     "plot_verify",
