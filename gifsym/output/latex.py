@@ -49,8 +49,9 @@ ASSUMPTION_STATEMENTS: dict[str, str] = {
     "T-gmm": r"$\nu = \sum_k w_k N(m_k, \Sigma_k)$",
     "T-slc": r"$-\nabla^2 \log p \succeq \kappa I$ ($\kappa$-semi-log-concave)",
     "T-slcvx": r"$-\nabla^2 \log p \preceq \beta I$ ($\beta$-semi-log-convex, full support)",
-    "T-ball": r"$\operatorname{supp}\nu \subseteq B(0, R)$",
-    "T-conv": r"$\nu = N(0, \sigma^2 I) * \rho$, $\operatorname{supp}\rho \subseteq B(0, R)$",
+    "T-ball": r"$\operatorname{supp}\nu \subseteq B(c, R)$ for some centre $c$",
+    "T-conv": r"$\nu = N(0, \sigma^2 I) * \rho$, $\operatorname{supp}\rho \subseteq B(c, R)$ for some centre $c$",
+    "T-emp": r"$\nu = \frac1N \sum_i \delta_{y_i} * N(0, \sigma^2 I)$, the (smoothed, if $\sigma > 0$) empirical law of data",
 }
 
 # Text-mode escapes for pdflatex (which rejects most Unicode); reasons and specs come from users and
@@ -334,7 +335,7 @@ def target_latex(target: Any) -> str:
         >>> print(target_latex(target("ball:R=1")))
         Target \texttt{ball:R=1}: a class of targets.
         \begin{itemize}
-          \item T-ball ($R = 1$): $\operatorname{supp}\nu \subseteq B(0, R)$
+          \item T-ball ($R = 1$): $\operatorname{supp}\nu \subseteq B(c, R)$ for some centre $c$
         \end{itemize}
     """
     kind = "an exact law" if target.is_exact else "a class of targets"

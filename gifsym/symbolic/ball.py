@@ -32,7 +32,7 @@ says it is within ``rtol`` of the smallest. In one dimension, and for two points
 Example:
     >>> import numpy as np
     >>> b = enclosing_ball(np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 0.5]]))
-    >>> [round(v, 9) for v in b.centre], round(b.radius, 9), b.gap <= 1e-9 * b.radius
+    >>> [round(float(v), 9) for v in b.centre], round(b.radius, 9), b.gap <= 1e-9 * b.radius
     ([1.0, 0.0], 1.0, True)
 """
 
@@ -182,7 +182,7 @@ def enclosing_ball(points: np.ndarray, *, rtol: float = RTOL, max_iter: int = 10
     return Ball(c, float(upper * pad), float(min(lower, upper)), support, total)
 
 
-def round_up(x: float, digits: int = 12) -> sympy.Rational:
+def round_up(x: float, digits: int = 6) -> sympy.Rational:
     """A short rational ``≥ x`` (``digits`` significant decimal digits, rounded up), for class parameters.
 
     Example:
@@ -207,7 +207,7 @@ def enclosing_radius(means: Sequence[Sequence[sympy.Expr]]) -> sympy.Expr:
     """The radius of the smallest ball containing the points ``means`` (exact SymPy coordinates).
 
     Exact for one point (0), two points (half their distance) and in one dimension (half the range);
-    otherwise the certified radius of :func:`enclosing_ball` rounded up to 12 significant digits (a ball
+    otherwise the certified radius of :func:`enclosing_ball` rounded up to 6 significant digits (a ball
     at least as large as the smallest, so bounds that use it stay valid).
 
     Example:

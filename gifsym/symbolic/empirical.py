@@ -132,7 +132,7 @@ class EmpiricalLaw:
 
     @cached_property
     def radius(self) -> sympy.Expr:
-        """The class radius R: the certified enclosing radius rounded up to 12 digits (exact for ≤ 2 points
+        """The class radius R: the certified enclosing radius rounded up to 6 significant digits (exact for ≤ 2 points
         and in 1-D)."""
         P = self.points
         if self.N == 1:
