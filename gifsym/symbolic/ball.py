@@ -182,7 +182,7 @@ def enclosing_ball(points: np.ndarray, *, rtol: float = RTOL, max_iter: int = 10
     return Ball(c, float(upper * pad), float(min(lower, upper)), support, total)
 
 
-def round_up(x: float, digits: int = 6) -> sympy.Rational:
+def round_up(x: float, digits: int = 6, *, slack: float = 8 * _EPS) -> sympy.Rational:
     """A short rational ``≥ x`` (``digits`` significant decimal digits, rounded up), for class parameters.
 
     Example:
@@ -194,11 +194,11 @@ def round_up(x: float, digits: int = 6) -> sympy.Rational:
     e = digits - 1 - math.floor(math.log10(x))
     unit = sympy.Integer(10) ** e if e >= 0 else sympy.Rational(1, 10 ** (-e))
     scaled = sympy.Rational(repr(float(x))) * unit
-    # A value within round-off of a short decimal is that decimal (a radius of exactly 1 computed as
-    # 1 + 2e-16); the radii passed here carry a round-off pad larger than 8 ε, so this never shrinks the
-    # ball below the computed one. Anything else is rounded up.
+    # A value within ``slack`` (relative) of a short decimal is that decimal (a radius of exactly 1 computed
+    # as 1 + 2e-16, or padded for round-off): callers pass a slack below the round-off pad they added, so
+    # the result still covers the unpadded value. Anything else is rounded up.
     near = sympy.Integer(round(scaled))
-    if abs(scaled - near) <= 8 * _EPS * scaled:
+    if abs(scaled - near) <= slack * scaled:
         return near / unit
     return sympy.ceiling(scaled) / unit
 
@@ -225,7 +225,13 @@ def enclosing_radius(means: Sequence[Sequence[sympy.Expr]]) -> sympy.Expr:
     if len(pts) == 2:
         return sympy.sqrt(sum((u - v) ** 2 for u, v in zip(*pts))) / 2
     ball = enclosing_ball(np.array([[float(v) for v in p] for p in pts]))
-    return round_up(ball.radius)
+    return round_up(ball.radius, slack=pad_slack(len(pts[0])))
 
 
-__all__ = ["BLOCK", "RTOL", "Ball", "enclosing_ball", "enclosing_radius", "round_up"]
+def pad_slack(d: int) -> float:
+    """Half the round-off pad of :func:`enclosing_ball` in dimension d: snapping a padded radius to a short
+    decimal within this relative distance keeps it above the computed distances."""
+    return 2 * (d + 2) * _EPS
+
+
+__all__ = ["BLOCK", "RTOL", "Ball", "enclosing_ball", "enclosing_radius", "pad_slack", "round_up"]

@@ -47,7 +47,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import TargetError
-from gifsym.symbolic.ball import Ball, enclosing_ball, round_up
+from gifsym.symbolic.ball import Ball, enclosing_ball, pad_slack, round_up
 
 #: Largest data array accepted, in bytes of float64 (10⁶ points in 1024 dimensions is 7.6 GiB).
 MAX_BYTES = 8 * 2**30
@@ -141,7 +141,7 @@ class EmpiricalLaw:
             lo, hi = (P.min(0), P.max(0)) if self.dim == 1 else (P[0], P[1])
             diff = [sympy.Rational(repr(float(u))) - sympy.Rational(repr(float(v))) for u, v in zip(hi, lo)]
             return sympy.sqrt(sum(x**2 for x in diff)) / 2
-        return round_up(self.ball.radius)
+        return round_up(self.ball.radius, slack=pad_slack(self.dim))
 
     @cached_property
     def second_moment(self) -> float:
