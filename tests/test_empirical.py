@@ -79,8 +79,13 @@ def points_on(s, tt: float, Y: np.ndarray, n: int, rng) -> np.ndarray:
 # The field against the independent NumPy implementation, every catalogue schedule, both ends
 
 
-@pytest.mark.parametrize("sigma", [0.0, 0.3])
-@pytest.mark.parametrize("name", SCHEDULES)
+#: σ = 0 on every catalogue schedule in the default run; σ > 0 on two there (the GMM-path test below covers
+#: every schedule for σ > 0) and on all of them with -m slow.
+FIELD_CASES = [pytest.param(n, sg, marks=[] if sg == 0.0 or n in ("linear", "follmer") else [pytest.mark.slow])
+               for n in SCHEDULES for sg in (0.0, 0.3)]
+
+
+@pytest.mark.parametrize("name, sigma", FIELD_CASES)
 def test_field_equals_independent_numpy(name, sigma):
     s = schedule(name)
     flow = GIF(s, target("empirical", data=DATA, sigma=sigma))
