@@ -153,6 +153,25 @@ def test_symbolic_flow_of_small_data_equals_the_field():
             assert np.allclose(np.asarray(J(tt, np.array([x])))[0], sj, rtol=1e-9, atol=1e-9)
 
 
+def test_indexed_closed_form_equals_the_flow():
+    # The formula for any N (indexed sums), with 3 points substituted, against Flow's own derivation.
+    from gifsym.symbolic.empirical_form import X, closed_form
+
+    Y = np.array([[0.0, 1.0], [1.5, -0.5]])
+    pt = {t: sympy.Float("0.7", 30)}  # 30-digit floats: SymPy evaluates as it substitutes (fast)
+    for sigma in (0, sympy.Rational(1, 2)):
+        s = schedule("trigonometric")
+        flow = GIF(s, target("empirical", data=Y, sigma=sigma))
+        form = closed_form(s, sigma=sigma).at(Y)
+        xs = (sympy.Float("0.3", 30), sympy.Float("-0.2", 30))
+        for name, ref in (("velocity", flow.velocity()), ("jacobian", flow.jacobian()), ("score", flow.score()),
+                          ("posterior_mean", flow.posterior_mean()), ("posterior_cov", flow.posterior_cov())):
+            mine = form[name].subs({X[1]: xs[0], X[2]: xs[1], **pt})
+            theirs = ref.subs({flow.x[0]: xs[0], flow.x[1]: xs[1], **pt})
+            diff = np.array(sympy.N(mine - theirs, 30).tolist(), dtype=float)
+            assert np.abs(diff).max() <= 1e-20, name  # exact expressions evaluated with 30 digits
+
+
 def test_large_data_has_no_symbolic_form_but_a_field():
     flow = GIF(schedule("linear"), target("empirical", data=RNG.normal(size=(500, 4))))
     with pytest.raises(TargetError, match="use gif.field"):

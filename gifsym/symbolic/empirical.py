@@ -169,7 +169,7 @@ class EmpiricalLaw:
                 f"the exact symbolic field of {self.N} points in {self.dim} dimensions has {self.N * self.dim} "
                 f"terms (limit {SYMBOLIC_MAX_POINTS} points, {SYMBOLIC_MAX_COORDS} coordinates); use "
                 "gif.field() / gif.jacobian_field() (exact to round-off) or "
-                "gifsym.symbolic.memorisation.closed_form(flow) (the formula in indexed symbols)")
+                "gifsym.symbolic.empirical_form.closed_form(schedule, sigma=...) (the formula in indexed symbols)")
         w = sympy.Rational(1, self.N)
         return tuple(Atom(w, tuple(sympy.Rational(repr(float(v))) for v in row), self.sigma)
                      for row in self.points)
