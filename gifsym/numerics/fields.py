@@ -209,7 +209,7 @@ def _full(coef: TimeCoefficients, mix: MixtureArrays):
     return field, jac
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4)  # each holds its data on the device: keep few
 def _empirical_field(schedule, law: EmpiricalLaw, chunk, query_block, dtype: str) -> EmpiricalField:
     enable_x64()
     return EmpiricalField(law.points, lam=float(law.sigma) ** 2, coef=time_coefficients(schedule).fn, chunk=chunk,
