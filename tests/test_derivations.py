@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = ROOT / "derivations"
-SCRIPTS = ("tables", "figures", "custom_schedule", "all")
+SCRIPTS = ("tables", "figures", "custom_schedule", "data_targets", "all")
 
 
 def _load(name: str):
@@ -166,3 +166,22 @@ def test_custom_schedule_fast(tmp_path):
     tex = (tmp_path / "custom_schedule.tex").read_text()
     assert r"\begin{document}" in tex and r"\uses{" in tex
     assert (tmp_path / "custom_schedule-bounds.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_data_targets_fast(tmp_path):
+    # Issue 13's worked example on scikit-learn's digits and two moons, in its fast mode.
+    pytest.importorskip("sklearn")
+    assert _load("data_targets").main(["--fast", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "data_targets.json").read_text())["results"]
+    by = {(r["data"], r["sigma"]): r for r in res}
+    assert {d for d, _ in by} == {"moons", "digits"} and by[("digits", 0.0)]["d"] == 64
+    for r in res:
+        assert r["violations"] == 0  # λ_max met along trajectories never exceeds the bound u_t
+        assert all(row["lambda_max_seen"] <= row["upper"] + 1e-9 * max(1, abs(row["upper"])) for row in r["trajectory"])
+    # The memorising field (σ = 0, stopped at 1 − 1e-3) lands on training points; smoothing forgets them.
+    for d in ("moons", "digits"):
+        assert by[(d, 0.0)]["memorised"] > 0.9 and by[(d, 0.0)]["eps"] > 0
+        smoothed = [r for (dd, s), r in by.items() if dd == d and s > 0]
+        assert all(r["memorised"] < 0.5 for r in smoothed)
+    for p in tmp_path.glob("*.png"):
+        assert p.read_bytes()[:4] == b"\x89PNG"

@@ -25,7 +25,9 @@ def test_gaussian_implied_classes():
 def test_gaussian_spec_with_list_mean():
     g = target("gaussian:sigma=1,dim=2,mean=[1,-2]")
     assert g.dim == 2 and g.law.components[0].mean == (1, -2)
-    assert dict(g.memberships("T-conv")[0].params)["R"] == sympy.sqrt(5)
+    # N(m, σ²I) = N(0, σ²I) * δ_m and δ_m lives on B(m, 0): R = 0 whatever m (not |m|: a shift of the
+    # target does not change ∇v, issue 13).
+    assert dict(g.memberships("T-conv")[0].params)["R"] == 0
 
 
 def test_gmm_file(tmp_path):
@@ -34,7 +36,8 @@ def test_gmm_file(tmp_path):
     g = target(f"gmm:{p}")
     assert g.law.K == 2 and g.dim == 2
     conv = g.memberships("T-conv")[0]
-    assert dict(conv.params) == {"sigma": sympy.Rational(1, 2), "R": 5}
+    # R about the centre (3/2, 2) of the means' smallest enclosing ball, not max |m_k| = 5.
+    assert dict(conv.params) == {"sigma": sympy.Rational(1, 2), "R": sympy.Rational(5, 2)}
     assert dict(g.memberships("T-slcvx")[0].params)["beta"] == 4
 
 

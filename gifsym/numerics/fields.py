@@ -38,6 +38,8 @@ import sympy
 from sympy.printing.numpy import JaxPrinter
 
 from gifsym.errors import NumericError
+from gifsym.numerics.empirical_field import EmpiricalField
+from gifsym.symbolic.empirical import EmpiricalLaw
 from gifsym.symbolic.flow import LAM, Flow, component_coefficients, instantiate
 from gifsym.symbolic.schedule import t
 
@@ -207,9 +209,34 @@ def _full(coef: TimeCoefficients, mix: MixtureArrays):
     return field, jac
 
 
+@functools.lru_cache(maxsize=4)  # each holds its data on the device: keep few
+def _empirical_field(schedule, law: EmpiricalLaw, chunk, query_block, dtype: str) -> EmpiricalField:
+    enable_x64()
+    return EmpiricalField(law.points, lam=float(law.sigma) ** 2, coef=time_coefficients(schedule).fn, chunk=chunk,
+                          query_block=query_block, dtype=dtype)
+
+
+def empirical_field(gif: Flow, *, chunk: int | None = None, query_block: int | None = None,
+                    dtype: str = "float64") -> EmpiricalField:
+    """The streaming field of a data target (``empirical:FILE``): velocity, score, posterior mean and
+    covariance, Jacobian–vector products, dense Jacobian, λ_max by power iteration, with memory bounded
+    by the chunk and query-block sizes (see :mod:`gifsym.numerics.empirical_field`).
+
+    Raises:
+        NumericError: the target is not a data target.
+    """
+    law = gif.target.law
+    if not isinstance(law, EmpiricalLaw):
+        raise NumericError(f"target {gif.target.spec!r} is not a data target (empirical:FILE)")
+    return _empirical_field(gif.schedule, law, chunk, query_block, dtype)
+
+
 @functools.lru_cache(maxsize=64)
 def _compiled(gif: Flow):
     enable_x64()
+    if isinstance(gif.target.law, EmpiricalLaw):  # data: streamed over the points, memory bounded
+        ef = empirical_field(gif)
+        return ef.velocity, ef.jacobian
     coef = time_coefficients(gif.schedule)
     mix = mixture_arrays(gif)
     f, j = _isotropic(coef, mix) if mix.lam is not None else _full(coef, mix)

@@ -47,6 +47,7 @@ from gifsym.errors import NumericError
 from gifsym.numerics.fields import enable_x64, endpoint_report, field
 from gifsym.numerics.oracle import OracleFlow
 from gifsym.numerics.sharding import device_count, gather, shard_particles
+from gifsym.symbolic.empirical import EmpiricalLaw
 from gifsym.symbolic.schedule import t as T_SYM
 
 #: Adaptive solvers (embedded error estimate) and fixed-step solvers (need ``steps``), with their orders.
@@ -209,7 +210,12 @@ def sample_target(gif, n: int, *, key=None, seed: int = 0):
     if isinstance(gif, OracleFlow):
         return gif.oracle.sample(n, key=key)
     flow_dim(gif)
-    arr = gif.target.law.arrays
+    law = gif.target.law
+    if isinstance(law, EmpiricalLaw):  # data: a uniformly drawn point, plus σ·Z when smoothed
+        kc, kz = jax.random.split(key)
+        y = jnp.asarray(law.points[np.asarray(jax.random.randint(kc, (n,), 0, law.N))])
+        return y + float(law.sigma) * jax.random.normal(kz, y.shape, dtype=jnp.float64) if law.smoothed else y
+    arr = law.arrays
     kc, kz = jax.random.split(key)
     comp = jax.random.categorical(kc, jnp.log(jnp.asarray(arr["weights"])), shape=(n,))
     chol = jnp.asarray(np.linalg.cholesky(arr["covs"]))  # (K, d, d)

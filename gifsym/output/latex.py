@@ -50,6 +50,7 @@ ASSUMPTION_STATEMENTS: dict[str, str] = {
     "T-gauss": r"$\nu = N(m, \Sigma)$",
     "T-gmm": r"$\nu = \sum_k w_k N(m_k, \Sigma_k)$",
     **{c.id: c.statement for c in CLASSES},
+    "T-emp": r"$\nu = \frac1N \sum_i \delta_{y_i} * N(0, \sigma^2 I)$, the (smoothed, if $\sigma > 0$) empirical law of data",
 }
 
 # Text-mode escapes for pdflatex (which rejects most Unicode); reasons and specs come from users and
@@ -333,7 +334,7 @@ def target_latex(target: Any) -> str:
         >>> print(target_latex(target("ball:R=1")))
         Target \texttt{ball:R=1}: a class of targets.
         \begin{itemize}
-          \item T-ball ($R = 1$): $\operatorname{supp}\nu \subseteq B(0, R)$
+          \item T-ball ($R = 1$): $\operatorname{supp}\nu \subseteq B(c, R)$ for some centre $c$
         \end{itemize}
     """
     kind = "an exact law" if target.is_exact else "a class of targets"

@@ -47,7 +47,7 @@ from gifsym.output.latex import (
     schedule_params_latex,
     target_latex,
 )
-from gifsym.symbolic.flow import component_coefficients, general_coefficients, instantiate
+from gifsym.symbolic.flow import LAM, component_coefficients, general_coefficients, instantiate, tidy
 from gifsym.symbolic.schedule import t
 from gifsym.theory import lemmas
 from gifsym.theory.stability import source_stability
@@ -299,7 +299,17 @@ def _section_velocity(gif: Any) -> str:
     other exact laws (the full expression of a mixture is pages long), the general form for a class."""
     lines = [r"\section{Velocity field}\label{sec:velocity}"]
     law = gif.target.law
-    if law is not None and law.K == 1 and law.components[0].sigma is not None:
+    if law is not None and hasattr(law, "points"):  # data (gifsym.symbolic.empirical): the softmax over points
+        cx, cm, _, _ = (tidy(instantiate(e, gif.schedule).subs(LAM, law.sigma**2)) for e in component_coefficients())
+        smooth = rf" smoothed by $N(0, \sigma^2 I)$, $\sigma = {latex_expr(law.sigma)}$" if law.smoothed else ""
+        lines.append(
+            rf"The target is the empirical law of $N = {law.N}$ points $y_i \in \mathbb{{R}}^{{{law.dim}}}$"
+            rf"{smooth}. With $s_t = a_t^2 + \sigma^2 b_t^2$ and the responsibilities $r_i(t, x) \propto "
+            r"\exp(-|x - b_t y_i|^2 / (2 s_t))$, $v(t, x) = c_x x + c_m \sum_i r_i(t, x)\, y_i$ with"
+        )
+        lines.append(display(r"c_x", cx))
+        lines.append(display(r"c_m", cm))
+    elif law is not None and law.K == 1 and law.components[0].sigma is not None:
         lines.append("The target is an isotropic Gaussian, so the velocity field is exact and affine in $x$:")
         lines.append(display("v(t, x)", gif.velocity()))
         lines.append(display(r"\nabla_x v(t, x)", gif.jacobian()))

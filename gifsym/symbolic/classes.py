@@ -209,7 +209,7 @@ SLCVX = TargetClass(
 BALL = TargetClass(
     "T-ball", "ball", "support in a ball",
     (Parameter("R", (("positive", True),)),),
-    r"$\operatorname{supp}\nu \subseteq B(0, R)$",
+    r"$\operatorname{supp}\nu \subseteq B(c, R)$ for some centre $c$",
     (CovarianceBound(BOUNDED_SUPPORT, _R),),
     BoundLemma(
         "bound-ball", "Upper bound for targets with bounded support",
@@ -222,7 +222,7 @@ BALL = TargetClass(
 CONV = TargetClass(
     "T-conv", "conv", "Gaussian convolution of a law on a ball",
     (Parameter("sigma", (("positive", True),)), Parameter("R", (("nonnegative", True),))),
-    r"$\nu = N(0, \sigma^2 I) * \rho$, $\operatorname{supp}\rho \subseteq B(0, R)$",
+    r"$\nu = N(0, \sigma^2 I) * \rho$, $\operatorname{supp}\rho \subseteq B(c, R)$ for some centre $c$",
     (CovarianceBound(BOUNDED_SUPPORT, _R0), CovarianceBound(PSD)),
     BoundLemma(
         "bound-conv", "Two-sided bounds for Gaussian convolutions",
@@ -240,8 +240,8 @@ CLASSES: tuple[TargetClass, ...] = (SLC, SLCVX, BALL, CONV)
 CLASS_BY_ID: dict[str, TargetClass] = {c.id: c for c in CLASSES}
 CLASS_BY_SPEC: dict[str, TargetClass] = {c.spec: c for c in CLASSES}
 
-#: The exact laws' ids (a Gaussian or mixture target is its own class; its class memberships are implied).
-EXACT_LAW_IDS = ("T-gauss", "T-gmm")
+#: The exact laws' ids (a Gaussian, mixture or data target is its own class; its class memberships are implied).
+EXACT_LAW_IDS = ("T-gauss", "T-gmm", "T-emp")
 #: Every target assumption id of math.md §3.
 TARGET_CLASSES = EXACT_LAW_IDS + tuple(c.id for c in CLASSES)
 

@@ -5,10 +5,14 @@ one-component mixture) and the class memberships the user declared (``declared``
 memberships the law implies, each with its parameters:
 
 * ``N(m, Σ)`` is κ-semi-log-concave with κ = 1/λ_max(Σ) and β-semi-log-convex with β = 1/λ_min(Σ); an
-  isotropic ``N(m, σ²I)`` is also the Gaussian convolution ``N(0, σ²I) * δ_m`` (T-conv with R = |m|).
+  isotropic ``N(m, σ²I)`` is also the Gaussian convolution ``N(0, σ²I) * δ_m`` (T-conv with R = 0: δ_m is
+  supported in the ball of radius 0 about m; the bounds of math.md §5 only need *some* ball, see
+  :mod:`gifsym.symbolic.ball`).
 * A mixture is β-semi-log-convex with β = max_k 1/λ_min(Σ_k), because
   ``−∇² log p = Σ_k r_k Σ_k⁻¹ − Cov_r(Σ_k⁻¹(x − m_k)) ≼ Σ_k r_k Σ_k⁻¹``; with a common isotropic σ it is
-  T-conv with R = max_k |m_k|.
+  T-conv with R the radius of the smallest ball enclosing the means (about its centre, not the origin:
+  shifting a target does not change ∇v).
+* Data (``empirical:FILE``, :mod:`gifsym.symbolic.empirical`): T-emp, with classes derived from the data.
 
 Example:
     >>> from gifsym import target
@@ -31,10 +35,12 @@ import sympy
 
 from gifsym.errors import SpecError, TargetError
 from gifsym.io import read_json
+from gifsym.symbolic.ball import enclosing_radius
 from gifsym.symbolic.classes import CLASS_BY_SPEC
+from gifsym.symbolic.empirical import EmpiricalLaw, empirical_law, implied_classes
 from gifsym.symbolic.spec import split_plus, split_spec
 
-EXACT_SPECS = ("gaussian", "gmm")
+EXACT_SPECS = ("gaussian", "gmm", "empirical")
 SPEC_NAMES = set(CLASS_BY_SPEC) | set(EXACT_SPECS)
 
 # Relative tolerance for "weights sum to 1" and "covariance is symmetric": JSON floats carry ~1e-16
@@ -149,6 +155,8 @@ class Target:
     def _classes(self) -> tuple[Membership, ...]:
         out = list(self.declared)
         law = self.law
+        if isinstance(law, EmpiricalLaw):  # classes derived from the data (gifsym.symbolic.empirical)
+            return tuple(out) + tuple(Membership(cid, params, out[0].id) for cid, params in implied_classes(law))
         if law is not None:
             by = out[0].id
             if law.K == 1:
@@ -171,7 +179,7 @@ class Target:
                 out.append(Membership("T-slcvx", (("beta", beta),), by))
             sigmas = {c.sigma for c in law.components}
             if law.isotropic and len(sigmas) == 1:
-                R = max((sympy.sqrt(sum(v**2 for v in c.mean)) for c in law.components), key=float)
+                R = enclosing_radius([c.mean for c in law.components])  # about the means' centre, not 0
                 out.append(Membership("T-conv", (("sigma", sigmas.pop()), ("R", sympy.nsimplify(R))), by))
         return tuple(out)
 
@@ -381,6 +389,21 @@ def gmm_from_file(path: str) -> Target:
     return gmm(**{k: data[k] for k in data}, spec=f"gmm:{path}")
 
 
+def empirical(data: object, *, sigma: object = None, spec: str | None = None) -> Target:
+    """The empirical law of ``data`` (an (N, d) array or a ``.npy``/``.npz``/``.csv`` path), smoothed by
+    ``N(0, σ² I)`` when ``sigma`` > 0 (see :mod:`gifsym.symbolic.empirical`).
+
+    Example:
+        >>> sorted(empirical([[0.0], [1.0]], sigma=0.5).class_ids())
+        ['T-conv', 'T-emp', 'T-slcvx']
+    """
+    law = empirical_law(data, sigma=sigma)
+    if spec is None:
+        spec = f"empirical:{law.source}" + (f",sigma={law.sigma}" if law.smoothed else "")
+    params = (("N", sympy.Integer(law.N)), ("sigma", law.sigma))
+    return Target(spec, law, (Membership("T-emp", params),))
+
+
 def _class_target(name: str, items: Mapping[str, object]) -> Membership:
     cls = CLASS_BY_SPEC[name]
     known = [p.name for p in cls.parameters]
@@ -405,7 +428,8 @@ def target(spec: str | Target, **params: object) -> Target:
 
     Args:
         spec: ``gaussian:sigma=0.5[,dim=2][,mean=[1,2]]``, ``gmm:FILE.json``, ``slc:kappa=2``,
-            ``slcvx:beta=4``, ``ball:R=1``, ``conv:sigma=0.5,R=2``; classes combine with ``+``. A parameter
+            ``slcvx:beta=4``, ``ball:R=1``, ``conv:sigma=0.5,R=2``, ``empirical:FILE[,sigma=0.1]`` (data:
+            ``.npy``, ``.npz`` or ``.csv``, one point per row); classes combine with ``+``. A parameter
             without a value (``slc:kappa``) stays a SymPy symbol.
         **params: parameters for a single-name spec, e.g. ``target("gmm", weights=..., means=..., sigma=1)``.
 
@@ -436,11 +460,21 @@ def target(spec: str | Target, **params: object) -> Target:
         if n not in SPEC_NAMES:
             raise TargetError(f"unknown target {n!r}; accepted: {', '.join((*EXACT_SPECS, *CLASS_BY_SPEC))}")
     if any(n in EXACT_SPECS for n in names) and len(names) > 1:
-        raise TargetError(f"{spec!r}: a gaussian or gmm target is an exact law and is not combined with '+'; "
+        raise TargetError(f"{spec!r}: a gaussian, gmm or empirical target is an exact law and is not combined with '+'; "
                           "its classes (T-slc, T-slcvx, T-conv) are implied")
     if len(set(names)) != len(names):
         raise TargetError(f"{spec!r} names a class twice")
     name, items, bare = parsed[0]
+    if name == "empirical":
+        merged = {**items, **params}
+        data = merged.pop("data", None) if bare is None else bare
+        unknown = set(merged) - {"sigma"}
+        if unknown or data is None:
+            raise TargetError(f"empirical: {'unknown parameter ' + repr(sorted(unknown)[0]) if unknown else 'no data'}"
+                              "; write empirical:FILE or empirical:FILE,sigma=0.1 (FILE .npy, .npz or .csv)")
+        if "sigma" in merged and merged["sigma"] is None:
+            raise TargetError("empirical: sigma needs a value (a number >= 0); data are numbers, not symbols")
+        return empirical(data, sigma=merged.get("sigma"), spec=spec if isinstance(data, str) else None)
     if name == "gmm":
         if bare is not None:
             if items or params:
@@ -492,6 +526,7 @@ __all__ = [
     "Membership",
     "Mixture",
     "Target",
+    "empirical",
     "gaussian",
     "gmm",
     "gmm_from_file",

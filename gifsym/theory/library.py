@@ -24,9 +24,11 @@ from itertools import chain
 import sympy
 
 from gifsym.errors import LemmaError
+from gifsym.symbolic.ball import enclosing_radius
 from gifsym.symbolic.classes import CLASSES, PSD, TargetClass
 from gifsym.symbolic.flow import DA, DB, LAM, A, B, component_coefficients, general_coefficients
 from gifsym.symbolic.schedule import t
+from gifsym.theory.empirical import EMPIRICAL_LEMMAS
 from gifsym.theory.engine import Context, Deps, Lemma
 from gifsym.theory.envelopes import envelope, make_piece
 from gifsym.theory.flow_constants import flow_constant, well_posedness
@@ -259,8 +261,8 @@ def _gaussian_classes(ctx: Context, deps: Deps) -> dict:
         ev = np.linalg.eigvalsh(np.array(prec.tolist(), dtype=float))
         kappa, beta = sympy.Float(ev[0]), sympy.Float(ev[-1])
     out = {"T-slc": sympy.nsimplify(kappa), "T-slcvx": sympy.nsimplify(beta)}
-    if comp.sigma is not None:  # N(m, σ²I) = N(0, σ²I) * δ_m
-        out["T-conv"] = sympy.Tuple(comp.sigma, sympy.sqrt(sum(v**2 for v in comp.mean)))
+    if comp.sigma is not None:  # N(m, σ²I) = N(0, σ²I) * δ_m, and δ_m lives on the ball B(m, 0)
+        out["T-conv"] = sympy.Tuple(comp.sigma, sympy.Integer(0))
     return out
 
 
@@ -271,8 +273,8 @@ def _gmm_classes(ctx: Context, deps: Deps) -> dict:
     out = {"T-slcvx": max(betas, key=float)}
     sigmas = {c.sigma for c in law.components}
     if law.isotropic and len(sigmas) == 1:
-        out["T-conv"] = sympy.Tuple(sigmas.pop(), max((sympy.sqrt(sum(v**2 for v in c.mean)) for c in law.components),
-                                                      key=float))
+        # R about the centre of the means' smallest enclosing ball: ∇v does not change when ν is shifted.
+        out["T-conv"] = sympy.Tuple(sigmas.pop(), enclosing_radius([c.mean for c in law.components]))
     return out
 
 
@@ -413,14 +415,15 @@ def build_lemmas(classes: tuple[TargetClass, ...] = CLASSES) -> tuple[Lemma, ...
             "gaussian-classes", "lemma", "Classes of a Gaussian",
             r"$N(m, \Sigma)$ is $\kappa$-semi-log-concave with $\kappa = 1/\lambda_{\max}(\Sigma)$ and "
             r"$\beta$-semi-log-convex with $\beta = 1/\lambda_{\min}(\Sigma)$; $N(m, \sigma^2 I) = "
-            r"N(0, \sigma^2 I) * \delta_m$ is in T-conv with $R = |m|$.",
+            r"N(0, \sigma^2 I) * \delta_m$ is in T-conv with $R = 0$ ($\delta_m$ lives on the ball $B(m, 0)$).",
             assumptions=("T-gauss",), derive=_gaussian_classes, reference="math.md §3",
             implies=("T-slc", "T-slcvx", "T-conv"),
         ),
         Lemma(
             "gmm-classes", "lemma", "Classes of a Gaussian mixture",
             r"$\sum_k w_k N(m_k, \Sigma_k)$ is $\beta$-semi-log-convex with $\beta = \max_k 1/\lambda_{\min}(\Sigma_k)$; "
-            r"with a common $\Sigma_k = \sigma^2 I$ it is in T-conv with $R = \max_k |m_k|$.",
+            r"with a common $\Sigma_k = \sigma^2 I$ it is in T-conv with $R$ the radius of the smallest ball enclosing the "
+            r"means (about its centre: a shift of $\nu$ does not change $\nabla_x v$).",
             assumptions=("T-gmm",), derive=_gmm_classes, reference="math.md §3",
             implies=("T-slcvx", "T-conv"),
         ),
@@ -507,6 +510,7 @@ def build_lemmas(classes: tuple[TargetClass, ...] = CLASSES) -> tuple[Lemma, ...
             uses=("auto-encoding",), derive=_cycle_consistency, reference="math.md §6",
         ),
         *_class_lemmas(classes),
+        *EMPIRICAL_LEMMAS,
     )
 
 
