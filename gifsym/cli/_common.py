@@ -20,6 +20,64 @@ def expr_json(expr: Any) -> dict[str, str]:
     return {"sympy": str(expr), "latex": latex_expr(expr)}
 
 
+def _float_down(x: Any) -> float:
+    """The largest float ≤ x (an exact SymPy rational)."""
+    f = float(x)
+    if sympy.Rational(f) > x:
+        f = math.nextafter(f, -math.inf)
+    return f
+
+
+def _float_up(x: Any) -> float:
+    f = float(x)
+    if sympy.Rational(f) < x:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def expr_kind(expr: Any) -> str:
+    """``exact`` for a closed form; ``certified`` when it contains numerically located points (Floats, each
+    from a certified enclosure, placed so that the bound stays valid)."""
+    return "certified" if isinstance(expr, sympy.Basic) and expr.atoms(sympy.Float) else "exact"
+
+
+def known_json(value: Any, kind: str = "exact", enclosure: Any = None) -> dict[str, Any]:
+    """A value with its kind of knowledge (interface.md, "Results carry their conditions"):
+    ``{"value": float, "kind", "sympy"}`` (+ ``"enclosure": [lo, hi]`` for certified values, rounded
+    outward to floats); ``"value": null`` only for ``±oo`` (the sign is in ``"sympy"``); an expression in
+    symbolic parameters gives ``{"sympy", "latex", "kind"}``.
+
+    Raises:
+        GifsymError: the value is not a real number (nothing is silently turned into null).
+    """
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise GifsymError("internal: a value could not be evaluated (nan)")
+        value = sympy.oo if value == math.inf else -sympy.oo if value == -math.inf else sympy.Float(value)
+    value = sympy.sympify(value)
+    if value.free_symbols:
+        return {**expr_json(value), "kind": kind}
+    if value in (sympy.oo, -sympy.oo):
+        return {"value": None, "sympy": str(value), "kind": kind}
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise GifsymError(f"internal: the value {value} is not a real number") from None
+    if not math.isfinite(x):
+        raise GifsymError(f"internal: the value {value} could not be evaluated as a finite float")
+    out: dict[str, Any] = {"value": x, "kind": kind}
+    if kind == "exact":
+        out["sympy"] = str(value)
+    if kind == "certified" and enclosure is not None:
+        out["enclosure"] = [_float_down(enclosure[0]), _float_up(enclosure[1])]
+    return out
+
+
+def kinded_expr_json(expr: Any) -> dict[str, str]:
+    """An expression field with its kind (see :func:`expr_kind`)."""
+    return {**expr_json(expr), "kind": expr_kind(expr)}
+
+
 def number_json(x: Any) -> float | None:
     """A JSON number; ``None`` (null) for +∞ and for values that are not finite reals."""
     try:

@@ -10,8 +10,8 @@ import sympy
 
 from gifsym.cli._common import (
     emit_json,
-    expr_json,
-    number_json,
+    kinded_expr_json,
+    known_json,
     resolve_schedule,
     schedule_options,
     target_option,
@@ -40,58 +40,78 @@ def parse_times(text: str | None) -> list[float]:
     return out
 
 
-def value_json(v: Any) -> Any:
-    """A JSON number (null for ±∞ and undefined values), or ``{"sympy", "latex"}`` when symbols remain."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, sympy.Basic) and v.free_symbols:
-        return expr_json(v)
-    return number_json(v)
-
-
-def constant_json(c: Any) -> Any:
-    """A flow-map constant as a JSON number (null when unbounded) or an expression when symbolic."""
-    if not c.finite:
-        return None
-    return value_json(c.value)
+def constant_json(c: Any) -> dict:
+    """A flow-map constant: its value with its kind (null only for +oo: no finite bound, ``reason`` says
+    why), how it was obtained, and ``conditional_on`` when the flow is not shown to exist."""
+    out = known_json(c.value, c.kind, c.enclosure)
+    out["method"] = c.method
+    if c.reason:
+        out["reason"] = c.reason
+    if c.conditional_on:
+        out["conditional_on"] = c.conditional_on
+        if c.value.free_symbols or c.condition not in (sympy.true, sympy.false):
+            out["condition"] = kinded_expr_json(c.condition)
+    return out
 
 
 def source_json(src: Any) -> dict | None:
     """Source stability (math.md §6): the cost of starting from N(0, a_0² I) when b_0 > 0."""
     if src is None:
         return None
-    return {"b0": value_json(src.b0), "second_moment": value_json(src.second_moment),
-            "gaussian_start_cost": value_json(src.gaussian_start_cost),
-            "pushed_gaussian_start": value_json(src.pushed_gaussian_start)}
+    kind = src.kind
+    return {"b0": known_json(src.b0), "second_moment": known_json(src.second_moment),
+            "gaussian_start_cost": known_json(src.gaussian_start_cost),
+            "pushed_gaussian_start": known_json(src.pushed_gaussian_start, kind, src.pushed_enclosure)}
 
 
-def bounds_json(b: Any, fm: Any, times: list[float], src: Any = None) -> dict:
-    """The JSON object of interface.md (plus ``pieces``, ``notes`` and details of the flow-map constants)."""
+def well_posed_json(fm: Any) -> dict:
+    """Where the flow is well posed, with its condition on symbolic parameters and the other cases."""
+    out = kinded_expr_json(fm.interval)
+    wp = fm.well_posed
+    if wp is None:
+        out["reason"] = "well-posedness does not apply: " + next((n for n in fm.notes if "well posed" in n), "")
+        return out
+    out["reason"] = wp.reason
+    if wp.condition is not sympy.true:
+        out["condition"] = kinded_expr_json(wp.condition)
+        out["cases"] = [{"interval": kinded_expr_json(i), "condition": kinded_expr_json(c)} for i, c in wp.cases]
+    return out
 
-    def const(c):
-        return {"value": constant_json(c), "exact": expr_json(c.value), "numeric": c.numeric, "error": c.error,
-                "method": c.method, "as_function_of_T": expr_json(c.as_function_of_T) if c.as_function_of_T
-                is not None else None, "endpoint_formula": expr_json(c.endpoint_formula)
-                if c.endpoint_formula is not None else None, "reason": c.reason}
+
+def bounds_json(b: Any, fm: Any, times: list, src: Any = None) -> dict:
+    """The JSON object of interface.md (plus ``pieces``, ``notes`` and details of the flow-map constants).
+
+    Every number carries its kind (exact / certified / estimate, see :func:`known_json`); expression fields
+    carry theirs too (``certified`` when they contain numerically located points).
+    """
+
+    def details(c):
+        return {"as_function_of_T": kinded_expr_json(c.as_function_of_T) if c.as_function_of_T is not None
+                else None, "endpoint_formula": kinded_expr_json(c.endpoint_formula)
+                if c.endpoint_formula is not None else None}
 
     used = set(b.upper_envelope.pieces + b.lower_envelope.pieces)
+    rows = []
+    for row in b.values(times, exact=True):
+        rows.append({k: known_json(v) for k, v in row.items()})
     return {
         "schedule": b.schedule.spec,
         "target": b.target.spec,
-        "upper": expr_json(b.upper),
-        "lower": expr_json(b.lower),
-        "lipschitz": expr_json(b.lipschitz),
+        "upper": kinded_expr_json(b.upper),
+        "lower": kinded_expr_json(b.lower),
+        "lipschitz": kinded_expr_json(b.lipschitz),
         "flow_map": {
             "forward": constant_json(fm.forward),
             "reverse": constant_json(fm.reverse),
-            "well_posed": expr_json(fm.interval),
-            "details": {"forward": const(fm.forward), "reverse": const(fm.reverse)},
+            "well_posed": well_posed_json(fm),
+            "details": {"forward": details(fm.forward), "reverse": details(fm.reverse)},
         },
-        "interval": expr_json(b.interval),
+        "interval": kinded_expr_json(b.interval),
         "lemmas": list(b.lemmas),
-        "values": [{k: (v if k == "t" else value_json(v)) for k, v in row.items()} for row in b.values(times)],
+        "values": rows,
         "pieces": [{"lemma": p.lemma, "side": p.side, "params": {k: str(v) for k, v in p.params},
-                    "formula": expr_json(p.formula), "interval": expr_json(p.interval), "used": p in used}
+                    "formula": kinded_expr_json(p.formula), "interval": kinded_expr_json(p.interval),
+                    "holds_when": kinded_expr_json(p.where()), "used": p in used}
                    for p in b.pieces],
         "source_stability": source_json(src),
         "notes": list(b.notes) + [n for n in fm.notes if n not in b.notes],

@@ -125,6 +125,11 @@ class Mixture:
         return out
 
     @cached_property
+    def exact_second_moment(self) -> sympy.Expr:
+        """``E|X|² = Σ_k w_k (|m_k|² + tr Σ_k)``, exactly (the parameters are exact numbers)."""
+        return sympy.Add(*(c.weight * (sum(v**2 for v in c.mean) + c.covariance.trace()) for c in self.components))
+
+    @cached_property
     def second_moment(self) -> float:
         """``E|X|²`` (used by source stability)."""
         a = self.arrays

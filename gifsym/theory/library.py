@@ -269,7 +269,7 @@ def _source_stability(ctx: Context, deps: Deps) -> dict:
     lip = deps["flow-map-lipschitz"].value
     b0 = endpoint_value(ctx.schedule.b, sympy.Integer(0), "+").value
     law = ctx.target.law
-    m2 = sympy.nsimplify(law.second_moment) if law is not None else M2
+    m2 = law.exact_second_moment if law is not None else M2
     cost = b0 * sympy.sqrt(m2)  # W_2(a_0 Z + b_0 X_1, a_0 Z) <= (E|b_0 X_1|²)^{1/2} by the coupling (Z, Z)
     return {"lipschitz": lip, "bound": lip * W2, "b0": b0, "second_moment": m2, "gaussian_start_cost": cost,
             "pushed_gaussian_start": sympy.Integer(0) if cost == 0 else lip * cost}

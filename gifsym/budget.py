@@ -1,0 +1,158 @@
+r"""Time and memory budgets for work on user input (SymPy can run for minutes or grow to gigabytes).
+
+:func:`work_budget` bounds a block by wall-clock seconds and by growth of the process's resident memory:
+a timer (``SIGALRM``) fires every few milliseconds, and the handler raises :class:`BudgetExceeded` once
+the deadline has passed or the resident set has grown by more than the allowance. The exception is a
+``BaseException``, so SymPy's ``except Exception`` blocks let it through. Budgets nest: an inner budget
+never outlives the outer one.
+
+Signals only reach the main thread, so elsewhere a budget cannot interrupt anything: :func:`work_budget`
+then raises :class:`BudgetExceeded` at once (``strict=True``, the default: the caller takes its bounded
+fallback) or runs the block unbounded (``strict=False``, for work known to terminate).
+
+Example:
+    >>> with work_budget(5.0):
+    ...     sum(range(1000))
+    499500
+    >>> attempt(lambda: 2 + 2, 1.0)
+    (True, 4)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from gifsym.errors import GifsymError
+
+#: Default allowance of resident-memory growth for one budgeted block, in bytes.
+DEFAULT_MEMORY = 500 * 2**20
+#: How often the handler looks at the clock and the resident set, in seconds.
+TICK = 0.01
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class BudgetExceeded(BaseException):
+    """A time or memory budget ran out (``reason`` says which)."""
+
+    def __init__(self, reason: str = "time") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkLimitError(GifsymError):
+    """User input needed more time or memory than gifsym allows for it (a clear refusal, not a hang)."""
+
+
+# One entry per active budget: (deadline, resident-set ceiling in bytes).
+_stack: list[tuple[float, float]] = []
+_saved: list[Any] = []
+
+
+def resident_bytes() -> int:
+    """The process's current resident set size (``/proc/self/statm``; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _on_tick(signum, frame) -> None:
+    if not _stack:
+        return
+    deadline, ceiling = _stack[-1]
+    if time.monotonic() >= deadline:
+        raise BudgetExceeded("time")
+    if ceiling and resident_bytes() > ceiling:
+        raise BudgetExceeded("memory")
+
+
+def budgets_available() -> bool:
+    """Whether a budget can interrupt work here (main thread, a platform with ``setitimer``)."""
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+
+@contextlib.contextmanager
+def work_budget(seconds: float, *, memory: int = DEFAULT_MEMORY, strict: bool = True) -> Iterator[None]:
+    """Raise :class:`BudgetExceeded` in the block once ``seconds`` have passed or resident memory has grown
+    by more than ``memory`` bytes (0: no memory bound). Nested budgets keep the tighter limits.
+
+    Outside the main thread the block cannot be interrupted: with ``strict`` it raises
+    :class:`BudgetExceeded` at once, otherwise it runs unbounded.
+    """
+    if not budgets_available():
+        if strict:
+            raise BudgetExceeded("unavailable")
+        yield
+        return
+    now = time.monotonic()
+    deadline = now + seconds
+    rss = resident_bytes()
+    ceiling = float(rss + memory) if memory and rss else 0.0
+    if _stack:
+        outer_deadline, outer_ceiling = _stack[-1]
+        deadline = min(deadline, outer_deadline)
+        if outer_ceiling:
+            ceiling = min(ceiling, outer_ceiling) if ceiling else outer_ceiling
+    else:
+        _saved.append(signal.signal(signal.SIGALRM, _on_tick))
+        signal.setitimer(signal.ITIMER_REAL, TICK, TICK)
+    _stack.append((deadline, ceiling))
+    try:
+        yield
+    finally:
+        _stack.pop()
+        if not _stack:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, _saved.pop())
+
+
+def attempt(fn: Callable[[], Any], seconds: float, *, terminates: bool = False,
+            memory: int = DEFAULT_MEMORY) -> tuple[bool, Any]:
+    """Run ``fn()`` under a budget: ``(True, value)``, or ``(False, None)`` if the budget ran out, no budget
+    can be enforced here, or SymPy gave up with an exception. ``terminates=True`` marks work known to finish
+    (rational-function algebra): it then also runs where no budget can be enforced."""
+    try:
+        with work_budget(seconds, memory=memory, strict=not terminates):
+            return True, fn()
+    except BudgetExceeded:
+        return False, None
+    except (ValueError, TypeError, NotImplementedError, ArithmeticError, AttributeError, RecursionError,
+            IndexError, KeyError, MemoryError):
+        return False, None
+    except Exception as e:  # noqa: BLE001 — SymPy's PolynomialError and friends; never leak internals
+        if type(e).__module__.startswith("sympy"):
+            return False, None
+        raise
+
+
+def bounded(what: str, fn: Callable[[], Any], seconds: float, *, memory: int = DEFAULT_MEMORY) -> Any:
+    """``fn()`` under a budget; a :class:`WorkLimitError` naming ``what`` when it runs out.
+
+    Outside the main thread the work runs unbounded (nothing could interrupt it).
+    """
+    try:
+        with work_budget(seconds, memory=memory, strict=False):
+            return fn()
+    except BudgetExceeded as e:
+        limit = f"{seconds:g} s" if e.reason == "time" else f"{memory / 2**20:.0f} MB of memory"
+        raise WorkLimitError(f"{what} needs more than {limit}; simplify the input") from None
+
+
+__all__ = [
+    "DEFAULT_MEMORY",
+    "BudgetExceeded",
+    "WorkLimitError",
+    "attempt",
+    "bounded",
+    "budgets_available",
+    "resident_bytes",
+    "work_budget",
+]
