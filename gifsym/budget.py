@@ -146,8 +146,46 @@ def bounded(what: str, fn: Callable[[], Any], seconds: float, *, memory: int = D
         raise WorkLimitError(f"{what} needs more than {limit}; simplify the input") from None
 
 
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (``MemAvailable`` of /proc/meminfo; else physical memory)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * _PAGE
+    except (ValueError, OSError, AttributeError):
+        return 2**34
+
+
+#: Fraction of the available memory one allocation may claim.
+MEMORY_FRACTION = 0.5
+
+
+def check_allocation(nbytes: float, what: str) -> None:
+    """Refuse, before allocating, a computation that would need more than half of the available memory.
+
+    Example:
+        >>> check_allocation(1e3, "a small array")
+        >>> check_allocation(1e30, "simulating 10^25 particles")
+        Traceback (most recent call last):
+        ...
+        gifsym.budget.WorkLimitError: simulating 10^25 particles needs about 1e+30 bytes ...
+    """
+    limit = MEMORY_FRACTION * available_memory()
+    if nbytes > limit:
+        raise WorkLimitError(f"{what} needs about {nbytes:.3g} bytes of memory ({nbytes / 2**30:.3g} GiB), more "
+                             f"than the {limit / 2**30:.3g} GiB gifsym allows itself here; use a smaller size")
+
+
 __all__ = [
     "DEFAULT_MEMORY",
+    "MEMORY_FRACTION",
+    "available_memory",
+    "check_allocation",
     "BudgetExceeded",
     "WorkLimitError",
     "attempt",

@@ -123,6 +123,12 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
         kw[name.strip()] = value.strip() if eq else None
     if schedule_spec is None and a_expr is None and b_expr is None:
         raise GifsymError("give --schedule SPEC or --a EXPR --b EXPR")
+    if schedule_spec is not None and (a_expr is not None or b_expr is not None):
+        given = " and ".join(f"--{n} {v!r}" for n, v in (("a", a_expr), ("b", b_expr)) if v is not None)
+        raise GifsymError(f"give either a schedule spec ({schedule_spec!r}) or --a/--b, not both (also got {given})")
+    if schedule_spec is None and (a_expr is None or b_expr is None):
+        missing = "--b" if b_expr is None else "--a"
+        raise GifsymError(f"a custom schedule needs both --a and --b ({missing} is missing)")
     if schedule_spec is not None:
         if kw:
             raise GifsymError("--param is for custom schedules; put catalogue parameters in the spec (vp:beta_min=1)")
@@ -134,6 +140,29 @@ def target_option(f):
     return click.option("--target", "-T", "target_spec", required=True, metavar="SPEC",
                         help="Target spec: gaussian:sigma=0.5, gmm:FILE.json, slc:kappa=2, slcvx:beta=4, "
                              "ball:R=1, conv:sigma=0.5,R=2; classes combine with '+'.")(f)
+
+
+def exclusive(**flags: bool) -> None:
+    """Refuse options that exclude each other (``--json --latex``) instead of silently dropping one."""
+    on = [name for name, value in flags.items() if value]
+    if len(on) > 1:
+        shown = " and ".join("--" + n.replace("_", "-") for n in on)
+        raise GifsymError(f"{shown} exclude each other; give one")
+
+
+def require_assumptions(gif, ids, what: str) -> None:
+    """Refuse a command whose results need schedule assumptions the checker proved violated (a schedule that
+    is merely undecided passes: the results say what they assume).
+
+    Raises:
+        AssumptionError: one of ``ids`` is violated.
+    """
+    from gifsym.errors import AssumptionError
+
+    for a in ids:
+        v = gif.schedule.verdict(a)
+        if v.status == "violated":
+            raise AssumptionError(f"{what} needs {a}, which is violated for schedule {gif.schedule.spec}: {v.reason}")
 
 
 def fail(message: str) -> None:

@@ -10,6 +10,7 @@ import sympy
 
 from gifsym.cli._common import (
     emit_json,
+    exclusive,
     kinded_expr_json,
     known_json,
     resolve_schedule,
@@ -153,6 +154,7 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     from gifsym.theory.lemmas import ASSUMPTION_IDS
     from gifsym.theory.stability import source_stability
 
+    exclusive(json=as_json, latex=latex)
     for a in assume:
         if a not in ASSUMPTION_IDS:
             raise GifsymError(f"--assume: unknown assumption id {a!r}; accepted: {', '.join(sorted(ASSUMPTION_IDS))}")

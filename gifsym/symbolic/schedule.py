@@ -454,7 +454,11 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
             continue
         if not isinstance(text, str):
             raise ScheduleError(f"custom {label}={text!r} must be a string expression in t")
-        exprs.append(parse_expression(text, names=names))
+        e = parse_expression(text, names=names)
+        if e.has(sympy.I) or e.is_extended_real is False:
+            raise ScheduleError(f"custom {label}={text!r} is not real ({e}): schedule coefficients are real "
+                                "functions of t")
+        exprs.append(e)
     return Schedule("custom", exprs[0], exprs[1], tuple(values.items()), source=(str(a), str(b)))
 
 

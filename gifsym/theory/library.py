@@ -25,6 +25,7 @@ import sympy
 from gifsym.errors import LemmaError
 from gifsym.symbolic.flow import DA, DB, LAM, A, B, component_coefficients, general_coefficients
 from gifsym.symbolic.schedule import t
+from gifsym.symbolic.target import class_parameters
 from gifsym.theory.engine import Context, Deps, Lemma
 from gifsym.theory.envelopes import envelope, make_piece
 from gifsym.theory.flow_constants import flow_constant, well_posedness
@@ -214,16 +215,9 @@ def _lipschitz(ctx: Context, deps: Deps) -> dict:
 
 def _gaussian_classes(ctx: Context, deps: Deps) -> dict:
     comp = ctx.target.law.components[0]
-    prec = sympy.Matrix(comp.covariance).inv()  # −∇² log p = Σ⁻¹
-    if comp.dim <= 3:
-        ev = prec.eigenvals(multiple=True)
-        kappa, beta = sympy.Min(*ev), sympy.Max(*ev)
-    else:
-        import numpy as np
-
-        ev = np.linalg.eigvalsh(np.array(prec.tolist(), dtype=float))
-        kappa, beta = sympy.Float(ev[0]), sympy.Float(ev[-1])
-    out = {"T-slc": sympy.nsimplify(kappa), "T-slcvx": sympy.nsimplify(beta)}
+    # −∇² log p = Σ⁻¹: κ = 1/λ_max(Σ), β = 1/λ_min(Σ), exact or rounded outward (κ down, β up).
+    kappa, beta = class_parameters(comp)
+    out = {"T-slc": kappa, "T-slcvx": beta}
     if comp.sigma is not None:  # N(m, σ²I) = N(0, σ²I) * δ_m
         out["T-conv"] = sympy.Tuple(comp.sigma, sympy.sqrt(sum(v**2 for v in comp.mean)))
     return out
@@ -232,8 +226,8 @@ def _gaussian_classes(ctx: Context, deps: Deps) -> dict:
 def _gmm_classes(ctx: Context, deps: Deps) -> dict:
     law = ctx.target.law
     # −∇² log p = Σ_k r_k Σ_k⁻¹ − Cov_r(Σ_k⁻¹(x − m_k)) ≼ max_k λ_max(Σ_k⁻¹) I.
-    betas = [1 / c.sigma**2 if c.sigma is not None else sympy.Float(1 / min(c.eigenvalues)) for c in law.components]
-    out = {"T-slcvx": max(betas, key=float)}
+    betas = [class_parameters(c)[1] for c in law.components]  # exact, or rounded up
+    out = {"T-slcvx": max(betas, key=lambda v: sympy.N(v, 40))}
     sigmas = {c.sigma for c in law.components}
     if law.isotropic and len(sigmas) == 1:
         out["T-conv"] = sympy.Tuple(sigmas.pop(), max((sympy.sqrt(sum(v**2 for v in c.mean)) for c in law.components),
