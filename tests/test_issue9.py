@@ -505,11 +505,12 @@ def test_an_interrupt_publishes_no_file(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_during_simulate_exits_130_without_a_file(tmp_path):
     out = tmp_path / "samples.npz"
-    proc = subprocess.Popen([sys.executable, "-m", "gifsym.cli", "simulate", "--schedule", "linear", "--target",
+    cli = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "cli.py")
+    proc = subprocess.Popen([sys.executable, cli, "simulate", "--schedule", "linear", "--target",
                              "slc:kappa=1", "-n", "20000", "--dim", "2", "--solver", "euler", "--steps", "200000",
                              "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "JAX_PLATFORMS": "cpu"})
-    time.sleep(15)  # past the imports and into the solve
+    time.sleep(20)  # past the imports and into the solve (the solve alone takes minutes)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]

@@ -7,6 +7,7 @@ traceback unless ``--debug``); a failed numerical check exits 1.
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 
@@ -102,6 +103,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
+        from gifsym.cli._common import PENDING
+
+        if any(w.is_alive() for w in PENDING):
+            # A computation is still running inside XLA, which cannot be stopped from Python: leave at once
+            # (nothing has been written: outputs are written after the computation, atomically).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         sys.exit(130)
     except OSError as e:  # a file-system fault: permission denied, disk full, read-only folder ...
         if debug:

@@ -165,6 +165,37 @@ def require_assumptions(gif, ids, what: str) -> None:
             raise AssumptionError(f"{what} needs {a}, which is violated for schedule {gif.schedule.spec}: {v.reason}")
 
 
+#: Computations still running in a worker thread after Ctrl-C (see :func:`interruptible`).
+PENDING: list = []
+
+
+def interruptible(fn, /, *args, **kwargs):
+    """Run a long numerical computation (JAX/XLA) in a worker thread so that Ctrl-C reaches the main thread at
+    once: XLA holds the main thread in C++ for minutes, where Python's signal handler cannot run. On Ctrl-C
+    the KeyboardInterrupt propagates (``gifsym.cli.main`` then exits 130 at once, without output)."""
+    import threading
+
+    result: dict = {}
+
+    def work():
+        try:
+            result["value"] = fn(*args, **kwargs)
+        except BaseException as e:  # noqa: BLE001 — re-raised in the main thread
+            result["error"] = e
+
+    worker = threading.Thread(target=work, name="gifsym-compute", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        PENDING.append(worker)
+        raise
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def fail(message: str) -> None:
     """Print one ``Error:`` line and exit 2 (a user mistake)."""
     click.echo(f"Error: {message}", err=True)

@@ -187,11 +187,18 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     for name, c, lip in (("forward", fm.forward, "Lip(X_{0,1})"), ("reverse", fm.reverse, "Lip(X_{1,0})")):
         if c.finite:
             extra = f" = {float(sympy.N(c.value)):.6g}" if c.value.is_number and not c.numeric else ""
-            how = c.method + (f", error {c.error:.1e}" if c.numeric else "")
+            how = f"{c.kind}, {c.method}"
+            if c.kind == "certified" and c.enclosure is not None:
+                how += f", in [{float(c.enclosure[0]):.15g}, {float(c.enclosure[1]):.15g}]"
+            if c.conditional_on:
+                known = c.condition not in (sympy.true, sympy.false)
+                how += f"; if {c.conditional_on}" + (f", i.e. when {c.condition}" if known else " (not established)")
             click.echo(f"  {lip} <= {c.value}{extra}  ({how})")
         else:
             click.echo(f"  {lip} unbounded ({c.reason or c.method})")
-    click.echo(f"  well posed on {fm.interval}")
+    wp = fm.well_posed
+    cond = f" if {wp.condition}" if wp is not None and wp.condition is not sympy.true else ""
+    click.echo(f"  well posed on {fm.interval}{cond}")
     if src is not None and src.b0 != 0:
         click.echo(f"  b_0 = {src.b0} > 0: starting from N(0, a_0^2 I) costs W2 <= {src.gaussian_start_cost} "
                    f"at t = 0 and <= {src.pushed_gaussian_start} at t = 1 (source stability)")

@@ -8,6 +8,7 @@ import click
 
 from gifsym.cli._common import (
     emit_json,
+    interruptible,
     number_json,
     require_assumptions,
     resolve_schedule,
@@ -122,8 +123,9 @@ def simulate(schedule_spec, a_expr, b_expr, params, target_spec, n, seed, revers
     sim.check_size(flow, n, save_path=save_path or 0, what=f"simulate -n {n}")
     start = sim.sample_target(flow, n, seed=seed) if reverse else sim.sample_source(flow, n, seed=seed)
     start = np.asarray(start)
-    res = sim.simulate(flow, start, t0=t0, t1=t1, solver=solver, rtol=rtol, atol=atol, steps=steps, reverse=reverse,
-                       save_path=save_path or False, stats=True, eps=eps, progress=False if as_json else progress)
+    res = interruptible(sim.simulate, flow, start, t0=t0, t1=t1, solver=solver, rtol=rtol, atol=atol, steps=steps,
+                        reverse=reverse, save_path=save_path or False, stats=True, eps=eps,
+                        progress=False if as_json else progress)
     if output is not None:
         arrays = {"x0": start, "x": res.x, "t_start": res.t_start, "t_end": res.t_end, "eps": res.eps,
                   "w2_endpoint": np.nan if res.w2_endpoint is None else res.w2_endpoint}

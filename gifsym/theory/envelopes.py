@@ -326,11 +326,10 @@ class Envelope:
         point = sympy.Rational(repr(float(t0))) if isinstance(t0, (float, int)) else t0
         if not isinstance(point, sympy.Basic) or not point.is_number:
             raise TypeError(f"value_at needs a number, got {t0!r}")
-        x = mpmath.mpf(sympy.N(point, DPS))
         side = "-" if point == 1 else "+"
         none_s = sympy.oo if self.side == "upper" else -sympy.oo
         for p in self.pieces:
-            inside = contains(p.interval, x)
+            inside = contains(p.interval, point)
             if inside is False:
                 continue
             ev = endpoint_value(p.formula, point, side)
@@ -357,8 +356,25 @@ class Envelope:
         return sympy.Min(*vals) if self.side == "upper" else sympy.Max(*vals)
 
 
+def _compare(x: sympy.Expr, e: sympy.Expr) -> int | None:
+    """The sign of ``x − e`` for exact numbers: exactly for rationals (a Float end is the rational it is),
+    else by a ball excluding 0, else SymPy's exact zero test; None when undecided."""
+    x, e = located(x), located(e)
+    if isinstance(x, sympy.Rational) and isinstance(e, sympy.Rational):
+        return 1 if x > e else -1 if x < e else 0
+    ball = balls.enclose(x - e)
+    if ball is not None and ball > 0:
+        return 1
+    if ball is not None and ball < 0:
+        return -1
+    return 0 if (x - e).is_zero else None
+
+
 def contains(s: sympy.Set, x: Any, tol: float = 1e-25) -> bool | None:
-    """Whether the number x lies in s (ends compared to ``tol``, open ends respected); None if undecidable."""
+    """Whether the number x lies in s (open ends respected); None if undecidable. An exact SymPy number is
+    compared exactly (:func:`_compare`); an mpmath number (a cell midpoint) with ends compared to ``tol``."""
+    if isinstance(x, sympy.Basic):
+        return _contains_exact(s, x)
     if isinstance(s, sympy.Interval):
         if not (s.inf.is_number and s.sup.is_number):
             return None
@@ -373,6 +389,24 @@ def contains(s: sympy.Set, x: Any, tol: float = 1e-25) -> bool | None:
         return True if any(r is True for r in res) else (None if any(r is None for r in res) else False)
     if isinstance(s, sympy.FiniteSet):
         return any(abs(x - mpmath.mpf(sympy.N(p, DPS))) <= tol for p in s if p.is_number)
+    if s is sympy.S.EmptySet:
+        return False
+    return None
+
+
+def _contains_exact(s: sympy.Set, x: sympy.Expr) -> bool | None:
+    if isinstance(s, sympy.Interval):
+        if not (s.inf.is_number and s.sup.is_number):
+            return None
+        lo, hi = _compare(x, s.inf), _compare(x, s.sup)
+        if lo is None or hi is None:
+            return None
+        return (lo > 0 or (lo == 0 and not s.left_open)) and (hi < 0 or (hi == 0 and not s.right_open))
+    if isinstance(s, sympy.Union):
+        res = [_contains_exact(a, x) for a in s.args]
+        return True if any(r is True for r in res) else (None if any(r is None for r in res) else False)
+    if isinstance(s, sympy.FiniteSet):
+        return any(_compare(x, p) == 0 for p in s if p.is_number)
     if s is sympy.S.EmptySet:
         return False
     return None

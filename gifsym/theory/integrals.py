@@ -509,14 +509,16 @@ def potential_value(G: sympy.Expr, schedule: Schedule, point: sympy.Expr, side: 
 def _separable_limit(G: sympy.Expr, ends: dict) -> sympy.Expr | None:
     """The limit of ``G(a, b)`` as ``(a, b) → ends`` along any path, when G is a sum of terms each finite at
     the end point or of the form ``f(a) g(b)`` with g continuous and non-zero there (``log a``,
-    ``R² b²/(2a²)``): then the limit of each term is that of ``f`` alone. None when that does not apply
-    or infinities of both signs meet."""
+    ``R² b²/(2a²)``): then the limit of each term is that of ``f`` alone. Where infinities of both signs meet,
+    a term whose ``f_k`` dominates every other infinite one (``f_j/f_k → 0``, SymPy limits in ``a`` alone)
+    decides: ``Σ (c_j + o(1)) f_j = c_k f_k (1 + o(1))``. None when that does not apply."""
     a0 = ends[A]
-    total = sympy.Integer(0)
+    finite = sympy.Integer(0)
+    infinite: list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]] = []  # (f(a), g(b) at the end, limit of f)
     for term in sympy.Add.make_args(sympy.expand(G)):
         v = term.subs(ends, simultaneous=True)
         if _is_good(v):
-            total += v
+            finite += v
             continue
         g_b, f_a = term.as_independent(A, as_Add=False)  # term = g(b) · f(a)
         if f_a.has(B) or not f_a.has(A):
@@ -527,10 +529,30 @@ def _separable_limit(G: sympy.Expr, ends: dict) -> sympy.Expr | None:
         ok, lim = attempt(lambda f=f_a: sympy.limit(f, A, a0, "+"), LIMIT_BUDGET)
         if not ok or lim in (sympy.zoo, sympy.nan) or lim.has(sympy.Limit, sympy.AccumBounds):
             return None
-        total += lim * gv
-        if total is sympy.nan:
-            return None
-    return total if total is not sympy.nan else None
+        if lim in (sympy.oo, -sympy.oo):
+            infinite.append((f_a, gv, lim))
+        else:
+            finite += lim * gv
+    if not infinite:
+        return finite
+    signs = {(lim * gv).is_extended_positive for _, gv, lim in infinite}
+    if len(signs) == 1 and None not in signs:
+        return sympy.oo if signs.pop() else -sympy.oo
+    for k, (fk, gk, lk) in enumerate(infinite):
+        dominated = True
+        for j, (fj, _, _) in enumerate(infinite):
+            if j == k:
+                continue
+            ok, r = attempt(lambda fj=fj, fk=fk: sympy.limit(fj / fk, A, a0, "+"), LIMIT_BUDGET)
+            if not ok or r != 0:
+                dominated = False
+                break
+        if dominated:
+            sgn = (lk * gk).is_extended_positive
+            if sgn is None:
+                return None
+            return sympy.oo if sgn else -sympy.oo
+    return None
 
 
 def integrate_piece(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
@@ -621,8 +643,8 @@ def quadrature(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
         if balls.analytic_near(f, t, end):
             continue
         tail = _tail(f, end, side)
-        if tail is None:
-            return _estimate(f, lo, hi)
+        if tail is None:  # convergence at this end not decided: no number, and certainly not a guessed ±oo
+            return Integral(sympy.nan, "estimate", "ball quadrature")
         if tail in (sympy.oo, -sympy.oo):
             infinite.append(tail)
             continue
@@ -634,7 +656,8 @@ def quadrature(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
         return Integral(infinite[0], "certified", "ball quadrature")
     enc = balls.integral(f, t, body[0], body[1])
     if enc is None:
-        return _estimate(f, lo, hi)
+        # An estimate only where f is proved bounded on the whole interval (else quadrature may be garbage).
+        return _estimate(f, lo, hi) if _bounded(f, body[0], body[1]) else Integral(sympy.nan, "estimate", "quadrature")
     for tail in tails:
         enc = enc + tail
     return Integral(sympy.Float(enc.mid, DPS), "certified", "ball quadrature", None, (enc.lo, enc.hi))
@@ -674,6 +697,25 @@ def _tail(f: sympy.Expr, end: sympy.Expr, side: str) -> balls.Enclosure | sympy.
     if H < 0:
         return -sympy.oo
     return None
+
+
+def _bounded(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, depth: int = 14) -> bool:
+    """Whether ball arithmetic proves f bounded on [lo, hi] (boxes bisected down to width 2^-depth)."""
+    try:
+        g = balls.compile_ball(f, t)
+        a, b = _rational_inside(lo, True), _rational_inside(hi, False)
+    except (balls.NotEnclosed, ValueError):
+        return False
+    stack = [(a, b, 0)]
+    while stack:
+        x, y, d = stack.pop()
+        if g(balls.interval_ball(x, y)).is_finite():
+            continue
+        if d >= depth:
+            return False
+        m = (x + y) / 2
+        stack += [(x, m, d + 1), (m, y, d + 1)]
+    return True
 
 
 def _estimate(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
