@@ -64,13 +64,25 @@ def resident_bytes() -> int:
         return 0
 
 
+#: After raising, stay quiet this long: an exception that lands in a finalizer (``__del__``, a weakref
+#: callback) is lost as "unraisable", and raising again while that is being reported would break the report;
+#: the next tick after the pause raises again, in ordinary code.
+_PAUSE = 0.1
+_last_raise = [0.0]
+
+
 def _on_tick(signum, frame) -> None:
     if not _stack:
         return
+    now = time.monotonic()
+    if now - _last_raise[0] < _PAUSE:
+        return
     deadline, ceiling = _stack[-1]
-    if time.monotonic() >= deadline:
+    if now >= deadline:
+        _last_raise[0] = now
         raise BudgetExceeded("time")
     if ceiling and resident_bytes() > ceiling:
+        _last_raise[0] = now
         raise BudgetExceeded("memory")
 
 

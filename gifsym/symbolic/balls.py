@@ -19,10 +19,11 @@ guess.
 Example:
     >>> import sympy
     >>> x = sympy.Symbol("x")
-    >>> ball = enclose(sympy.sqrt(2))
-    >>> ball.contains(sympy_to_arb(sympy.Rational(14142135623730950488, 10**19)))
+    >>> lo, hi = ends(enclose(sympy.sqrt(2)))
+    >>> lo < sympy.sqrt(2) < hi and hi - lo < sympy.Rational(1, 10**35)
     True
-    >>> [(float(lo), float(hi)) for lo, hi in sign_changes(x**2 - 2, x, 0, 2).roots][0][0] < 2**0.5
+    >>> [(lo, hi)] = sign_changes(x**2 - 2, x, 0, 2).roots
+    >>> lo < sympy.sqrt(2) < hi
     True
 """
 
