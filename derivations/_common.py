@@ -101,7 +101,9 @@ def constant(c: Any) -> dict[str, Any]:
         "value": number(value),
         "exact": None if getattr(c, "numeric", False) else str(value),
         "numeric": bool(getattr(c, "numeric", False)),
-        "error": float(getattr(c, "error", 0.0) or 0.0),
+        "kind": str(getattr(c, "kind", "exact")),
+        "enclosure": [float(x) for x in c.enclosure] if getattr(c, "enclosure", None) else None,
+        "conditional_on": getattr(c, "conditional_on", None),
         "method": str(getattr(c, "method", "exact")),
         "latex": latex_expr(value),
     }

@@ -41,7 +41,9 @@ def _const(c) -> str:
         return "∞ (" + (c.reason or "unbounded") + ")"
     v = f"{float(c.value):.6g}"
     if c.numeric:
-        return v + f" (quadrature, ± {c.error:.1e})"
+        if c.kind == "certified" and c.enclosure is not None:
+            return v + f" (certified: in [{float(c.enclosure[0]):.15g}, {float(c.enclosure[1]):.15g}])"
+        return v + " (estimate, no guarantee)"
     return v + (" (exact)" if str(c.value) == v else f" = `{c.value}` (exact)")
 
 

@@ -16,10 +16,15 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from gifsym.errors import GifsymError
+
+#: Set when the user interrupts (Ctrl-C, see :func:`gifsym.cli.main`): from then on no output file is
+#: published, even if the interrupt was swallowed by a library on its way up.
+INTERRUPTED = threading.Event()
 
 
 @contextlib.contextmanager
@@ -35,7 +40,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         raise GifsymError(f"cannot write {path!r}: folder {folder!r} does not exist")
     base = os.path.basename(path)
     stem, ext = os.path.splitext(base)
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{ext}", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{ext}", dir=folder)
+    except OSError as e:
+        raise GifsymError(f"cannot write {path!r}: {e.strerror or e}") from None
     os.close(fd)
     # mkstemp creates the file 0600; give the result the permissions a plain open() would.
     umask = os.umask(0)
@@ -43,7 +51,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
-        os.replace(tmp, path)
+        if INTERRUPTED.is_set():
+            raise KeyboardInterrupt
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            raise GifsymError(f"cannot write {path!r}: {e.strerror or e}") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

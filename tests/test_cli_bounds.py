@@ -34,7 +34,14 @@ def fails(argv, capsys) -> str:
 
 
 def is_expr(obj) -> bool:
-    return isinstance(obj, dict) and set(obj) == {"sympy", "latex"}
+    return isinstance(obj, dict) and {"sympy", "latex"} <= set(obj) and obj.get("kind", "exact") in (
+        "exact", "certified", "estimate")
+
+
+def num(obj):
+    """The number of a value field (issue 9: every number carries its kind)."""
+    assert isinstance(obj, dict) and obj["kind"] in ("exact", "certified", "estimate"), obj
+    return obj["value"]
 
 
 def test_bounds_json_has_the_interface_fields():
@@ -44,23 +51,28 @@ def test_bounds_json_has_the_interface_fields():
     assert out["schedule"] == "linear" and out["target"] == "slc:kappa=2+slcvx:beta=4"
     for k in ("upper", "lower", "lipschitz", "interval"):
         assert is_expr(out[k]), k
-    assert out["flow_map"]["forward"] == pytest.approx(2**-0.5)
-    assert out["flow_map"]["reverse"] == pytest.approx(2.0)
+    assert num(out["flow_map"]["forward"]) == pytest.approx(2**-0.5)
+    assert out["flow_map"]["forward"]["kind"] == "exact" and out["flow_map"]["forward"]["sympy"] == "sqrt(2)/2"
+    assert num(out["flow_map"]["reverse"]) == pytest.approx(2.0)
     assert "bound-slc" in out["lemmas"] and "lipschitz" in out["lemmas"]
-    assert [r["t"] for r in out["values"]] == [0.0, 0.5, 1.0]
+    assert [num(r["t"]) for r in out["values"]] == [0.0, 0.5, 1.0]
     row = out["values"][1]
     assert set(row) == {"t", "upper", "lower", "lipschitz"}
     # (3t − 2)/(t² + 2(1 − t)²) and (5t − 4)/(t² + 4(1 − t)²) at t = 1/2
-    assert row["upper"] == pytest.approx(-2 / 3) and row["lower"] == pytest.approx(-1.2)
-    assert row["lipschitz"] == pytest.approx(max(row["upper"], -row["lower"]))
-    assert all(isinstance(v, float) for r in out["values"] for v in r.values())
+    assert num(row["upper"]) == pytest.approx(-2 / 3) and num(row["lower"]) == pytest.approx(-1.2)
+    assert row["upper"]["sympy"] == "-2/3" and row["lower"]["sympy"] == "-6/5"
+    assert num(row["lipschitz"]) == pytest.approx(max(num(row["upper"]), -num(row["lower"])))
+    assert all(isinstance(num(v), float) for r in out["values"] for v in r.values())
 
 
 def test_unbounded_values_are_null():
     out = run_json(["bounds", "--schedule", "linear", "--target", "ball:R=1", "--at", "0.5,1"])
-    assert out["flow_map"]["forward"] is None and out["flow_map"]["reverse"] is None
+    fwd, rev = out["flow_map"]["forward"], out["flow_map"]["reverse"]
+    # null only for +oo (the sign is in "sympy"), with the reason
+    assert num(fwd) is None and fwd["sympy"] == "oo" and "t = 1" in fwd["reason"]
+    assert num(rev) is None and rev["sympy"] == "oo"
     last = out["values"][-1]
-    assert last["upper"] is None and last["lipschitz"] is None
+    assert num(last["upper"]) is None and last["upper"]["sympy"] == "oo" and num(last["lipschitz"]) is None
     assert out["interval"]["sympy"] == "Interval.Ropen(0, 1)"
     assert any("ball" in n for n in out["notes"])
 
@@ -75,7 +87,8 @@ def test_symbolic_parameters_give_expressions():
 def test_custom_schedule_matches_the_catalogue():
     a = run_json(["bounds", "--a", "cos(pi*t/2)", "--b", "sin(pi*t/2)", "--target", "slc:kappa=2", "--at", "0.3"])
     b = run_json(["bounds", "--schedule", "trigonometric", "--target", "slc:kappa=2", "--at", "0.3"])
-    assert a["values"] == b["values"] and a["flow_map"]["forward"] == pytest.approx(b["flow_map"]["forward"])
+    assert a["values"] == b["values"]
+    assert num(a["flow_map"]["forward"]) == pytest.approx(num(b["flow_map"]["forward"]))
 
 
 def test_bounds_text_and_latex():
@@ -137,10 +150,10 @@ def test_bounds_report_the_cost_of_a_gaussian_start():
     out = run_json(["bounds", "--schedule", "vp", "--target", "gaussian:sigma=0.5"])
     src = out["source_stability"]
     b0 = math.exp(-201 / 40)  # b_0 = exp(-B(1)/2), B(1) = β_min + (β_max − β_min)/2
-    assert src["b0"] == pytest.approx(b0) and src["gaussian_start_cost"] == pytest.approx(b0 * 0.5)
-    assert src["pushed_gaussian_start"] == pytest.approx(b0 * 0.5 * out["flow_map"]["forward"])
-    assert run_json(["bounds", "--schedule", "linear", "--target", "gaussian:sigma=0.5"])["source_stability"][
-        "gaussian_start_cost"] == 0
+    assert num(src["b0"]) == pytest.approx(b0) and num(src["gaussian_start_cost"]) == pytest.approx(b0 * 0.5)
+    assert num(src["pushed_gaussian_start"]) == pytest.approx(b0 * 0.5 * num(out["flow_map"]["forward"]))
+    assert num(run_json(["bounds", "--schedule", "linear", "--target", "gaussian:sigma=0.5"])["source_stability"][
+        "gaussian_start_cost"]) == 0
 
 
 def test_to_latex_of_the_results():

@@ -88,7 +88,10 @@ def test_allowed_functions_is_a_read_only_mapping():
 def test_long_sums_are_not_too_deep():
     # Left-associative chains do not count as nesting.
     assert parse(" + ".join(["t"] * 500)) == 500 * t
-    assert parse("*".join(["2"] * 300)) == sympy.Integer(2) ** 300
+    assert parse("*".join(["2"] * 30)) == sympy.Integer(2) ** 30
+    # ... but every number in the result is bounded in magnitude (issue 9).
+    with pytest.raises(ExpressionError, match="too large"):
+        parse("*".join(["2"] * 300))
 
 
 def test_decimal_literals_are_exact_not_binary():
@@ -460,4 +463,26 @@ def test_round_trip_random_expressions(case):
         with pytest.raises(ExpressionError):
             parse(text)
         return
+    if _beyond_limits(expected):
+        # Issue 9: magnitudes and merged exponents are bounded; such inputs are refused, by name.
+        with pytest.raises(ExpressionError, match="too large|nested too deeply"):
+            parse(text)
+        return
     assert parse(text) == expected
+
+
+def _beyond_limits(e: sympy.Expr) -> bool:
+    """Whether an expression has a number or a numeric exponent beyond the parser's limits, or functions
+    nested deeper than MAX_CALL_DEPTH."""
+    from gifsym.symbolic.expr import MAX_CALL_DEPTH, MAX_EXPONENT, MAX_MAGNITUDE
+
+    def depth(x):
+        inner = max((depth(a) for a in x.args), default=0)
+        return inner + (1 if isinstance(x, sympy.Function) else 0)
+
+    for x in sympy.preorder_traversal(e):
+        if isinstance(x, sympy.Rational) and abs(x) > MAX_MAGNITUDE:
+            return True
+        if isinstance(x, sympy.Pow) and x.exp.is_Number and abs(x.exp) > MAX_EXPONENT:
+            return True
+    return depth(e) > MAX_CALL_DEPTH

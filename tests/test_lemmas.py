@@ -236,8 +236,11 @@ def test_violated_schedule_assumptions_leave_only_schedule_free_results():
 
     with pytest.raises(AssumptionError):
         bounds(bad)
-    # An assumption can be taken as given explicitly.
-    assert "interpolation" in lemmas.applicable(bad, assume=("S-end",))
+    # Issue 9: an assumption the checker proved violated is never taken as given (assume only fills in
+    # "unknown"), and asking for it is an error.
+    assert "interpolation" not in lemmas.applicable(bad, assume=("S-end",))
+    with pytest.raises(AssumptionError, match="violated"):
+        bounds(bad, assume=("S-end",))
 
 
 def test_velocity_stability_needs_no_flow():

@@ -8,6 +8,8 @@ traceback unless ``--debug``); a failed numerical check exits 1.
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 
 import click
@@ -65,27 +67,81 @@ def app(ctx: click.Context, debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``gifsym`` console script and of ``python cli.py``."""
+    """Entry point of the ``gifsym`` console script and of ``python cli.py``.
+
+    Every user mistake — a :class:`~gifsym.errors.GifsymError`, a click usage error (unknown option, bad
+    value), a file-system fault — is one ``Error: ...`` line on stderr and exit 2; Ctrl-C is exit 130 and
+    leaves no output file (:mod:`gifsym.io` refuses to publish a file once an interrupt has arrived).
+    """
+    from gifsym import io
+
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    io.INTERRUPTED.clear()
+    previous = _install_interrupt_handler()
     try:
         rc = app.main(args=args, prog_name="gifsym", standalone_mode=False)
+        if io.INTERRUPTED.is_set():  # an interrupt something swallowed (e.g. inside a JAX callback)
+            raise KeyboardInterrupt
         # Outside standalone mode click returns a command's exit code instead of exiting.
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except GifsymError as e:
         if debug:
             raise
-        click.echo(f"Error: {e}", err=True)
-        sys.exit(2)
+        _error(str(e))
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        click.echo("Interrupted.", err=True)
         sys.exit(130)
     except click.ClickException as e:
-        e.show()
-        sys.exit(2 if e.exit_code == 2 else e.exit_code)
+        if debug:
+            raise
+        if isinstance(e, click.UsageError):
+            ctx = e.ctx
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            _error(e.format_message() + hint)
+        _error(e.format_message())
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
+        from gifsym.cli._common import PENDING
+
+        if any(w.is_alive() for w in PENDING):
+            # A computation is still running inside XLA, which cannot be stopped from Python: leave at once
+            # (nothing has been written: outputs are written after the computation, atomically).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         sys.exit(130)
+    except OSError as e:  # a file-system fault: permission denied, disk full, read-only folder ...
+        if debug:
+            raise
+        where = f" ({e.filename!r})" if getattr(e, "filename", None) else ""
+        _error(f"{e.strerror or e}{where}")
+    except MemoryError:
+        if debug:
+            raise
+        _error("out of memory; use smaller sizes (-n, --samples, dim)")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _error(message: str) -> None:
+    """One ``Error:`` line (newlines folded) and exit 2."""
+    click.echo("Error: " + " ".join(message.split()), err=True)
+    sys.exit(2)
+
+
+def _install_interrupt_handler():
+    """Ctrl-C records the interrupt (so no output file is published afterwards) and raises KeyboardInterrupt."""
+    from gifsym import io
+
+    def handler(signum, frame):
+        io.INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        return signal.getsignal(signal.SIGINT)

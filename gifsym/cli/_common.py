@@ -20,6 +20,64 @@ def expr_json(expr: Any) -> dict[str, str]:
     return {"sympy": str(expr), "latex": latex_expr(expr)}
 
 
+def _float_down(x: Any) -> float:
+    """The largest float ≤ x (an exact SymPy rational)."""
+    f = float(x)
+    if sympy.Rational(f) > x:
+        f = math.nextafter(f, -math.inf)
+    return f
+
+
+def _float_up(x: Any) -> float:
+    f = float(x)
+    if sympy.Rational(f) < x:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def expr_kind(expr: Any) -> str:
+    """``exact`` for a closed form; ``certified`` when it contains numerically located points (Floats, each
+    from a certified enclosure, placed so that the bound stays valid)."""
+    return "certified" if isinstance(expr, sympy.Basic) and expr.atoms(sympy.Float) else "exact"
+
+
+def known_json(value: Any, kind: str = "exact", enclosure: Any = None) -> dict[str, Any]:
+    """A value with its kind of knowledge (interface.md, "Results carry their conditions"):
+    ``{"value": float, "kind", "sympy"}`` (+ ``"enclosure": [lo, hi]`` for certified values, rounded
+    outward to floats); ``"value": null`` only for ``±oo`` (the sign is in ``"sympy"``); an expression in
+    symbolic parameters gives ``{"sympy", "latex", "kind"}``.
+
+    Raises:
+        GifsymError: the value is not a real number (nothing is silently turned into null).
+    """
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise GifsymError("internal: a value could not be evaluated (nan)")
+        value = sympy.oo if value == math.inf else -sympy.oo if value == -math.inf else sympy.Float(value)
+    value = sympy.sympify(value)
+    if value.free_symbols:
+        return {**expr_json(value), "kind": kind}
+    if value in (sympy.oo, -sympy.oo):
+        return {"value": None, "sympy": str(value), "kind": kind}
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise GifsymError(f"internal: the value {value} is not a real number") from None
+    if not math.isfinite(x):
+        raise GifsymError(f"internal: the value {value} could not be evaluated as a finite float")
+    out: dict[str, Any] = {"value": x, "kind": kind}
+    if kind == "exact":
+        out["sympy"] = str(value)
+    if kind == "certified" and enclosure is not None:
+        out["enclosure"] = [_float_down(enclosure[0]), _float_up(enclosure[1])]
+    return out
+
+
+def kinded_expr_json(expr: Any) -> dict[str, str]:
+    """An expression field with its kind (see :func:`expr_kind`)."""
+    return {**expr_json(expr), "kind": expr_kind(expr)}
+
+
 def number_json(x: Any) -> float | None:
     """A JSON number; ``None`` (null) for +∞ and for values that are not finite reals."""
     try:
@@ -65,6 +123,12 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
         kw[name.strip()] = value.strip() if eq else None
     if schedule_spec is None and a_expr is None and b_expr is None:
         raise GifsymError("give --schedule SPEC or --a EXPR --b EXPR")
+    if schedule_spec is not None and (a_expr is not None or b_expr is not None):
+        given = " and ".join(f"--{n} {v!r}" for n, v in (("a", a_expr), ("b", b_expr)) if v is not None)
+        raise GifsymError(f"give either a schedule spec ({schedule_spec!r}) or --a/--b, not both (also got {given})")
+    if schedule_spec is None and (a_expr is None or b_expr is None):
+        missing = "--b" if b_expr is None else "--a"
+        raise GifsymError(f"a custom schedule needs both --a and --b ({missing} is missing)")
     if schedule_spec is not None:
         if kw:
             raise GifsymError("--param is for custom schedules; put catalogue parameters in the spec (vp:beta_min=1)")
@@ -76,6 +140,60 @@ def target_option(f):
     return click.option("--target", "-T", "target_spec", required=True, metavar="SPEC",
                         help="Target spec: gaussian:sigma=0.5, gmm:FILE.json, slc:kappa=2, slcvx:beta=4, "
                              "ball:R=1, conv:sigma=0.5,R=2; classes combine with '+'.")(f)
+
+
+def exclusive(**flags: bool) -> None:
+    """Refuse options that exclude each other (``--json --latex``) instead of silently dropping one."""
+    on = [name for name, value in flags.items() if value]
+    if len(on) > 1:
+        shown = " and ".join("--" + n.replace("_", "-") for n in on)
+        raise GifsymError(f"{shown} exclude each other; give one")
+
+
+def require_assumptions(gif, ids, what: str) -> None:
+    """Refuse a command whose results need schedule assumptions the checker proved violated (a schedule that
+    is merely undecided passes: the results say what they assume).
+
+    Raises:
+        AssumptionError: one of ``ids`` is violated.
+    """
+    from gifsym.errors import AssumptionError
+
+    for a in ids:
+        v = gif.schedule.verdict(a)
+        if v.status == "violated":
+            raise AssumptionError(f"{what} needs {a}, which is violated for schedule {gif.schedule.spec}: {v.reason}")
+
+
+#: Computations still running in a worker thread after Ctrl-C (see :func:`interruptible`).
+PENDING: list = []
+
+
+def interruptible(fn, /, *args, **kwargs):
+    """Run a long numerical computation (JAX/XLA) in a worker thread so that Ctrl-C reaches the main thread at
+    once: XLA holds the main thread in C++ for minutes, where Python's signal handler cannot run. On Ctrl-C
+    the KeyboardInterrupt propagates (``gifsym.cli.main`` then exits 130 at once, without output)."""
+    import threading
+
+    result: dict = {}
+
+    def work():
+        try:
+            result["value"] = fn(*args, **kwargs)
+        except BaseException as e:  # noqa: BLE001 — re-raised in the main thread
+            result["error"] = e
+
+    worker = threading.Thread(target=work, name="gifsym-compute", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        PENDING.append(worker)
+        raise
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 def fail(message: str) -> None:

@@ -10,8 +10,9 @@ import sympy
 
 from gifsym.cli._common import (
     emit_json,
-    expr_json,
-    number_json,
+    exclusive,
+    kinded_expr_json,
+    known_json,
     resolve_schedule,
     schedule_options,
     target_option,
@@ -40,58 +41,78 @@ def parse_times(text: str | None) -> list[float]:
     return out
 
 
-def value_json(v: Any) -> Any:
-    """A JSON number (null for ±∞ and undefined values), or ``{"sympy", "latex"}`` when symbols remain."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, sympy.Basic) and v.free_symbols:
-        return expr_json(v)
-    return number_json(v)
-
-
-def constant_json(c: Any) -> Any:
-    """A flow-map constant as a JSON number (null when unbounded) or an expression when symbolic."""
-    if not c.finite:
-        return None
-    return value_json(c.value)
+def constant_json(c: Any) -> dict:
+    """A flow-map constant: its value with its kind (null only for +oo: no finite bound, ``reason`` says
+    why), how it was obtained, and ``conditional_on`` when the flow is not shown to exist."""
+    out = known_json(c.value, c.kind, c.enclosure)
+    out["method"] = c.method
+    if c.reason:
+        out["reason"] = c.reason
+    if c.conditional_on:
+        out["conditional_on"] = c.conditional_on
+        if c.value.free_symbols or c.condition not in (sympy.true, sympy.false):
+            out["condition"] = kinded_expr_json(c.condition)
+    return out
 
 
 def source_json(src: Any) -> dict | None:
     """Source stability (math.md §6): the cost of starting from N(0, a_0² I) when b_0 > 0."""
     if src is None:
         return None
-    return {"b0": value_json(src.b0), "second_moment": value_json(src.second_moment),
-            "gaussian_start_cost": value_json(src.gaussian_start_cost),
-            "pushed_gaussian_start": value_json(src.pushed_gaussian_start)}
+    kind = src.kind
+    return {"b0": known_json(src.b0), "second_moment": known_json(src.second_moment),
+            "gaussian_start_cost": known_json(src.gaussian_start_cost),
+            "pushed_gaussian_start": known_json(src.pushed_gaussian_start, kind, src.pushed_enclosure)}
 
 
-def bounds_json(b: Any, fm: Any, times: list[float], src: Any = None) -> dict:
-    """The JSON object of interface.md (plus ``pieces``, ``notes`` and details of the flow-map constants)."""
+def well_posed_json(fm: Any) -> dict:
+    """Where the flow is well posed, with its condition on symbolic parameters and the other cases."""
+    out = kinded_expr_json(fm.interval)
+    wp = fm.well_posed
+    if wp is None:
+        out["reason"] = "well-posedness does not apply: " + next((n for n in fm.notes if "well posed" in n), "")
+        return out
+    out["reason"] = wp.reason
+    if wp.condition is not sympy.true:
+        out["condition"] = kinded_expr_json(wp.condition)
+        out["cases"] = [{"interval": kinded_expr_json(i), "condition": kinded_expr_json(c)} for i, c in wp.cases]
+    return out
 
-    def const(c):
-        return {"value": constant_json(c), "exact": expr_json(c.value), "numeric": c.numeric, "error": c.error,
-                "method": c.method, "as_function_of_T": expr_json(c.as_function_of_T) if c.as_function_of_T
-                is not None else None, "endpoint_formula": expr_json(c.endpoint_formula)
-                if c.endpoint_formula is not None else None, "reason": c.reason}
+
+def bounds_json(b: Any, fm: Any, times: list, src: Any = None) -> dict:
+    """The JSON object of interface.md (plus ``pieces``, ``notes`` and details of the flow-map constants).
+
+    Every number carries its kind (exact / certified / estimate, see :func:`known_json`); expression fields
+    carry theirs too (``certified`` when they contain numerically located points).
+    """
+
+    def details(c):
+        return {"as_function_of_T": kinded_expr_json(c.as_function_of_T) if c.as_function_of_T is not None
+                else None, "endpoint_formula": kinded_expr_json(c.endpoint_formula)
+                if c.endpoint_formula is not None else None}
 
     used = set(b.upper_envelope.pieces + b.lower_envelope.pieces)
+    rows = []
+    for row in b.values(times, exact=True):
+        rows.append({k: known_json(v) for k, v in row.items()})
     return {
         "schedule": b.schedule.spec,
         "target": b.target.spec,
-        "upper": expr_json(b.upper),
-        "lower": expr_json(b.lower),
-        "lipschitz": expr_json(b.lipschitz),
+        "upper": kinded_expr_json(b.upper),
+        "lower": kinded_expr_json(b.lower),
+        "lipschitz": kinded_expr_json(b.lipschitz),
         "flow_map": {
             "forward": constant_json(fm.forward),
             "reverse": constant_json(fm.reverse),
-            "well_posed": expr_json(fm.interval),
-            "details": {"forward": const(fm.forward), "reverse": const(fm.reverse)},
+            "well_posed": well_posed_json(fm),
+            "details": {"forward": details(fm.forward), "reverse": details(fm.reverse)},
         },
-        "interval": expr_json(b.interval),
+        "interval": kinded_expr_json(b.interval),
         "lemmas": list(b.lemmas),
-        "values": [{k: (v if k == "t" else value_json(v)) for k, v in row.items()} for row in b.values(times)],
+        "values": rows,
         "pieces": [{"lemma": p.lemma, "side": p.side, "params": {k: str(v) for k, v in p.params},
-                    "formula": expr_json(p.formula), "interval": expr_json(p.interval), "used": p in used}
+                    "formula": kinded_expr_json(p.formula), "interval": kinded_expr_json(p.interval),
+                    "holds_when": kinded_expr_json(p.where()), "used": p in used}
                    for p in b.pieces],
         "source_stability": source_json(src),
         "notes": list(b.notes) + [n for n in fm.notes if n not in b.notes],
@@ -133,6 +154,7 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     from gifsym.theory.lemmas import ASSUMPTION_IDS
     from gifsym.theory.stability import source_stability
 
+    exclusive(json=as_json, latex=latex)
     for a in assume:
         if a not in ASSUMPTION_IDS:
             raise GifsymError(f"--assume: unknown assumption id {a!r}; accepted: {', '.join(sorted(ASSUMPTION_IDS))}")
@@ -165,11 +187,18 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     for name, c, lip in (("forward", fm.forward, "Lip(X_{0,1})"), ("reverse", fm.reverse, "Lip(X_{1,0})")):
         if c.finite:
             extra = f" = {float(sympy.N(c.value)):.6g}" if c.value.is_number and not c.numeric else ""
-            how = c.method + (f", error {c.error:.1e}" if c.numeric else "")
+            how = f"{c.kind}, {c.method}"
+            if c.kind == "certified" and c.enclosure is not None:
+                how += f", in [{float(c.enclosure[0]):.15g}, {float(c.enclosure[1]):.15g}]"
+            if c.conditional_on:
+                known = c.condition not in (sympy.true, sympy.false)
+                how += f"; if {c.conditional_on}" + (f", i.e. when {c.condition}" if known else " (not established)")
             click.echo(f"  {lip} <= {c.value}{extra}  ({how})")
         else:
             click.echo(f"  {lip} unbounded ({c.reason or c.method})")
-    click.echo(f"  well posed on {fm.interval}")
+    wp = fm.well_posed
+    cond = f" if {wp.condition}" if wp is not None and wp.condition is not sympy.true else ""
+    click.echo(f"  well posed on {fm.interval}{cond}")
     if src is not None and src.b0 != 0:
         click.echo(f"  b_0 = {src.b0} > 0: starting from N(0, a_0^2 I) costs W2 <= {src.gaussian_start_cost} "
                    f"at t = 0 and <= {src.pushed_gaussian_start} at t = 1 (source stability)")

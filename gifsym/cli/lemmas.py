@@ -77,7 +77,10 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--latex", is_flag=True, help="Print the lemma as a LaTeX environment.")
 def show(name: str, schedule_spec: str | None, target_spec: str | None, as_json: bool, latex: bool) -> None:
     """One lemma: statement, kind, status, assumptions, what it uses and requires (and its formula for a flow)."""
+    from gifsym.cli._common import exclusive
     from gifsym.errors import GifsymError
+
+    exclusive(json=as_json, latex=latex)
     from gifsym.theory import lemmas as lm
 
     lem = lm.get(name)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from gifsym.cli._common import emit_json, expr_json, resolve_schedule, schedule_options, target_option
+from gifsym.cli._common import (
+    emit_json,
+    exclusive,
+    expr_json,
+    require_assumptions,
+    resolve_schedule,
+    schedule_options,
+    target_option,
+)
 
 
 def schedule_json(s) -> dict:
@@ -41,6 +49,7 @@ def _print_schedule(s, *, latex: bool) -> None:
 @click.option("--latex", is_flag=True, help="Print expressions as LaTeX.")
 def schedules(as_json: bool, latex: bool) -> None:
     """The catalogue: a_t, b_t and each assumption's status."""
+    exclusive(json=as_json, latex=latex)
     from gifsym.symbolic.schedule import catalogue
 
     items = catalogue()
@@ -65,6 +74,7 @@ def schedule_cmd(spec, a_expr, b_expr, params, as_json, latex) -> None:
 
     SPEC is a catalogue spec (vp:beta_min=0.1,beta_max=20); or give --a EXPR --b EXPR.
     """
+    exclusive(json=as_json, latex=latex)
     s = resolve_schedule(spec, a_expr, b_expr, params)
     if as_json:
         emit_json(schedule_json(s))
@@ -83,8 +93,10 @@ def velocity(schedule_spec, a_expr, b_expr, params, target_spec, as_json, latex)
     from gifsym.output.latex import latex_expr
     from gifsym.symbolic.target import target
 
+    exclusive(json=as_json, latex=latex)
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
+    require_assumptions(flow, ("S-end", "S-pos"), "the velocity field (velocity-identity)")
     objs = {"velocity": flow.velocity(), "score": flow.score(), "jacobian": flow.jacobian()}
     if not flow.target.is_exact:
         objs["posterior_mean"] = flow.posterior_mean()

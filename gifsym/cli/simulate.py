@@ -6,7 +6,15 @@ import os
 
 import click
 
-from gifsym.cli._common import emit_json, number_json, resolve_schedule, schedule_options, target_option
+from gifsym.cli._common import (
+    emit_json,
+    interruptible,
+    number_json,
+    require_assumptions,
+    resolve_schedule,
+    schedule_options,
+    target_option,
+)
 from gifsym.errors import GifsymError
 
 
@@ -16,6 +24,8 @@ def _flow(schedule_spec, a_expr, b_expr, params, target_spec, dim):
     from gifsym.symbolic.target import target
 
     gif = GIF(resolve_schedule(schedule_spec, a_expr, b_expr, params), target(target_spec))
+    # The flow must exist: the velocity identity (S-end, S-pos) and well-posedness (S-mono, S-smooth).
+    require_assumptions(gif, ("S-end", "S-pos", "S-mono", "S-smooth"), "simulating the flow")
     if gif.target.is_exact:
         return gif, None
     from gifsym.numerics.oracle import oracle_flow
@@ -110,10 +120,12 @@ def simulate(schedule_spec, a_expr, b_expr, params, target_spec, n, seed, revers
         if p is not None and not os.path.isdir(os.path.dirname(os.path.abspath(p))):
             raise GifsymError(f"cannot write {p!r}: folder {os.path.dirname(os.path.abspath(p))!r} does not exist")
     flow, member = _flow(schedule_spec, a_expr, b_expr, params, target_spec, dim)
+    sim.check_size(flow, n, save_path=save_path or 0, what=f"simulate -n {n}")
     start = sim.sample_target(flow, n, seed=seed) if reverse else sim.sample_source(flow, n, seed=seed)
     start = np.asarray(start)
-    res = sim.simulate(flow, start, t0=t0, t1=t1, solver=solver, rtol=rtol, atol=atol, steps=steps, reverse=reverse,
-                       save_path=save_path or False, stats=True, eps=eps, progress=False if as_json else progress)
+    res = interruptible(sim.simulate, flow, start, t0=t0, t1=t1, solver=solver, rtol=rtol, atol=atol, steps=steps,
+                        reverse=reverse, save_path=save_path or False, stats=True, eps=eps,
+                        progress=False if as_json else progress)
     if output is not None:
         arrays = {"x0": start, "x": res.x, "t_start": res.t_start, "t_end": res.t_end, "eps": res.eps,
                   "w2_endpoint": np.nan if res.w2_endpoint is None else res.w2_endpoint}

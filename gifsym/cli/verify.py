@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from gifsym.cli._common import emit_json, resolve_schedule, schedule_options, target_option
+from gifsym.cli._common import (
+    emit_json,
+    interruptible,
+    require_assumptions,
+    resolve_schedule,
+    schedule_options,
+    target_option,
+)
 
 
 @click.command("verify")
@@ -44,7 +51,8 @@ def verify(schedule_spec, a_expr, b_expr, params, target_spec, samples, seed, ch
         if c not in CHECKS:
             raise GifsymError(f"--check {c!r} is not a check; accepted: {', '.join(CHECKS)}")
     gif = GIF(resolve_schedule(schedule_spec, a_expr, b_expr, params), target(target_spec))
-    report = run_verify(gif, samples=samples, seed=seed, checks=checks or None, dim=dim, times=times, rtol=rtol,
+    require_assumptions(gif, ("S-end", "S-pos", "S-mono", "S-smooth"), "verifying the flow")
+    report = interruptible(run_verify, gif, samples=samples, seed=seed, checks=checks or None, dim=dim, times=times, rtol=rtol,
                         atol=atol, eps=eps)
     if as_json:
         emit_json(report.to_dict())

@@ -206,6 +206,7 @@ def sample_target(gif, n: int, *, key=None, seed: int = 0):
     import jax
     import jax.numpy as jnp
     n = _count(n)
+    check_size(gif, n, what=f"sampling {n} points of the target")
     key = _key(key, seed)
     if isinstance(gif, OracleFlow):
         return gif.oracle.sample(n, key=key)
@@ -238,6 +239,7 @@ def sample_source(gif, n: int, *, key=None, seed: int = 0):
     import jax.numpy as jnp
 
     n = _count(n)
+    check_size(gif, n, what=f"sampling {n} points of the source")
     d = flow_dim(gif)
     key = _key(key, seed)
     a0, b0 = _value(gif.schedule.a, 0.0), _value(gif.schedule.b, 0.0)
@@ -252,6 +254,44 @@ def _count(n) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise NumericError(f"the number of samples must be a positive integer, got {n!r}")
     return int(n)
+
+
+#: Arrays of n·d floats a solve keeps alive at once (state, Runge–Kutta stages, error estimate, buffers):
+#: generous, so that the estimate errs on the side of refusing.
+_STATE_COPIES = 40
+#: Arrays of n·(components or quadrature nodes)·d floats the field builds per evaluation.
+_FIELD_COPIES = 6
+
+
+def memory_estimate(gif, n: int, *, save_path: int = 0, pairwise: bool = False) -> float:
+    """Bytes a simulation (or check) of ``n`` particles needs, roughly: the solver's copies of the state,
+    the field's per-component (or per-quadrature-node) intermediates, saved paths, and an ``n × n`` cost
+    matrix when ``pairwise`` (exact W₂ between samples)."""
+    d = flow_dim(gif)
+    if isinstance(gif, OracleFlow):
+        from gifsym.numerics.oracle import N_NODES
+
+        width = N_NODES * d
+    else:
+        width = gif.target.law.K * d
+    total = 8.0 * n * d * (_STATE_COPIES + save_path) + 8.0 * n * width * _FIELD_COPIES
+    if pairwise:
+        total += 8.0 * 3 * n * n
+    return total
+
+
+def check_size(gif, n: int, *, save_path: int = 0, pairwise: bool = False, what: str = "") -> None:
+    """Refuse, before anything is allocated, a run that would need more than half the available memory
+    (``simulate -n 1000000000000`` is an error, not an abort inside XLA).
+
+    Raises:
+        WorkLimitError: the estimate of :func:`memory_estimate` exceeds the allowance.
+    """
+    from gifsym.budget import check_allocation
+
+    n = _count(n)
+    check_allocation(memory_estimate(gif, n, save_path=save_path, pairwise=pairwise),
+                     what or f"{n} particles in dimension {flow_dim(gif)}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -497,6 +537,7 @@ def simulate(gif, x0, *, t0: float = 0.0, t1: float = 1.0, solver: str = "tsit5"
         n_save = int(save_path)
     else:
         raise NumericError(f"save_path must be True/False or a number of saved times >= 2, got {save_path!r}")
+    check_size(gif, int(x0.shape[0]), save_path=n_save, what=f"simulating {int(x0.shape[0])} particles")
     eps = DEFAULT_EPS if eps is None else eps
     if not (isinstance(eps, (int, float)) and 0 < eps < 1):
         raise NumericError(f"eps must be in (0, 1), got {eps!r}")
@@ -540,6 +581,8 @@ __all__ = [
     "sample_source",
     "sample_target",
     "second_moment",
+    "check_size",
+    "memory_estimate",
     "simulate",
     "w2_time_shift",
 ]

@@ -900,8 +900,14 @@ def verify(gif, *, samples: int = 1000, seed: int = 0, checks: Iterable[str] | N
     eps = DEFAULT_EPS if eps is None else eps
     if not (isinstance(eps, (int, float)) and 0 < eps < 0.5):
         raise NumericError(f"eps must be in (0, 0.5), got {eps!r}")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 1 <= dim <= 100_000:
+        raise NumericError(f"dim must be an integer in [1, 100000], got {dim!r}")
     start = time.perf_counter()
     flow = resolve_flow(gif, dim=dim)
+    from gifsym.numerics.simulate import check_size
+
+    # Exact W2 between samples builds n x n cost matrices: refuse sizes that cannot fit before allocating.
+    check_size(flow, int(samples), pairwise=True, what=f"verify with {int(samples)} samples")
     run = _Run(gif, flow, samples=int(samples), seed=int(seed), rtol=rtol, atol=atol, eps=eps, times=times,
                bounds=bounds, registry=registry)
     results = tuple(_RUNNERS[name](run) for name in CHECKS if name in names)

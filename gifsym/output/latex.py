@@ -445,7 +445,7 @@ def constant_latex(value: Any) -> str:
 
 def flow_map_latex(fm: Any) -> str:
     r"""Forward and reverse flow-map Lipschitz constants (a ``FlowMapBounds``): exact values as SymPy prints
-    them, quadrature values marked as numeric.
+    them, others marked certified or estimate, and constants of a flow not shown well posed marked so.
     """
     rows = []
     for attr, lhs in (
@@ -457,7 +457,10 @@ def flow_map_latex(fm: Any) -> str:
             continue
         rhs = constant_latex(_value_of(value))
         if _is_numeric(fm, attr, value):
-            rhs += r" \quad \text{(quadrature)}"
+            kind = getattr(value, "kind", "estimate")
+            rhs += r" \quad \text{(" + ("certified" if kind == "certified" else "estimate") + ")}"
+        if getattr(value, "conditional_on", None):
+            rhs += r" \quad \text{(if well posed)}"
         rows.append((lhs, rhs))
     return _align(rows, rel=r"\le")
 

@@ -645,10 +645,14 @@ def _how(c: Any) -> str:
     if value is None or (isinstance(value, sympy.Basic) and value in (sympy.oo, sympy.zoo)):
         return "unbounded" + (" (not applicable)" if _get(c, "method") == "not applicable" else "")
     method = _get(c, "method", default=None)
+    cond = " (if the flow is well posed)" if _get(c, "conditional_on", default=None) else ""
     if _get(c, "numeric", default=False):
-        err = _get(c, "error", default=None)
-        return "quadrature" + (f" ($\\pm {number_latex(err, digits=2)}$)" if err else "")
-    return escape_text(str(method)) if method else "exact"
+        enc = _get(c, "enclosure", default=None)
+        if _get(c, "kind", default="estimate") == "certified" and enc is not None:
+            return (f"certified, in $[{number_latex(float(enc[0]), digits=15)}, "
+                    f"{number_latex(float(enc[1]), digits=15)}]$" + cond)
+        return "estimate (no guarantee)" + cond
+    return (escape_text(str(method)) if method else "exact") + cond
 
 
 def _section_verify(report: Any, figure: str | None) -> str:

@@ -32,6 +32,7 @@ from types import MappingProxyType
 
 import sympy
 
+from gifsym.budget import BudgetExceeded, work_budget
 from gifsym.errors import ExpressionError
 
 __all__ = [
@@ -39,8 +40,11 @@ __all__ = [
     "CONSTANTS",
     "MAX_DEPTH",
     "MAX_EXPONENT",
+    "MAX_CALL_DEPTH",
     "MAX_LENGTH",
+    "MAX_MAGNITUDE",
     "MAX_NUMBER_DIGITS",
+    "MIN_MAGNITUDE",
     "parse_expression",
     "parse_number",
 ]
@@ -73,6 +77,15 @@ MAX_DEPTH = 64
 MAX_EXPONENT = 1000
 #: Largest accepted exact number (numerator or denominator), in decimal digits.
 MAX_NUMBER_DIGITS = 1000
+#: Largest accepted magnitude of a number literal, and of every number in the result.
+MAX_MAGNITUDE = 10**12
+#: Smallest accepted magnitude of a non-zero number literal.
+MIN_MAGNITUDE = sympy.Rational(1, 10**12)
+#: Deepest accepted nesting of function calls (``tan(erf(tan(...)))``): SymPy's automatic evaluation and
+#: assumption queries grow with it, and no schedule needs more.
+MAX_CALL_DEPTH = 12
+#: Seconds (and memory) SymPy may spend building one expression.
+BUILD_SECONDS = 5.0
 
 # Rational powers of huge rationals make SymPy trial-factor the base; keep those bases modest.
 _MAX_ROOT_BASE_DIGITS = 100
@@ -157,11 +170,16 @@ class _Parser:
 
     def validate(self, tree: ast.Expression) -> None:
         """Refuses every construct outside the grammar, pre-order so the outermost offender is named."""
-        stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+        stack: list[tuple[ast.AST, int, int]] = [(tree.body, 1, 0)]
         while stack:
-            node, depth = stack.pop()
+            node, depth, calls = stack.pop()
             if depth > MAX_DEPTH:
                 raise self.fail(f"expression nested too deeply (more than {MAX_DEPTH} levels)", node)
+            if isinstance(node, ast.Call):
+                calls += 1
+                if calls > MAX_CALL_DEPTH:
+                    raise self.fail(f"functions nested too deeply (more than {MAX_CALL_DEPTH} calls inside each "
+                                    "other)", node)
             children = self.check_node(node)
             for child in reversed(children):
                 # A left operand continuing the same associative chain does not nest deeper.
@@ -174,7 +192,7 @@ class _Parser:
                         or (isinstance(node.op, _MULTIPLICATIVE) and isinstance(child.op, _MULTIPLICATIVE))
                     )
                 )
-                stack.append((child, depth if same_chain else depth + 1))
+                stack.append((child, depth if same_chain else depth + 1, calls))
 
     def check_node(self, node: ast.AST) -> list[ast.AST]:
         """Raises for a refused node; returns the children to check."""
@@ -360,8 +378,8 @@ class _Parser:
     def number(self, node: ast.Constant) -> sympy.Rational:
         value = node.value
         if isinstance(value, int):
-            if value.bit_length() > _MAX_NUMBER_BITS:
-                raise self.fail(f"number literal is too large (more than {MAX_NUMBER_DIGITS} digits)", node)
+            if value.bit_length() > _MAX_NUMBER_BITS or value > MAX_MAGNITUDE:
+                raise self.fail(f"number literal is too large (more than {MAX_MAGNITUDE:.0e} in magnitude)", node)
             return sympy.Integer(value)
         # A float literal: read its source text so that 0.1 is exactly 1/10.
         source = self.segment(node).replace("_", "")
@@ -372,7 +390,14 @@ class _Parser:
         if not decimal.is_finite() or abs(decimal.adjusted()) > MAX_NUMBER_DIGITS:
             raise self.fail(f"number literal '{source}' is too large or too small", node)
         numerator, denominator = decimal.as_integer_ratio()
-        return sympy.Rational(numerator, denominator)
+        number = sympy.Rational(numerator, denominator)
+        if number > MAX_MAGNITUDE:
+            raise self.fail(f"number literal '{source}' is too large (more than {MAX_MAGNITUDE:.0e} in magnitude)",
+                            node)
+        if number != 0 and number < MIN_MAGNITUDE:
+            raise self.fail(f"number literal '{source}' is too small (non-zero numbers must be at least "
+                            f"{float(MIN_MAGNITUDE):.0e} in magnitude)", node)
+        return number
 
     def checked(self, value: sympy.Expr, node: ast.AST) -> sympy.Expr:
         """Refuses infinities, undefined values and oversized exact numbers as soon as they appear."""
@@ -387,6 +412,12 @@ class _Parser:
                 and max(abs(number.p), number.q).bit_length() > _MAX_NUMBER_BITS
             ):
                 raise self.fail(f"number is too large (more than {MAX_NUMBER_DIGITS} digits)", node)
+            if isinstance(number, sympy.Rational) and abs(number) > MAX_MAGNITUDE:
+                raise self.fail(f"number {number} is too large (more than {MAX_MAGNITUDE:.0e} in magnitude)", node)
+        # SymPy merges nested powers: ((t + 2)**1000)**1000 is (t + 2)**1000000, whatever the literals said.
+        if isinstance(value, sympy.Pow) and value.exp.is_Number and abs(value.exp) > MAX_EXPONENT:
+            raise self.fail(f"power '{self.segment(node)}' is too large (exponent {value.exp} exceeds "
+                            f"{MAX_EXPONENT})", node)
         return value
 
 
@@ -505,7 +536,12 @@ def parse_expression(text: str, *, names: Mapping[str, sympy.Basic]) -> sympy.Ex
         raise ExpressionError(f"cannot parse expression {_shown(stripped)}: {error}") from None
     parser.validate(tree)
     try:
-        result, _ = parser.build(tree.body)
+        with work_budget(BUILD_SECONDS, strict=False):
+            result, _ = parser.build(tree.body)
+    except BudgetExceeded as error:
+        what = "time" if error.reason == "time" else "memory"
+        raise ExpressionError(f"expression {_shown(stripped)} is too costly to build (SymPy ran out of its "
+                              f"{what} budget); simplify it") from None
     except ExpressionError:
         raise
     except RecursionError:

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from gifsym.errors import ScheduleError, SpecError
+from gifsym.errors import GifsymError, ScheduleError, SpecError
 
 if TYPE_CHECKING:
     from gifsym.symbolic.prove import Verdict
@@ -224,67 +225,150 @@ class Schedule:
         """Check S-end, S-mono, S-pos and S-smooth (tri-state, with reasons); cached per schedule."""
         return _check(self)
 
+    def verdict(self, key: str) -> Verdict:
+        """The verdict of one assumption (``S-end``, ``S-mono``, ``S-pos``, ``S-smooth``) or consequence
+        (``wronskian``, ``snr-monotone``), checked alone: a result that needs only some assumptions checks
+        only those. Cached per schedule."""
+        if key not in _CHECKS:
+            raise KeyError(key)
+        return _verdict(self, key)
+
+
+def _named(v, label: str):
+    from gifsym.symbolic.prove import Verdict
+
+    return Verdict(v.status, f"{label}: {v.reason}")
+
+
+def _end(s: Schedule):
+    from gifsym.symbolic import prove
+
+    return prove.combine(
+        _named(prove.prove_value(s.a, t, 0, ">", 0), "a_0 > 0"),
+        _named(prove.prove_value(s.b, t, 0, ">=", 0), "b_0 >= 0"),
+        _named(prove.prove_value(s.a, t, 1, "==", 0, side="-"), "a_1 = 0"),
+        _named(prove.prove_value(s.b, t, 1, "==", 1, side="-"), "b_1 = 1"),
+    )
+
+
+def _mono(s: Schedule):
+    from gifsym.symbolic import prove
+
+    # Derivatives are about the functions, not about SymPy's formulas for them: a 0/0 in a formula at an
+    # isolated point is checked by one-sided limits (prove.prove_extended), not taken as a counterexample.
+    return prove.combine(
+        _named(prove.prove_extended(s.da, t, "<=", lo_open=True, hi_open=True, of=s.a), "da/dt <= 0 on (0,1)"),
+        _named(prove.prove_extended(s.db, t, ">=", lo_open=True, hi_open=True, of=s.b), "db/dt >= 0 on (0,1)"),
+    )
+
+
+def _pos(s: Schedule):
+    from gifsym.symbolic import prove
+
+    return prove.combine(
+        _named(prove.prove_relation(s.a, t, ">", hi_open=True), "a > 0 on [0,1)"),
+        _named(prove.prove_relation(s.b, t, ">", lo_open=True), "b > 0 on (0,1]"),
+    )
+
+
+def _smooth(s: Schedule):
+    from gifsym.symbolic import prove
+
+    return prove.combine(
+        _named(prove.prove_relation(s.a, t, "finite"), "a finite (continuous) on [0,1]"),
+        _named(prove.prove_relation(s.b, t, "finite"), "b finite (continuous) on [0,1]"),
+        *(
+            _named(prove.prove_extended(e, t, "finite", lo_open=True, hi_open=True), f"{lab} continuous on (0,1)")
+            for e, lab in ((s.da, "a'"), (s.db, "b'"), (s.d2a, "a''"), (s.d2b, "b''"))
+        ),
+    )
+
+
+def _wronskian(s: Schedule):
+    from gifsym.symbolic import prove
+
+    return _named(prove.prove_relation(s.wronskian, t, ">=", lo_open=True, hi_open=True),
+                  "a b' - a' b >= 0 on (0,1)")
+
+
+def _snr(s: Schedule):
+    from gifsym.symbolic.prove import Verdict
+
+    wv = _verdict(s, "wronskian")
+    return Verdict(wv.status, "d/dt (b/a) = (a b' - a' b)/a^2, so it is non-decreasing where " + wv.reason)
+
+
+_CHECKS = {"S-end": _end, "S-mono": _mono, "S-pos": _pos, "S-smooth": _smooth, "wronskian": _wronskian,
+           "snr-monotone": _snr}
+
+
+@lru_cache(maxsize=2048)
+def _verdict(s: Schedule, key: str):
+    return _CHECKS[key](s)
+
 
 @lru_cache(maxsize=256)
 def _check(s: Schedule) -> AssumptionReport:
-    from gifsym.symbolic import prove
-    from gifsym.symbolic.prove import Verdict
-
-    a, b, da, db, d2a, d2b = s.a, s.b, s.da, s.db, s.d2a, s.d2b
-
-    def named(v, label: str) -> Verdict:
-        return Verdict(v.status, f"{label}: {v.reason}")
-
-    join = prove.combine
-
-    end = join(
-        named(prove.prove_value(a, t, 0, ">", 0), "a_0 > 0"),
-        named(prove.prove_value(b, t, 0, ">=", 0), "b_0 >= 0"),
-        named(prove.prove_value(a, t, 1, "==", 0, side="-"), "a_1 = 0"),
-        named(prove.prove_value(b, t, 1, "==", 1, side="-"), "b_1 = 1"),
-    )
-    mono = join(
-        named(prove.prove_relation(da, t, "<=", lo_open=True, hi_open=True), "da/dt <= 0 on (0,1)"),
-        named(prove.prove_relation(db, t, ">=", lo_open=True, hi_open=True), "db/dt >= 0 on (0,1)"),
-    )
-    pos = join(
-        named(prove.prove_relation(a, t, ">", hi_open=True), "a > 0 on [0,1)"),
-        named(prove.prove_relation(b, t, ">", lo_open=True), "b > 0 on (0,1]"),
-    )
-    smooth = join(
-        named(prove.prove_relation(a, t, "finite"), "a finite (continuous) on [0,1]"),
-        named(prove.prove_relation(b, t, "finite"), "b finite (continuous) on [0,1]"),
-        *(
-            named(prove.prove_relation(e, t, "finite", lo_open=True, hi_open=True), f"{lab} finite on (0,1)")
-            for e, lab in ((da, "a'"), (db, "b'"), (d2a, "a''"), (d2b, "b''"))
-        ),
-    )
-    wv = named(prove.prove_relation(s.wronskian, t, ">=", lo_open=True, hi_open=True), "a b' - a' b >= 0 on (0,1)")
-    snr = Verdict(wv.status, "d/dt (b/a) = (a b' - a' b)/a^2, so it is non-decreasing where " + wv.reason)
     return AssumptionReport(
-        items=(("S-end", end), ("S-mono", mono), ("S-pos", pos), ("S-smooth", smooth)),
-        consequences=(("wronskian", wv), ("snr-monotone", snr)),
+        items=tuple((k, _verdict(s, k)) for k in SCHEDULE_ASSUMPTIONS),
+        consequences=tuple((k, _verdict(s, k)) for k in ("wronskian", "snr-monotone")),
     )
+
+
+def real_number(name: str, value: object) -> sympy.Expr:
+    """A caller's number as an exact SymPy real: any real numeric type (int, float, NumPy scalars, SymPy
+    numbers; floats by their shortest decimal, so 0.1 is 1/10) or a string in the safe grammar
+    (:func:`gifsym.symbolic.expr.parse_number`). NaN, ±inf, complex values, booleans and magnitudes
+    outside [1e-12, 1e12] (zero aside) are refused.
+
+    Example:
+        >>> import numpy as np
+        >>> real_number("beta_max", np.float64(20.0)), real_number("x", "1/3")
+        (20, 1/3)
+    """
+    import numbers
+
+    from gifsym.symbolic.expr import MAX_MAGNITUDE, MIN_MAGNITUDE, parse_number
+
+    if isinstance(value, bool) or value is None:
+        raise SpecError(f"parameter {name}={value!r} is not a number")
+    if isinstance(value, str):
+        try:
+            v = parse_number(value)
+        except SpecError:
+            raise
+        except GifsymError as e:
+            raise SpecError(f"parameter {name}={value!r}: {e}") from None
+    elif isinstance(value, sympy.Basic):
+        v = value
+        if not v.is_number or v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise SpecError(f"parameter {name}={value!r} must be a finite real number")
+    elif isinstance(value, numbers.Integral):
+        v = sympy.Integer(int(value))
+    elif isinstance(value, numbers.Real):
+        f = float(value)
+        if not math.isfinite(f):
+            raise SpecError(f"parameter {name}={value!r} must be a finite real number (not NaN or infinite)")
+        # repr gives the shortest decimal that round-trips, so 0.1 becomes exactly 1/10
+        v = sympy.Rational(repr(f))
+    else:
+        raise SpecError(f"parameter {name}={value!r} is not a number; give an int, float, or a string like '0.1'")
+    if v.is_extended_real is not True:
+        raise SpecError(f"parameter {name}={value!r} must be a real number (got {v})")
+    magnitude = abs(v)
+    if (magnitude > MAX_MAGNITUDE) is sympy.true or (v != 0 and (magnitude < MIN_MAGNITUDE) is sympy.true):
+        raise SpecError(f"parameter {name}={value!r} is out of range: give 0 or a magnitude between "
+                        f"{float(MIN_MAGNITUDE):.0e} and {MAX_MAGNITUDE:.0e}")
+    return v
 
 
 def _value(name: str, value: object, *, real_only: bool = False) -> sympy.Expr:
     """A parameter value: a number, an exact-number string, None (symbolic) or a SymPy expression."""
     if value is None:
         return sympy.Symbol(name, real=True) if real_only else sympy.Symbol(name, positive=True)
-    if isinstance(value, sympy.Basic):
+    if isinstance(value, sympy.Basic) and value.free_symbols:
         return value
-    if isinstance(value, bool):
-        raise SpecError(f"parameter {name}={value!r} is not a number")
-    if isinstance(value, int):
-        return sympy.Integer(value)
-    if isinstance(value, float):
-        # repr gives the shortest decimal that round-trips, so 0.1 becomes exactly 1/10
-        return sympy.Rational(repr(value))
-    if isinstance(value, str):
-        from gifsym.symbolic.expr import parse_number
-
-        return parse_number(value)
-    raise SpecError(f"parameter {name}={value!r} is not a number; give an int, float, or a string like '0.1'")
+    return real_number(name, value)
 
 
 def schedule(spec: str | None = None, *, a: str | None = None, b: str | None = None, **params: object) -> Schedule:
@@ -370,7 +454,11 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
             continue
         if not isinstance(text, str):
             raise ScheduleError(f"custom {label}={text!r} must be a string expression in t")
-        exprs.append(parse_expression(text, names=names))
+        e = parse_expression(text, names=names)
+        if e.has(sympy.I) or e.is_extended_real is False:
+            raise ScheduleError(f"custom {label}={text!r} is not real ({e}): schedule coefficients are real "
+                                "functions of t")
+        exprs.append(e)
     return Schedule("custom", exprs[0], exprs[1], tuple(values.items()), source=(str(a), str(b)))
 
 

@@ -43,9 +43,90 @@ from gifsym.symbolic.spec import split_plus, split_spec
 EXACT_SPECS = ("gaussian", "gmm", "empirical")
 SPEC_NAMES = set(CLASS_BY_SPEC) | set(EXACT_SPECS)
 
+#: Largest dimension of an exact target, largest dimension of a full covariance (d² exact entries), most
+#: mixture components, and most exact numbers (means and covariances) in one mixture: checked before any
+#: allocation, so a typo like dim=100000000 is an error, not a MemoryError.
+MAX_DIM = 100_000
+MAX_COV_DIM = 256
+MAX_COMPONENTS = 10_000
+MAX_ENTRIES = 1_000_000
+
 # Relative tolerance for "weights sum to 1" and "covariance is symmetric": JSON floats carry ~1e-16
 # relative error each, so sums of a few hundred of them stay far inside 1e-9.
 _ROUNDOFF = 1e-9
+
+
+def eigenvalue_bounds(cov: sympy.MatrixBase) -> tuple[sympy.Expr, sympy.Expr]:
+    """``(lo, hi)`` with ``lo ≤ λ_min(Σ)`` and ``hi ≥ λ_max(Σ)`` for a symmetric matrix of exact rationals:
+    the exact eigenvalues where the characteristic polynomial factors over Q into pieces of degree ≤ 2
+    (rationals and square roots), otherwise Arb enclosures of its roots rounded outward (``lo`` down, ``hi``
+    up), so the class parameters built from them (κ = 1/λ_max, β = 1/λ_min) stay valid bounds.
+
+    Example:
+        >>> eigenvalue_bounds(sympy.Matrix([[2, 0], [0, sympy.Rational(1, 2)]]))
+        (1/2, 2)
+    """
+    from flint import fmpq, fmpq_mat
+
+    n = cov.shape[0]
+    entries = [sympy.Rational(x) for x in cov]
+    if any(not isinstance(x, sympy.Rational) for x in entries):
+        raise TargetError("the covariance must have exact rational entries")
+    m = fmpq_mat(n, n, [fmpq(int(x.p), int(x.q)) for x in entries])
+    _, factors = m.charpoly().factor()
+    x = sympy.Symbol("x")
+    exact: list[sympy.Expr] = []
+    balls_: list[tuple[sympy.Rational, sympy.Rational]] = []
+    from gifsym.symbolic.balls import ends
+
+    for f, _ in factors:
+        coeffs = [sympy.Rational(int(c.p), int(c.q)) for c in f.coeffs()]
+        if f.degree() <= 2:
+            poly = sum(c * x**k for k, c in enumerate(coeffs))
+            exact.extend(sympy.roots(sympy.Poly(poly, x), multiple=True))
+        else:
+            for r, _ in f.complex_roots():
+                balls_.append(ends(r.real))
+    lows = [sympy.Min(*exact)] if exact else []
+    highs = [sympy.Max(*exact)] if exact else []
+    lows += [lo for lo, _ in balls_]
+    highs += [hi for _, hi in balls_]
+    lo = lows[0] if len(lows) == 1 else min(lows, key=lambda v: sympy.N(v, 40))
+    hi = highs[0] if len(highs) == 1 else max(highs, key=lambda v: sympy.N(v, 40))
+    return sympy.nsimplify(lo) if lo.is_Rational else sympy.radsimp(lo), (
+        sympy.nsimplify(hi) if hi.is_Rational else sympy.radsimp(hi))
+
+
+def class_parameters(c: Component) -> tuple[sympy.Expr, sympy.Expr]:
+    """``(κ, β)`` of ``N(m, Σ)``: ``κ = 1/λ_max(Σ)``, ``β = 1/λ_min(Σ)``, exact where the eigenvalues are
+    (see :func:`eigenvalue_bounds`), else rounded outward: κ down, β up.
+
+    Example:
+        >>> class_parameters(Component(sympy.Integer(1), (0,), sigma=sympy.Rational(1, 2)))
+        (4, 4)
+    """
+    if c.sigma is not None:
+        return 1 / c.sigma**2, 1 / c.sigma**2
+    lo, hi = eigenvalue_bounds(c.covariance)
+    kappa, beta = 1 / hi, 1 / lo
+    if not hi.is_Rational:
+        kappa = sympy.radsimp(kappa)
+    elif len(str(kappa)) > 40:  # an outward-rounded enclosure: 20 significant digits, still rounded down
+        kappa = _decimal(kappa, up=False)
+    if not lo.is_Rational:
+        beta = sympy.radsimp(beta)
+    elif len(str(beta)) > 40:
+        beta = _decimal(beta, up=True)
+    return kappa, beta
+
+
+def _decimal(r: sympy.Rational, *, up: bool, digits: int = 20) -> sympy.Rational:
+    """r rounded to ``digits`` significant decimal digits, up or down (exactly, in integers)."""
+    k = digits - 1 - int(math.floor(math.log10(abs(float(r)))))
+    scale = sympy.Integer(10) ** k if k >= 0 else sympy.Rational(1, 10 ** (-k))
+    n = r * scale
+    m = sympy.ceiling(n) if up else sympy.floor(n)
+    return sympy.Rational(m) / scale
 
 
 @dataclass(frozen=True)
@@ -122,6 +203,11 @@ class Mixture:
         return out
 
     @cached_property
+    def exact_second_moment(self) -> sympy.Expr:
+        """``E|X|² = Σ_k w_k (|m_k|² + tr Σ_k)``, exactly (the parameters are exact numbers)."""
+        return sympy.Add(*(c.weight * (sum(v**2 for v in c.mean) + c.covariance.trace()) for c in self.components))
+
+    @cached_property
     def second_moment(self) -> float:
         """``E|X|²`` (used by source stability)."""
         a = self.arrays
@@ -161,21 +247,11 @@ class Target:
             by = out[0].id
             if law.K == 1:
                 c = law.components[0]
-                if c.sigma is not None:
-                    kappa = beta = 1 / c.sigma**2
-                else:
-                    ev = c.covariance.eigenvals(multiple=True) if c.dim <= 3 else None
-                    if ev is not None:
-                        kappa, beta = 1 / sympy.Max(*ev), 1 / sympy.Min(*ev)
-                    else:  # exact eigenvalues are out of reach; a float is still a valid bound parameter
-                        kappa, beta = sympy.Float(1 / max(c.eigenvalues)), sympy.Float(1 / min(c.eigenvalues))
-                out.append(Membership("T-slc", (("kappa", sympy.nsimplify(kappa)),), by))
-                out.append(Membership("T-slcvx", (("beta", sympy.nsimplify(beta)),), by))
+                kappa, beta = class_parameters(c)
+                out.append(Membership("T-slc", (("kappa", kappa),), by))
+                out.append(Membership("T-slcvx", (("beta", beta),), by))
             else:
-                beta = max(
-                    (1 / c.sigma**2 if c.sigma is not None else sympy.Float(1 / min(c.eigenvalues)))
-                    for c in law.components
-                )
+                beta = max((class_parameters(c)[1] for c in law.components), key=lambda v: sympy.N(v, 40))
                 out.append(Membership("T-slcvx", (("beta", beta),), by))
             sigmas = {c.sigma for c in law.components}
             if law.isotropic and len(sigmas) == 1:
@@ -261,8 +337,29 @@ def _vector(x: object, dim: int | None, what: str) -> tuple[sympy.Expr, ...]:
     return (v,) * (dim or 1)
 
 
+def _square_rows(x: object, what: str) -> list:
+    """The rows of a square matrix given as nested lists (or an array / SymPy matrix), or a clear error."""
+    if isinstance(x, sympy.MatrixBase):
+        x = x.tolist()
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    if not isinstance(x, (list, tuple)) or not x or not all(isinstance(r, (list, tuple)) for r in x):
+        raise TargetError(f"{what}={x!r:.80} must be a square matrix given as a list of rows, e.g. [[1, 0], [0, 2]]")
+    n = len(x)
+    if n > MAX_COV_DIM:
+        raise TargetError(f"{what} is {n}x{n}; full covariances are limited to {MAX_COV_DIM}x{MAX_COV_DIM} "
+                          "(use an isotropic sigma for larger dimensions)")
+    if any(len(r) != n for r in x):
+        raise TargetError(f"{what} is not square: rows of lengths {[len(r) for r in x]} (expected {n} each)")
+    return [list(r) for r in x]
+
+
 def _covariance(x: object, dim: int, what: str) -> sympy.ImmutableMatrix:
-    arr = np.asarray(x, dtype=float) if not isinstance(x, sympy.MatrixBase) else np.array(x.tolist(), dtype=float)
+    x = _square_rows(x, what)
+    try:
+        arr = np.array([[_exact(v, what) for v in row] for row in x], dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise TargetError(f"{what} must hold real numbers") from None
     if arr.shape != (dim, dim):
         raise TargetError(f"{what} has shape {arr.shape}, expected ({dim}, {dim})")
     if not np.all(np.isfinite(arr)):
@@ -273,8 +370,7 @@ def _covariance(x: object, dim: int, what: str) -> sympy.ImmutableMatrix:
     ev = np.linalg.eigvalsh((arr + arr.T) / 2)
     if ev[0] <= 0:
         raise TargetError(f"{what} is not positive definite (smallest eigenvalue {ev[0]:.3g}); it must be SPD")
-    rows = x.tolist() if isinstance(x, (sympy.MatrixBase, np.ndarray)) else x
-    M = sympy.ImmutableMatrix([[_exact(v, what) for v in row] for row in rows])
+    M = sympy.ImmutableMatrix([[_exact(v, what) for v in row] for row in x])
     # Symmetrize exactly so that round-off in a JSON file cannot make the exact law asymmetric.
     return sympy.ImmutableMatrix((M + M.T) / 2)
 
@@ -289,16 +385,21 @@ def gaussian(*, mean: object = 0, sigma: object = None, cov: object = None, dim:
     if (sigma is None) == (cov is None):
         raise TargetError("gaussian target needs exactly one of sigma= (isotropic) or cov= (full covariance)")
     if dim is not None:
-        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise TargetError(f"gaussian: dim={dim!r} must be a positive integer")
+        dim = int(dim)
+        if dim > MAX_DIM:
+            raise TargetError(f"gaussian: dim={dim} is larger than {MAX_DIM}, the largest exact target gifsym builds")
     if cov is not None:
-        d = len(np.asarray(cov, dtype=object))
+        d = len(_square_rows(cov, "gaussian cov"))
         if dim is not None and dim != d:
             raise TargetError(f"gaussian: dim={dim} but cov is {d}x{d}")
         dim = d
     if dim is None and isinstance(mean, (list, tuple, np.ndarray)):
         dim = len(mean)
     dim = dim or 1
+    if dim > MAX_DIM:
+        raise TargetError(f"gaussian: dimension {dim} is larger than {MAX_DIM}, the largest exact target gifsym builds")
     m = _vector(mean, dim, "gaussian mean")
     if sigma is not None:
         s = _exact(sigma, "sigma")
@@ -344,6 +445,8 @@ def gmm(
     if not isinstance(means, (list, tuple)) or len(means) != len(weights):
         raise TargetError(f"gmm 'means' must be a list of {len(weights)} vectors (one per weight)")
     K = len(weights)
+    if K > MAX_COMPONENTS:
+        raise TargetError(f"gmm has {K} components; at most {MAX_COMPONENTS} are accepted")
     w = [_exact(x, "gmm weight") for x in weights]
     if any(not x.is_positive for x in w):
         raise TargetError(f"gmm weights must be positive, got {[float(x) for x in w]}")
@@ -354,6 +457,9 @@ def gmm(
     w = [x / sum(w) for x in w]
     first = means[0]
     d = len(first) if isinstance(first, (list, tuple)) else 1
+    if K * d > MAX_ENTRIES or (covariances is not None and K * d * d > MAX_ENTRIES):
+        raise TargetError(f"gmm with {K} components in dimension {d} has more than {MAX_ENTRIES} exact numbers; "
+                          "gifsym builds exact laws up to that size")
     ms = [_vector(m if isinstance(m, (list, tuple)) else [m], d, f"gmm mean {k}") for k, m in enumerate(means)]
     comps = []
     for k in range(K):

@@ -36,6 +36,7 @@ import subprocess
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -244,6 +245,53 @@ class _NotApplicable:
         self.reason = reason
 
 
+class Held(AbstractSet):
+    """The assumption ids a flow satisfies, decided lazily (see :meth:`Registry.held`).
+
+    A schedule assumption ``S-*`` is in the set when the checker proves it, or when the caller assumes it and
+    the checker could not decide it (``unknown``): ``assume`` fills in what is unknown, never what is
+    violated. Target classes are those the target belongs to.
+    """
+
+    def __init__(self, schedule: Schedule, classes: frozenset[str], assume: frozenset[str]) -> None:
+        self.schedule, self.classes, self.assume = schedule, classes, assume
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if key.startswith("S-") and key in SCHEDULE_ASSUMPTIONS:
+            status = self.schedule.verdict(key).status
+            return status == "holds" or (status == "unknown" and key in self.assume)
+        return key in self.classes or (key in self.assume and not key.startswith("S-"))
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[str]) -> frozenset[str]:  # set operations give plain frozensets
+        return frozenset(it)
+
+    def _all(self) -> frozenset[str]:
+        return frozenset(k for k in (*SCHEDULE_ASSUMPTIONS, *self.classes, *self.assume) if k in self)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def check_assume(schedule: Schedule, assume: Iterable[str]) -> None:
+    """Refuse to assume what the checker proved violated (``--assume`` only fills in ``unknown``).
+
+    Raises:
+        AssumptionError: an assumed schedule assumption is violated.
+    """
+    for a in assume:
+        if a.startswith("S-") and a in SCHEDULE_ASSUMPTIONS:
+            v = schedule.verdict(a)
+            if v.status == "violated":
+                raise AssumptionError(f"cannot assume {a}: it is violated for schedule {schedule.spec} ({v.reason}); "
+                                      "--assume only fills in assumptions the checker could not decide")
+
+
 class Registry:
     """A set of lemmas, its graph and the derivations for flows (results cached per flow).
 
@@ -412,15 +460,17 @@ class Registry:
     # -- applicability -------------------------------------------------------------------------------
 
     @staticmethod
-    def held(gif: Any, assume: Iterable[str] = ()) -> frozenset[str]:
-        """The assumption ids a flow satisfies: proved schedule assumptions, target classes, and ``assume``."""
-        return gif.schedule.check().holding() | gif.target.class_ids() | frozenset(assume)
+    def held(gif: Any, assume: Iterable[str] = ()) -> Held:
+        """The assumption ids a flow satisfies: proved schedule assumptions, target classes, and the ``assume``
+        ids the checker could not decide (an assumption proved violated is never taken as given). Lazy: a
+        schedule assumption is checked only when a lemma asks for it."""
+        return Held(gif.schedule, gif.target.class_ids(), frozenset(assume))
 
     def _applies(self, name: str, held: frozenset[str], memo: dict[str, bool]) -> bool:
         if name in memo:
             return memo[name]
         lem = self._lemmas[name]
-        ok = set(lem.assumptions) <= held and all(self._applies(u, held, memo) for u in lem.uses)
+        ok = all(a in held for a in lem.assumptions) and all(self._applies(u, held, memo) for u in lem.uses)
         if ok and lem.any_of:
             ok = any(self._applies(u, held, memo) for u in lem.any_of)
         memo[name] = ok
@@ -463,11 +513,10 @@ class Registry:
     @staticmethod
     def explain(ids: Iterable[str], gif: Any) -> str:
         """Why each assumption id does not hold for ``gif`` (the checker's status and reason)."""
-        report = gif.schedule.check()
         out = []
         for a in ids:
             if a.startswith("S-"):
-                v = report[a]
+                v = gif.schedule.verdict(a)
                 out.append(f"{a} is {v.status} for schedule {gif.schedule.spec} ({v.reason})")
             else:
                 out.append(f"the target {gif.target.spec!r} is not in class {a}")
@@ -517,7 +566,7 @@ class Registry:
         if name in memo:
             return memo[name]
         lem = self._lemmas[name]
-        if not set(lem.assumptions) <= held:
+        if not all(a in held for a in lem.assumptions):
             memo[name] = _NotApplicable("assumptions")
             return memo[name]
         values: dict[str, Any] = {}

@@ -33,10 +33,12 @@ import sympy
 from gifsym.symbolic.flow import DA, DB, A, B, instantiate
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule, t
+from gifsym.symbolic import balls
 from gifsym.theory.integrals import (
     DPS,
     RHO,
     endpoint_value,
+    located,
     mp_value,
     sign,
     sign_changes,
@@ -83,6 +85,25 @@ class BoundPiece:
         p = ", ".join(f"{k}={v}" for k, v in self.params)
         return f"{self.lemma} ({p})" if p else self.lemma
 
+    def where(self) -> sympy.Basic:
+        """The condition on ``t`` (and on symbolic parameters) under which the piece holds."""
+        s = self.interval
+        if isinstance(s, sympy.ConditionSet):
+            return sympy.And(s.condition, s.base_set.as_relational(t))
+        if s == _UNIT:
+            return sympy.true
+        return s.as_relational(t)
+
+    @property
+    def guarded(self) -> sympy.Expr:
+        """The bound as an expression correct for every ``t`` in [0, 1] and every admitted parameter value:
+        ``Piecewise((formula, where), (±oo, True))`` (``+oo`` for an upper bound: no bound)."""
+        cond = self.where()
+        if cond is sympy.true:
+            return self.formula
+        none = sympy.oo if self.side == "upper" else -sympy.oo
+        return sympy.Piecewise((self.formula, cond), (none, True))
+
     @property
     def symbolic(self) -> bool:
         """Whether symbolic parameters remain (then cells and crossing points are not computed)."""
@@ -127,29 +148,97 @@ def _finite_ends(formula: sympy.Expr) -> sympy.Interval:
     return sympy.Interval(0, 1, left_open=not (e0.decided and e0.finite), right_open=not (e1.decided and e1.finite))
 
 
+def _validity_numerator(validity: sympy.Expr) -> sympy.Expr:
+    """``q`` with ``validity > 0 ⟺ q > 0`` for every admissible schedule: the numerator when the denominator
+    is positive (``κ + b²/a²`` becomes ``κa² + b²``, which is also defined at t = 1 where a = 0)."""
+    num, den = sympy.fraction(sympy.together(validity))
+    return num if sign(den) == ">" else validity
+
+
 def _piece_interval(formula: sympy.Expr, validity: sympy.Expr | None, schedule: Schedule):
     full = _finite_ends(formula)
     if validity is None or sign(validity) == ">":
         return full, sympy.true
-    P = instantiate(validity, schedule)
+    q = _validity_numerator(validity)
+    P = instantiate(q, schedule)
     if P.free_symbols - {t}:
         cond = _snr_condition(validity, schedule)
         if cond is sympy.true:
             return full, sympy.true
         return sympy.ConditionSet(t, P > 0, full), (cond if cond is not None else sympy.false)
-    pts = [_ZERO, *sign_changes(validity, schedule).points, _ONE]
+    if _snr_condition(validity, schedule) is not None:
+        s = _up_set(q, P, schedule)
+    else:
+        s = _positive_set(q, P, schedule)
+    s = s.intersect(full) if s is not sympy.S.EmptySet else s
+    return s, sympy.true if s == full else sympy.false
+
+
+def _positive(P: sympy.Expr, point: sympy.Expr, side: str) -> bool:
+    """P > 0 at a point, proved (exact value or limit, or a ball excluding 0)."""
+    v = endpoint_value(P, point, side)
+    if not v.decided:
+        return False
+    if v.value is sympy.oo:
+        return True
+    ball = balls.enclose(v.value)
+    return ball is not None and bool(ball > 0)
+
+
+def _up_set(q: sympy.Expr, P: sympy.Expr, schedule: Schedule) -> sympy.Set:
+    """Where ``P > 0`` when ``P`` is non-decreasing in t (a function of the SNR, lemma snr-monotone): all of
+    [0, 1] if ``P(0) > 0``; else ``(t*, 1]`` with the exact crossing ``t*``, or ``[t⁺, 1]`` with ``t⁺`` the upper
+    end of a certified enclosure of it (rounded up, so the piece is never used where it does not hold)."""
+    if _positive(P, _ZERO, "+"):
+        return _UNIT
+    if not _positive(P, _ONE, "-"):
+        return sympy.S.EmptySet
+    rts = sign_changes(q, schedule)
+    if rts.complete and len(rts.points) == 1:
+        p, (lo, hi) = rts.points[0], rts.enclosures[0]
+        if not isinstance(p, sympy.Float):
+            return sympy.Interval.Lopen(p, 1)
+        return sympy.Interval(float_up(hi), 1)
+    # Fall back on a certified bisection for the first point where P > 0 is proved.
+    lo, hi = _ZERO, _ONE
+    f = balls.compile_ball(P, t, real_domain=True)
+    for _ in range(100):
+        m = (lo + hi) / 2
+        v = f(balls.interval_ball(m, m))
+        if v.is_finite() and v > 0:
+            hi = m
+        else:
+            lo = m
+    return sympy.Interval(float_up(hi), 1)
+
+
+def float_up(r: sympy.Rational) -> sympy.Float:
+    """A 35-digit Float ≥ r (and within 2^-100 of it, for r in [0, 1])."""
+    f = sympy.Float(r, 35)
+    while sympy.Rational(f) < r:
+        f = sympy.Float(sympy.Rational(f) + sympy.Rational(1, 2**110), 35)
+    return f
+
+
+def _positive_set(q: sympy.Expr, P: sympy.Expr, schedule: Schedule) -> sympy.Set:
+    """Where ``P > 0``, from its certified sign changes; a stretch containing a box ball arithmetic could not
+    decide is left out (the piece is not used there)."""
+    rts = sign_changes(q, schedule)
+    pts = [_ZERO, *rts.points, _ONE]
+    blocked = [(u0, u1) for u0, u1 in rts.undecided]
     parts: list[sympy.Set] = []
     for lo, hi in pairwise(pts):
-        mid = (mpmath.mpf(sympy.N(lo, DPS)) + mpmath.mpf(sympy.N(hi, DPS))) / 2
-        v = mp_value(P, mid)
-        if not mpmath.isnan(v) and v > 0:
+        lo_r, hi_r = located(lo), located(hi)
+        if any(not (u1 <= lo_r or u0 >= hi_r) for u0, u1 in blocked):
+            continue
+        mid = (lo_r + hi_r) / 2 if lo_r.is_Rational and hi_r.is_Rational else None
+        v = balls.enclose(P.subs(t, mid)) if mid is not None else None
+        if v is not None and v > 0:
             parts.append(sympy.Interval.open(lo, hi))
     for p, side in ((_ZERO, "+"), (_ONE, "-")):
-        v = endpoint_value(P, p, side)
-        if v.decided and (v.value > 0) is sympy.true:
+        if _positive(P, p, side):
             parts.append(sympy.FiniteSet(p))
-    s = sympy.Union(*parts).intersect(full) if parts else sympy.S.EmptySet
-    return s, sympy.true if s == full else sympy.false
+    return sympy.Union(*parts) if parts else sympy.S.EmptySet
 
 
 def _snr_condition(validity: sympy.Expr, schedule: Schedule) -> sympy.Basic | None:
@@ -230,22 +319,35 @@ class Envelope:
         sym = "u_t" if self.side == "upper" else r"\ell_t"
         return rf"{sym} = {_latex(self.expr)}, \quad t \in {_latex(self.interval)}"
 
-    def value_at(self, t0: Any) -> Any:
+    def value_at(self, t0: Any, *, exact: bool = False) -> Any:
         """The combined bound at ``t0``: a float (``±inf`` where no piece holds), or a SymPy expression when
-        symbolic parameters remain."""
+        symbolic parameters remain (``exact=True``: always SymPy, ``±oo`` where no piece holds)."""
         vals = []
-        point = sympy.Rational(repr(float(t0))) if isinstance(t0, (float, int)) else sympy.sympify(t0)
-        x = mpmath.mpf(sympy.N(point, DPS))
+        point = sympy.Rational(repr(float(t0))) if isinstance(t0, (float, int)) else t0
+        if not isinstance(point, sympy.Basic) or not point.is_number:
+            raise TypeError(f"value_at needs a number, got {t0!r}")
         side = "-" if point == 1 else "+"
+        none_s = sympy.oo if self.side == "upper" else -sympy.oo
         for p in self.pieces:
-            inside = contains(p.interval, x)
+            inside = contains(p.interval, point)
             if inside is False:
                 continue
             ev = endpoint_value(p.formula, point, side)
             if not ev.decided:
                 continue
-            vals.append(ev.value)
+            v = ev.value
+            if inside is None:  # symbolic parameters: the piece holds under a condition on them
+                cond = p.where().subs(t, point)
+                if cond is sympy.false:
+                    continue
+                if cond is not sympy.true:
+                    v = sympy.Piecewise((v, cond), (none_s, True))
+            vals.append(v)
         none = math.inf if self.side == "upper" else -math.inf
+        if exact:
+            if not vals:
+                return none_s
+            return (sympy.Min(*vals) if self.side == "upper" else sympy.Max(*vals)) if len(vals) > 1 else vals[0]
         if not vals:
             return none
         if all(v.is_number for v in vals):
@@ -254,8 +356,25 @@ class Envelope:
         return sympy.Min(*vals) if self.side == "upper" else sympy.Max(*vals)
 
 
+def _compare(x: sympy.Expr, e: sympy.Expr) -> int | None:
+    """The sign of ``x − e`` for exact numbers: exactly for rationals (a Float end is the rational it is),
+    else by a ball excluding 0, else SymPy's exact zero test; None when undecided."""
+    x, e = located(x), located(e)
+    if isinstance(x, sympy.Rational) and isinstance(e, sympy.Rational):
+        return 1 if x > e else -1 if x < e else 0
+    ball = balls.enclose(x - e)
+    if ball is not None and ball > 0:
+        return 1
+    if ball is not None and ball < 0:
+        return -1
+    return 0 if (x - e).is_zero else None
+
+
 def contains(s: sympy.Set, x: Any, tol: float = 1e-25) -> bool | None:
-    """Whether the number x lies in s (ends compared to ``tol``, open ends respected); None if undecidable."""
+    """Whether the number x lies in s (open ends respected); None if undecidable. An exact SymPy number is
+    compared exactly (:func:`_compare`); an mpmath number (a cell midpoint) with ends compared to ``tol``."""
+    if isinstance(x, sympy.Basic):
+        return _contains_exact(s, x)
     if isinstance(s, sympy.Interval):
         if not (s.inf.is_number and s.sup.is_number):
             return None
@@ -270,6 +389,24 @@ def contains(s: sympy.Set, x: Any, tol: float = 1e-25) -> bool | None:
         return True if any(r is True for r in res) else (None if any(r is None for r in res) else False)
     if isinstance(s, sympy.FiniteSet):
         return any(abs(x - mpmath.mpf(sympy.N(p, DPS))) <= tol for p in s if p.is_number)
+    if s is sympy.S.EmptySet:
+        return False
+    return None
+
+
+def _contains_exact(s: sympy.Set, x: sympy.Expr) -> bool | None:
+    if isinstance(s, sympy.Interval):
+        if not (s.inf.is_number and s.sup.is_number):
+            return None
+        lo, hi = _compare(x, s.inf), _compare(x, s.sup)
+        if lo is None or hi is None:
+            return None
+        return (lo > 0 or (lo == 0 and not s.left_open)) and (hi < 0 or (hi == 0 and not s.right_open))
+    if isinstance(s, sympy.Union):
+        res = [_contains_exact(a, x) for a in s.args]
+        return True if any(r is True for r in res) else (None if any(r is None for r in res) else False)
+    if isinstance(s, sympy.FiniteSet):
+        return any(_compare(x, p) == 0 for p in s if p.is_number)
     if s is sympy.S.EmptySet:
         return False
     return None
@@ -309,10 +446,10 @@ def envelope(side: str, pieces: tuple[BoundPiece, ...], schedule: Schedule) -> E
     if not kept:
         return Envelope(side, (), tuple(dropped), none, sympy.S.EmptySet, (), (_ZERO, _ONE))
     if any(p.symbolic for p in kept):
-        if len(kept) == 1:
-            return Envelope(side, tuple(kept), tuple(dropped), kept[0].formula, kept[0].interval, None)
-        expr = _combine(side, [p.formula for p in kept])
-        interval = sympy.Intersection(*(p.interval for p in kept))
+        # Symbolic parameters: each piece guarded by the condition under which it holds, so the combination
+        # is correct for every parameter value it admits (a piece that fails for some values gives ±oo there).
+        expr = _combine(side, [p.guarded for p in kept])
+        interval = sympy.Union(*(p.interval for p in kept))
         return Envelope(side, tuple(kept), tuple(dropped), expr, interval, None)
     return _numeric_envelope(side, tuple(kept), tuple(dropped), schedule)
 

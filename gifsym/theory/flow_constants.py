@@ -18,12 +18,16 @@ import sympy
 from gifsym.symbolic.flow import A, B, instantiate
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule, t
+from gifsym.symbolic import balls
 from gifsym.theory.integrals import (
     DPS,
     endpoint_value,
     find_potential,
     integrate_piece,
+    located,
     potential_value,
+    tidy,
+    weakest,
 )
 
 #: The horizon of a flow map ``X_{0,T}`` (flow-map constants as functions of T).
@@ -40,27 +44,46 @@ from gifsym.theory.envelopes import BoundPiece, Cell, Envelope, contains
 # Integrals of envelopes, flow-map constants, well-posedness
 
 
+def _enclosure_of(value: sympy.Expr, kind: str, enclosure) -> tuple | None:
+    """An enclosure (exact rationals) of a finite value: its own for a certified value, a ball for an exact
+    one, None for an estimate or a value ball arithmetic cannot evaluate."""
+    if kind == "certified" and enclosure is not None:
+        return enclosure
+    if kind == "exact":
+        ball = balls.enclose(value)
+        if ball is not None:
+            return balls.ends(ball)
+    return None
+
+
 @dataclass(frozen=True)
 class EnvelopeIntegral:
     """``∫_0^1`` of an envelope, cell by cell.
 
     Attributes:
-        value: exact, Float, ``±oo`` (diverges), or ``nan`` (no bound on part of [0, 1]).
-        numeric: whether any part is numeric (quadrature or a numerically located point).
-        error: absolute error estimate.
+        value: exact, a Float (certified midpoint or estimate), ``±oo`` (diverges), or ``nan`` (no bound on
+            part of [0, 1], or undecided).
+        kind: ``"exact"``, ``"certified"`` (``enclosure`` holds the value) or ``"estimate"``.
         methods: the methods used per cell.
         divergent_at_end: the integral diverges only at t = 1 (finite on [0, T] for every T < 1).
         gap: the first time from which no piece holds (None if covered).
         as_function_of_T: ``∫_0^T`` for T in (0, 1), when every cell has an antiderivative.
+        enclosure: ``(lo, hi)`` for a certified finite value.
+        undecided: the integral of some cell could not be decided (``value`` is then nan).
     """
 
     value: sympy.Expr
-    numeric: bool
-    error: float
+    kind: str
     methods: tuple[str, ...]
     divergent_at_end: bool = False
     gap: sympy.Expr | None = None
     as_function_of_T: sympy.Expr | None = None
+    enclosure: tuple | None = None
+    undecided: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != "exact"
 
 
 @lru_cache(maxsize=1024)
@@ -69,33 +92,35 @@ def envelope_integral(env: Envelope, schedule: Schedule) -> EnvelopeIntegral | N
     if env.cells is None:
         return None
     total = _ZERO
-    numeric, error, methods = False, 0.0, []
+    kinds, methods, encs = [], [], []
     t_terms = []
     for k, c in enumerate(env.cells):
         if c.active is None:
-            return EnvelopeIntegral(sympy.nan, numeric, error, tuple(methods), gap=c.lo)
+            return EnvelopeIntegral(sympy.nan, weakest(*kinds), tuple(methods), gap=c.lo)
         piece = env.pieces[c.active]
         I = integrate_piece(piece.general, schedule, c.lo, c.hi)
         methods.append(I.method)
-        numeric |= I.numeric
-        error += I.error
+        kinds.append(I.kind)
         last = k == len(env.cells) - 1
-        if I.value in (sympy.oo, -sympy.oo):
+        if I.value in (sympy.oo, -sympy.oo) and I.kind != "estimate":
             if last and _finite_inside(piece, c):
-                return EnvelopeIntegral(I.value, numeric, error, tuple(methods), divergent_at_end=True,
+                return EnvelopeIntegral(I.value, weakest(*kinds), tuple(methods), divergent_at_end=True,
                                         as_function_of_T=_t_function(env, schedule, t_terms, c))
-            return EnvelopeIntegral(I.value, numeric, error, tuple(methods), gap=c.lo)
-        if I.value is sympy.nan:
-            return EnvelopeIntegral(sympy.nan, numeric, error, tuple(methods), gap=c.lo)
+            return EnvelopeIntegral(I.value, weakest(*kinds), tuple(methods), gap=c.lo)
+        if I.value is sympy.nan or I.kind == "estimate" and not I.value.is_finite:
+            return EnvelopeIntegral(sympy.nan, "estimate", tuple(methods), undecided=True)
         total = total + I.value
+        encs.append(_enclosure_of(I.value, I.kind, I.enclosure))
         t_terms.append((c, piece))
-    value = total if numeric is False else sympy.Float(sympy.N(total, DPS), DPS)
-    if not numeric:
-        from gifsym.theory.integrals import tidy
-
-        value = tidy(value)
-    return EnvelopeIntegral(value, numeric, error, tuple(methods),
-                            as_function_of_T=_t_function(env, schedule, t_terms, None))
+    kind = weakest(*kinds)
+    fT = _t_function(env, schedule, t_terms, None)
+    if kind == "exact":
+        return EnvelopeIntegral(tidy(total), kind, tuple(methods), as_function_of_T=fT)
+    if kind == "certified" and all(e is not None for e in encs):
+        lo, hi = sum(e[0] for e in encs), sum(e[1] for e in encs)
+        return EnvelopeIntegral(sympy.Float((lo + hi) / 2, DPS), kind, tuple(methods), as_function_of_T=fT,
+                                enclosure=(lo, hi))
+    return EnvelopeIntegral(sympy.Float(sympy.N(total, DPS), DPS), "estimate", tuple(methods), as_function_of_T=fT)
 
 
 def _finite_inside(piece: BoundPiece, c: Cell) -> bool:
@@ -111,12 +136,12 @@ def _t_function(env: Envelope, schedule: Schedule, done: list, last: Cell | None
         if G is None:
             return None
         Gt = instantiate(G, schedule).subs(t, T)
-        g_lo = potential_value(G, schedule, c.lo, "+")
+        g_lo = potential_value(G, schedule, located(c.lo), "+")
         if not (g_lo.decided and g_lo.finite):
             return None
         if len(cells) == 1:
             return Gt - g_lo.value
-        g_hi = potential_value(G, schedule, c.hi, "-")
+        g_hi = potential_value(G, schedule, located(c.hi), "-")
         inner = Gt - g_lo.value
         if k == len(cells) - 1:
             terms.append(sympy.Piecewise((0, T <= c.lo), (inner, True)))
@@ -132,11 +157,12 @@ class FlowConstant:
     r"""A flow-map Lipschitz constant, ``exp(± ∫ λ)``.
 
     Attributes:
-        value: exact SymPy value, a Float (numeric), or ``oo`` (unbounded).
-        numeric: True when quadrature or a numerically located point was used ("certified by quadrature":
-            ``error`` bounds the absolute error).
-        error: absolute error estimate of ``value`` (0 when exact).
-        method: ``"exact"`` (SymPy: potentials or ``integrate``), ``"quadrature"``, ``"exact (best single
+        value: exact SymPy value; a Float (the midpoint of a certified enclosure, or an estimate); or ``oo``
+            (no finite bound: the integral diverges, no bound applies, or it could not be decided — see
+            ``reason``). With symbolic parameters, a ``Piecewise`` in them.
+        kind: ``"exact"`` (closed form), ``"certified"`` (``enclosure`` holds the constant) or ``"estimate"``.
+        method: ``"exact"`` (SymPy: potentials or ``integrate``), ``"ball quadrature"``, ``"exact
+            antiderivative at certified points"``, ``"quadrature"`` (an estimate), ``"exact (best single
             bound)"`` (symbolic parameters: the smallest constant of a single piece), or ``"not applicable"``.
         exponent: ``∫_0^1 λ_max`` (forward) or ``−∫_0^1 λ_min`` (reverse).
         as_function_of_T: the constant of the map on [0, T] (``Lip(X_{0,T})`` / ``Lip(X_{T,0})``) for
@@ -144,20 +170,40 @@ class FlowConstant:
         endpoint_formula: the constant as a function of the schedule's start values ``a_0, b_0`` alone, when
             the bound integrates to a potential over [0, 1] (a schedule-free fact).
         reason: why the constant is unbounded, when it is.
+        enclosure: ``(lo, hi)`` exact rationals containing the constant (certified values).
+        conditional_on: ``"well-posed"`` when the flow (hence the map) is not shown to exist on [0, 1]: the
+            constant bounds the map if it exists. None when well-posedness is established.
+        condition: with symbolic parameters, the condition under which well-posedness on [0, 1] holds.
     """
 
     value: sympy.Expr
-    numeric: bool = False
-    error: float = 0.0
+    kind: str = "exact"
     method: str = "exact"
     exponent: sympy.Expr | None = None
     as_function_of_T: sympy.Expr | None = None
     endpoint_formula: sympy.Expr | None = None
     reason: str = ""
+    enclosure: tuple | None = None
+    conditional_on: str | None = None
+    condition: sympy.Basic = sympy.true
 
     @property
     def finite(self) -> bool:
         return self.value is not sympy.oo and self.value is not sympy.zoo
+
+    @property
+    def numeric(self) -> bool:
+        """Not a closed form (certified or estimated)."""
+        return self.kind != "exact"
+
+    @property
+    def error(self) -> float:
+        """Half the width of the certified enclosure (0 for exact values, inf for estimates)."""
+        if self.kind == "exact":
+            return 0.0
+        if self.enclosure is None:
+            return math.inf
+        return float((self.enclosure[1] - self.enclosure[0]) / 2)
 
     def __float__(self) -> float:
         if not self.finite:
@@ -168,8 +214,12 @@ class FlowConstant:
         if not self.finite:
             return r"\infty"
         s = _latex(self.value)
-        if self.numeric:
-            s += rf" \ (\pm {self.error:.1e},\ \text{{quadrature}})"
+        if self.kind == "certified" and self.enclosure is not None:
+            s += rf" \ (\in [{float(self.enclosure[0]):.15g}, {float(self.enclosure[1]):.15g}],\ \text{{certified}})"
+        elif self.kind == "estimate":
+            s += r" \ (\text{estimate})"
+        if self.conditional_on:
+            s += rf" \ (\text{{if {self.conditional_on}}})"
         return s
 
 
@@ -183,6 +233,13 @@ def _exp(x: sympy.Expr) -> sympy.Expr:
     return sympy.exp(x)
 
 
+def _exp_enclosure(enc: tuple, sgn: int) -> tuple:
+    """An enclosure of ``exp(sgn · x)`` for ``x`` in ``[lo, hi]`` (exp is increasing: ends map to ends)."""
+    lo, hi = (enc[0], enc[1]) if sgn > 0 else (-enc[1], -enc[0])
+    a, b = balls.enclose(sympy.exp(lo)), balls.enclose(sympy.exp(hi))
+    return balls.ends(a)[0], balls.ends(b)[1]
+
+
 @lru_cache(maxsize=1024)
 def flow_constant(env: Envelope, schedule: Schedule, direction: str) -> FlowConstant:
     """``exp ∫_0^1 λ_max`` (``direction="forward"``, from the upper envelope) or ``exp(−∫_0^1 λ_min)``
@@ -193,22 +250,27 @@ def flow_constant(env: Envelope, schedule: Schedule, direction: str) -> FlowCons
     if env.cells is None:
         return _symbolic_constant(env, schedule, sgn)
     I = envelope_integral(env, schedule)
+    if I.undecided:
+        return FlowConstant(sympy.oo, I.kind, "not decided",
+                            reason=f"the integral of the {env.side} bound could not be decided (no finite bound "
+                                   "is claimed)")
     if I.value is sympy.nan:
-        return FlowConstant(sympy.oo, I.numeric, math.inf, "exact",
-                            reason=f"no {env.side} bound holds from t = {I.gap} on")
+        return FlowConstant(sympy.oo, I.kind, "exact", reason=f"no {env.side} bound holds from t = {I.gap} on")
     exponent = sgn * I.value
     value = _exp(exponent)
     fT = _exp(sgn * I.as_function_of_T) if I.as_function_of_T is not None else None
     if value is sympy.oo:
         why = ("the integral diverges at t = 1; the map on [0, T] is bounded for every T < 1"
                if I.divergent_at_end else f"the integral diverges at t = {I.gap}")
-        return FlowConstant(sympy.oo, I.numeric, 0.0, "exact" if not I.numeric else "quadrature",
-                            exponent, fT, reason=why)
-    err = 0.0 if not I.numeric else float(abs(sympy.N(value))) * I.error
-    method = ("quadrature" if "quadrature" in I.methods else
-              "exact antiderivative at numerically located points" if I.numeric else "exact")
-    return FlowConstant(value, I.numeric, err, method, exponent, fT,
-                        _endpoint_formula(env, sgn) if len(env.cells) == 1 else None)
+        return FlowConstant(sympy.oo, I.kind, "exact" if I.kind == "exact" else "ball quadrature", exponent, fT,
+                            reason=why)
+    method = ("quadrature" if I.kind == "estimate" else "ball quadrature" if "ball quadrature" in I.methods else
+              "exact antiderivative at certified points" if I.kind == "certified" else "exact")
+    enclosure = _exp_enclosure(I.enclosure, sgn) if I.kind == "certified" else None
+    if enclosure is not None:
+        value = sympy.Float((enclosure[0] + enclosure[1]) / 2, DPS)
+    return FlowConstant(value, I.kind, method, exponent, fT,
+                        _endpoint_formula(env, sgn) if len(env.cells) == 1 else None, enclosure=enclosure)
 
 
 def _endpoint_formula(env: Envelope, sgn: int) -> sympy.Expr | None:
@@ -231,7 +293,7 @@ def _symbolic_constant(env: Envelope, schedule: Schedule, sgn: int) -> FlowConst
         if p.condition is sympy.false:
             continue
         I = integrate_piece(p.general, schedule, _ZERO, _ONE)
-        if I.value is sympy.nan:
+        if I.value is sympy.nan or I.kind != "exact":
             continue
         v = _exp(sgn * I.value)
         G = find_potential(p.general)
@@ -251,7 +313,7 @@ def _symbolic_constant(env: Envelope, schedule: Schedule, sgn: int) -> FlowConst
     value = values[0] if len(values) == 1 else sympy.Min(*values)
     fT = fTs[0] if len(fTs) == 1 else (sympy.Min(*fTs) if all(f is not None for f in fTs) else None)
     end = ends[0] if len(ends) == 1 else None
-    return FlowConstant(value, False, 0.0, method, None, fT, end)
+    return FlowConstant(value, "exact", method, None, fT, end)
 
 
 @dataclass(frozen=True)
@@ -260,17 +322,35 @@ class WellPosedness:
 
     Attributes:
         interval: ``[0, 1]``; ``[0, 1)`` (well posed on [0, T] for every T < 1, the integral diverges at 1);
-            ``[0, τ)`` when no bound holds from τ on; or empty.
+            ``[0, τ)`` when no bound holds from τ on; or empty. With symbolic parameters: the interval of the
+            first case (see ``cases``).
         reason: one sentence.
         condition: for symbolic parameters, the condition under which ``interval`` holds.
+        cases: ``((interval, condition), ...)``: the first case whose condition holds applies (the last
+            condition is ``True``). One case without symbolic parameters.
     """
 
     interval: sympy.Set
     reason: str
     condition: sympy.Basic = sympy.true
+    cases: tuple = ()
+
+    def __post_init__(self) -> None:
+        if not self.cases:
+            object.__setattr__(self, "cases", ((self.interval, self.condition),)
+                               if self.condition is sympy.true else
+                               ((self.interval, self.condition), (sympy.S.EmptySet, sympy.true)))
+
+    @property
+    def established(self) -> bool:
+        """Well posed on all of [0, 1] for every admitted parameter value."""
+        return self.interval == _UNIT and self.condition is sympy.true
 
     def to_latex(self) -> str:
-        return rf"\text{{well posed on }} {_latex(self.interval)}"
+        out = rf"\text{{well posed on }} {_latex(self.interval)}"
+        if self.condition is not sympy.true:
+            out += rf" \text{{ if }} {_latex(self.condition)}"
+        return out
 
 
 @lru_cache(maxsize=512)
@@ -285,6 +365,8 @@ def well_posedness(upper: Envelope, lower: Envelope, schedule: Schedule) -> Well
     ends = []
     for env in (upper, lower):
         I = envelope_integral(env, schedule)
+        if I.undecided:
+            return WellPosedness(sympy.S.EmptySet, f"the integral of the {env.side} bound could not be decided")
         if I.value is sympy.nan or (I.value in (sympy.oo, -sympy.oo) and not I.divergent_at_end):
             gap = I.gap if I.gap is not None else _ZERO
             s = sympy.Interval.Ropen(0, gap) if gap != 0 else sympy.S.EmptySet
@@ -298,29 +380,47 @@ def well_posedness(upper: Envelope, lower: Envelope, schedule: Schedule) -> Well
     return WellPosedness(_UNIT, "θ_t is integrable on [0, 1]")
 
 
+def _side_conditions(env: Envelope, schedule: Schedule) -> tuple[sympy.Basic, sympy.Basic]:
+    """For one side with symbolic parameters: (condition under which some piece holding on all of [0, 1] has a
+    finite integral there, condition under which some piece holding on [0, 1) is integrable on every [0, T])."""
+    full, partial = [], []
+    for p in env.pieces:
+        if p.condition is sympy.false:
+            continue
+        I = integrate_piece(p.general, schedule, _ZERO, _ONE)
+        if I.value in (sympy.oo, -sympy.oo) and I.decided:
+            if endpoint_value(p.formula, _ZERO, "+").finite:
+                partial.append(p.condition)
+            continue
+        if I.decided and I.value.is_finite is not False:
+            full.append(p.condition)
+            partial.append(p.condition)
+    return sympy.Or(*full), sympy.Or(*partial)
+
+
 def _symbolic_well_posedness(upper: Envelope, lower: Envelope, schedule: Schedule) -> WellPosedness:
-    """With symbolic parameters: θ is integrable on [0, 1] if on each side some piece has a finite integral
-    (under its condition); if the only obstruction is divergence at t = 1, on [0, T] for every T < 1."""
-    conds, at_end = [], False
-    for env in (upper, lower):
-        best, side_end = None, False
-        for p in env.pieces:
-            if p.condition is sympy.false:
-                continue
-            I = integrate_piece(p.general, schedule, _ZERO, _ONE)
-            if I.value in (sympy.oo, -sympy.oo):
-                side_end |= endpoint_value(p.formula, _ZERO, "+").finite
-                continue
-            if I.value is not sympy.nan:
-                best = p.condition
-                break
-        if best is None and not side_end:
-            return WellPosedness(sympy.S.EmptySet, f"no {env.side} bound is integrable on [0, 1]")
-        if best is None:
-            at_end = True
-        else:
-            conds.append(best)
-    if at_end:
-        return WellPosedness(sympy.Interval.Ropen(0, 1), "a bound is not integrable at t = 1: well posed on [0, T] "
-                             "for every T < 1", sympy.And(*conds))
-    return WellPosedness(_UNIT, "θ_t is integrable on [0, 1] under the condition on the parameters", sympy.And(*conds))
+    """With symbolic parameters: θ is integrable on [0, 1] where, on each side, some piece holding on all of
+    [0, 1] has a finite integral (under its condition on the parameters); on [0, T] for every T < 1 where
+    each side has a piece integrable up to every T < 1; nowhere otherwise."""
+    (uf, up), (lf, lp) = _side_conditions(upper, schedule), _side_conditions(lower, schedule)
+    c_full = sympy.And(uf, lf)
+    c_part = sympy.And(up, lp)
+    cases = []
+    if c_full is not sympy.false:
+        cases.append((_UNIT, c_full))
+    if c_part is not sympy.false and c_full is not sympy.true and c_part != c_full:
+        cases.append((sympy.Interval.Ropen(0, 1), c_part))
+    if not cases or cases[-1][1] is not sympy.true:
+        cases.append((sympy.S.EmptySet, sympy.true))
+    interval, cond = cases[0]
+    if interval == _UNIT:
+        why = "θ_t is integrable on [0, 1]" + ("" if cond is sympy.true else f" when {cond}")
+    elif interval == sympy.Interval.Ropen(0, 1):
+        why = "a bound is not integrable at t = 1: well posed on [0, T] for every T < 1" + (
+            "" if cond is sympy.true else f" when {cond}")
+    else:
+        why = "no bound on θ_t holds on all of [0, 1) for any parameter value"
+    if len(cases) > 1:
+        why += "; otherwise " + "; ".join(f"on {i} when {c}" if c is not sympy.true else f"on {i}"
+                                          for i, c in cases[1:])
+    return WellPosedness(interval, why, cond, tuple(cases))

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule
 from gifsym.symbolic.target import Target
-from gifsym.theory.flow_constants import FlowConstant, T
+from gifsym.theory.flow_constants import FlowConstant, T, WellPosedness, flow_constant
 from gifsym.theory.jacobian_bounds import bounds, lemma_names
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ class FlowMapBounds:
         forward: ``Lip(X_{0,1}) ≤ exp ∫_0^1 u_t dt`` (:class:`FlowConstant`).
         reverse: ``Lip(X_{1,0}) ≤ exp(−∫_0^1 ℓ_t dt)``.
         interval: where the flow is well posed (``[0, 1)`` means on [0, T] for every T < 1).
+        well_posed: the full well-posedness result (with its condition on symbolic parameters), or None
+            when the lemma does not apply (e.g. S-smooth not proved).
         T: the horizon symbol of ``forward.as_function_of_T`` / ``reverse.as_function_of_T``.
         lemmas: the lemmas used.
         notes: remarks (schedule-free facts found, why a constant is unbounded).
@@ -51,6 +53,7 @@ class FlowMapBounds:
     T: sympy.Symbol = T
     lemmas: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    well_posed: WellPosedness | None = None
 
     @property
     def note(self) -> str:
@@ -72,6 +75,9 @@ def flow_map_lipschitz(flow: Any, *, registry: Registry, assume: tuple[str, ...]
         >>> fm.forward.value, fm.reverse.value
         (1/2, 2)
     """
+    from gifsym.theory.engine import check_assume
+
+    check_assume(flow.schedule, assume)
     return _flow_map(flow.schedule, flow.target, registry, frozenset(assume))
 
 
@@ -83,13 +89,22 @@ def _flow_map(schedule: Schedule, target: Target, reg: Any, assume: frozenset[st
              for n in ("well-posed", "flow-map-lipschitz", "reverse-flow-map-lipschitz")}
     wp, fwd, rev = found.values()
     notes = []
-    # Without well-posedness (no upper bound, or S-smooth not proved) there is no flow map to bound.
-    if fwd is None:
-        fwd = FlowConstant(sympy.oo, method="not applicable", reason=reg.why_not("flow-map-lipschitz", gif,
-                                                                                  assume=assume))
-    if rev is None:
-        rev = FlowConstant(sympy.oo, method="not applicable",
-                           reason=reg.why_not("reverse-flow-map-lipschitz", gif, assume=assume))
+    # The constants bound the flow maps if the flow exists. Where well-posedness is not established (no
+    # upper bound, θ not integrable, S-smooth not proved) they are still computed from the envelopes, and
+    # reported as conditional on it: never as unconditional, never as +oo.
+    established = wp is not None and wp.established
+    envs = {"forward": b.upper_envelope, "reverse": b.lower_envelope}
+    out = {}
+    for name, c, lemma in (("forward", fwd, "flow-map-lipschitz"), ("reverse", rev, "reverse-flow-map-lipschitz")):
+        env = envs[name]
+        if c is None:
+            c = (flow_constant(env, schedule, name) if not env.empty else
+                 FlowConstant(sympy.oo, method="not applicable", reason=reg.why_not(lemma, gif, assume=assume)))
+        if c.finite and not established:
+            cond = next((k for i, k in (wp.cases if wp is not None else ()) if i == sympy.Interval(0, 1)), sympy.false)
+            c = replace(c, conditional_on="well-posed", condition=cond)
+        out[name] = c
+    fwd, rev = out["forward"], out["reverse"]
     interval = wp.interval if wp is not None else sympy.S.EmptySet
     for name, c in (("forward", fwd), ("reverse", rev)):
         if c.endpoint_formula is not None:
@@ -97,9 +112,13 @@ def _flow_map(schedule: Schedule, target: Target, reg: Any, assume: frozenset[st
                          f"{c.endpoint_formula}")
         if not c.finite and c.reason:
             notes.append(f"the {name} constant is unbounded: {c.reason}")
+        if c.conditional_on:
+            why = (reg.why_not("well-posed", gif, assume=assume) if wp is None else wp.reason)
+            notes.append(f"the {name} constant holds if the flow is well posed on [0, 1], which is not "
+                         f"established ({why})")
     seeds = [n for n, v in found.items() if v is not None]
     names = lemma_names(reg, seeds + list(b.lemmas), ())
-    return FlowMapBounds(schedule, target, fwd, rev, interval, T, names, tuple(notes))
+    return FlowMapBounds(schedule, target, fwd, rev, interval, T, names, tuple(notes), wp)
 
 
 __all__ = ["FlowMapBounds", "flow_map_lipschitz"]

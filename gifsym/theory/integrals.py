@@ -29,12 +29,8 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -42,6 +38,8 @@ from typing import Any
 import mpmath
 import sympy
 
+from gifsym.budget import BudgetExceeded, attempt, budgets_available, work_budget
+from gifsym.symbolic import balls
 from gifsym.symbolic.flow import DA, DB, A, B, instantiate
 from gifsym.symbolic.schedule import Schedule, t
 
@@ -64,49 +62,6 @@ _SIGNED = {
 RHO = sympy.Symbol("rho", nonnegative=True)
 
 
-class BudgetExceeded(BaseException):
-    """A time budget ran out. A BaseException, so that SymPy's ``except Exception`` blocks let it through."""
-
-
-_deadlines: list[float] = []
-_saved_handler: list[Any] = []
-
-
-def _on_alarm(signum, frame):
-    raise BudgetExceeded()
-
-
-def budgets_available() -> bool:
-    """Whether a time budget can interrupt work here (main thread, a platform with ``setitimer``)."""
-    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-
-
-@contextlib.contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Raise :class:`BudgetExceeded` in the block once ``seconds`` have passed (nested budgets keep the
-    earlier deadline). Only in the main thread: elsewhere it raises :class:`BudgetExceeded` at once."""
-    if not budgets_available():
-        raise BudgetExceeded()
-    now = time.monotonic()
-    deadline = now + seconds
-    if _deadlines:
-        deadline = min(deadline, _deadlines[-1])
-    else:
-        _saved_handler.append(signal.signal(signal.SIGALRM, _on_alarm))
-    _deadlines.append(deadline)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline - now, 1e-4))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        _deadlines.pop()
-        if _deadlines:
-            # The outer budget keeps running; if it is already spent it fires at once.
-            signal.setitimer(signal.ITIMER_REAL, max(_deadlines[-1] - time.monotonic(), 1e-4))
-        else:
-            signal.signal(signal.SIGALRM, _saved_handler.pop())
-
-
 def _nonlinear_exponential(expr: sympy.Expr) -> bool:
     """Whether ``expr`` has an exponential whose exponent is not affine in t."""
     for e in expr.atoms(sympy.exp, sympy.Pow):
@@ -114,23 +69,6 @@ def _nonlinear_exponential(expr: sympy.Expr) -> bool:
         if arg.has(t) and (not arg.is_polynomial(t) or sympy.degree(arg, t) > 1):
             return True
     return False
-
-
-def attempt(fn: Callable[[], Any], seconds: float, *, terminates: bool = False) -> tuple[bool, Any]:
-    """Run ``fn()`` under a time budget: ``(True, value)``, or ``(False, None)`` if the budget ran out, no
-    budget can be enforced here (outside the main thread), or SymPy gave up with an exception.
-    ``terminates=True`` marks work known to finish (rational-function algebra): it then also runs where
-    no budget can be enforced."""
-    try:
-        if terminates and not budgets_available():
-            return True, fn()
-        with time_budget(seconds):
-            return True, fn()
-    except BudgetExceeded:
-        return False, None
-    except (ValueError, TypeError, NotImplementedError, ArithmeticError, AttributeError, RecursionError,
-            IndexError, KeyError, sympy.PolynomialError, sympy.polys.polyerrors.PolificationFailed):
-        return False, None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -208,17 +146,36 @@ def _is_good(v: sympy.Basic) -> bool:
     return v.is_real is not False
 
 
+#: The three kinds of knowledge (interface.md): a SymPy closed form, a rigorous enclosure, a float.
+KINDS = ("exact", "certified", "estimate")
+
+
+def weakest(*kinds: str) -> str:
+    """The kind of a result computed from results of these kinds (estimate < certified < exact).
+
+    Example:
+        >>> weakest("exact", "certified")
+        'certified'
+    """
+    return max(kinds, key=KINDS.index) if kinds else "exact"
+
+
 @dataclass(frozen=True)
 class EndpointValue:
     """The value (or one-sided limit) of an expression at a point.
 
     Attributes:
-        value: a SymPy number, ``oo`` / ``-oo``, a Float (numeric), or ``nan`` when it could not be decided.
-        exact: False when the value comes from numerical extrapolation.
+        value: a SymPy number, ``oo`` / ``-oo``, a Float, or ``nan`` when it could not be decided.
+        kind: ``"exact"`` (substitution or ``sympy.limit``) or ``"estimate"`` (numerical extrapolation:
+            no proof; callers that need a proof treat it as undecided).
     """
 
     value: sympy.Expr
-    exact: bool
+    kind: str = "exact"
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "exact"
 
     @property
     def finite(self) -> bool:
@@ -227,42 +184,43 @@ class EndpointValue:
 
     @property
     def decided(self) -> bool:
-        return self.value is not sympy.nan
+        """Known with proof (an estimate is not)."""
+        return self.value is not sympy.nan and self.kind != "estimate"
 
 
 @lru_cache(maxsize=4096)
 def endpoint_value(expr: sympy.Expr, point: sympy.Expr, side: str = "+") -> EndpointValue:
     """``expr`` at ``t = point``, or its one-sided limit (``side`` ``"+"`` from the right, ``"-"`` from the
-    left) where substitution is undefined.
+    left) where substitution is undefined: exact by substitution or ``sympy.limit`` (under a budget); else
+    a numerical extrapolation, labelled ``estimate``.
 
     Example:
         >>> endpoint_value(sympy.log(1 - t) / (1 - t), sympy.Integer(1), "-").value
         -oo
         >>> endpoint_value(sympy.sin(t) / t, sympy.Integer(0), "+").value
         1
+        >>> endpoint_value(sympy.sin(1 - t) / (1 - t)**sympy.Rational(99, 100), sympy.Integer(1), "-").value
+        0
     """
     expr = sympy.sympify(expr)
     point = sympy.sympify(point)
     if t not in expr.free_symbols:
-        return EndpointValue(expr, True)
+        return EndpointValue(expr)
     v = expr.subs(t, point)
     if _is_good(v):
-        return EndpointValue(v, True)
+        return EndpointValue(v)
+    ok, lim = attempt(lambda: sympy.limit(expr, t, point, side), LIMIT_BUDGET)
+    if ok and isinstance(lim, sympy.Basic) and not lim.has(sympy.Limit, sympy.AccumBounds, sympy.nan, sympy.zoo) \
+            and (lim.is_extended_real is not False):
+        return EndpointValue(lim)
     symbolic = bool(expr.free_symbols - {t})
     guess = sympy.nan if symbolic else _numeric_limit(expr, point, side)
-    if guess in (sympy.oo, -sympy.oo):
-        # Divergence is a qualitative fact that 60-digit extrapolation decides reliably for the elementary
-        # functions of schedules; SymPy's limit is asked only for finite values, which must be exact.
-        return EndpointValue(guess, True)
-    ok, lim = attempt(lambda: sympy.limit(expr, t, point, side), LIMIT_BUDGET)
-    if ok and isinstance(lim, sympy.Basic) and not lim.has(sympy.Limit, sympy.AccumBounds, sympy.nan, sympy.zoo):
-        return EndpointValue(lim, True)
-    return EndpointValue(guess, False)
+    return EndpointValue(guess, "estimate")
 
 
 def _numeric_limit(expr: sympy.Expr, point: sympy.Expr, side: str) -> sympy.Expr:
     """Extrapolate ``expr`` to ``point`` from values at distances 1e-6 … 1e-24: a converging sequence gives a
-    Float, a growing one ±oo, anything else nan."""
+    Float, a growing one ±oo, anything else nan. An estimate only: no extrapolation proves a limit."""
     sgn = 1 if side == "+" else -1
     with mpmath.workdps(60):
         f = mp_function(expr)
@@ -271,7 +229,7 @@ def _numeric_limit(expr: sympy.Expr, point: sympy.Expr, side: str) -> sympy.Expr
         for k in (6, 9, 12, 15, 18, 21, 24):
             try:
                 v = f(p + sgn * mpmath.mpf(10) ** (-k))
-            except (ZeroDivisionError, ValueError, OverflowError):
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 return sympy.nan
             if isinstance(v, mpmath.mpc):
                 return sympy.nan
@@ -282,8 +240,6 @@ def _numeric_limit(expr: sympy.Expr, point: sympy.Expr, side: str) -> sympy.Expr
             return sympy.Float(vals[-1], DPS)
         monotone = all(vals[i + 1] > vals[i] for i in range(len(vals) - 1)) or all(
             vals[i + 1] < vals[i] for i in range(len(vals) - 1))
-        # Each step shrinks the distance 1000-fold: a convergent sequence's increments shrink with it, a
-        # divergent one's (power or logarithmic growth) do not.
         if monotone and diffs[-1] >= 0.5 * diffs[-2]:
             return sympy.oo if vals[-1] > vals[0] else -sympy.oo
     return sympy.nan
@@ -298,61 +254,81 @@ class Roots:
     """Points in an open interval where an expression changes sign.
 
     Attributes:
-        points: increasing; exact SymPy numbers where SymPy solved the equation, else 30-digit Floats.
+        points: increasing; exact SymPy numbers where SymPy solved the equation, else Floats (the midpoints
+            of certified enclosures).
         exact: whether every point is exact.
+        enclosures: for each point, an interval ``(lo, hi)`` (exact rationals) proved to contain exactly
+            one sign change (``(p, p)`` for an exact point).
+        complete: whether the rest of the interval was proved free of sign changes (False: some boxes,
+            listed in ``undecided``, could not be decided by ball arithmetic within the budget).
     """
 
     points: tuple[sympy.Expr, ...]
     exact: bool
+    enclosures: tuple[tuple[sympy.Expr, sympy.Expr], ...] = ()
+    complete: bool = True
+    undecided: tuple[tuple[sympy.Expr, sympy.Expr], ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """``exact`` when every point is exact, else ``certified`` (isolated by ball arithmetic)."""
+        return "exact" if self.exact else "certified"
 
 
-def _grid(lo: float, hi: float, n: int = 240) -> list:
-    # Points clustered at both ends (cosine spacing): sign changes close to t = 0 or t = 1 matter most.
-    return [lo + (hi - lo) * (1 - mpmath.cos(mpmath.pi * (k + 0.5) / n)) / 2 for k in range(n)]
+def _rational_inside(x: sympy.Expr, upward: bool) -> sympy.Rational:
+    """A rational at most 2^-120 from x on the side that keeps the interval inside (x itself if rational)."""
+    if isinstance(x, sympy.Rational):
+        return x
+    if isinstance(x, sympy.Float):
+        return sympy.Rational(x)
+    ball = balls.enclose(x)
+    if ball is None:
+        raise ValueError(f"cannot enclose {x}")
+    lo, hi = balls.ends(ball)
+    return hi if upward else lo
 
 
 @lru_cache(maxsize=1024)
 def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = sympy.S.One) -> Roots:
-    """Sign changes of ``expr`` (in ``t``, numbers only) in ``(lo, hi)``: a numerical scan refined to 30
-    digits, replaced by SymPy's exact roots when ``solveset`` finds the same ones within its budget.
+    """Sign changes of ``expr`` (in ``t``, numbers only) in ``(lo, hi)``, isolated by ball arithmetic
+    (:func:`gifsym.symbolic.balls.sign_changes`: each in a certified enclosure), replaced by SymPy's exact
+    roots when ``solve`` finds, within its budget, one inside each enclosure.
 
     Example:
         >>> roots(t**2 - sympy.Rational(1, 4)).points
         (1/2,)
     """
-    lo_f, hi_f = (mpmath.mpf(sympy.N(v, DPS + 10)) for v in (lo, hi))
-    f = mp_function(expr)
-    found = []
-    with mpmath.workdps(DPS + 10):
-        xs = _grid(lo_f, hi_f)
-        vals = [mp_value(expr, x) for x in xs]
-        for x0, x1, v0, v1 in zip(xs, xs[1:], vals, vals[1:]):
-            if mpmath.isnan(v0) or mpmath.isnan(v1) or v0 == 0 or v0 * v1 > 0:
-                if v1 == 0 and not mpmath.isnan(v0):
-                    found.append(x1)
-                continue
-            try:
-                r = mpmath.findroot(f, (x0, x1), solver="anderson")
-            except (ValueError, ZeroDivisionError):
-                r = (x0 + x1) / 2
-            if not (x0 <= r <= x1):
-                r = mpmath.findroot(f, (x0, x1), solver="bisect") if v0 * v1 < 0 else (x0 + x1) / 2
-            found.append(r)
-    numeric = tuple(sympy.Float(r, DPS) for r in found)
+    try:
+        a, b = _rational_inside(sympy.sympify(lo), True), _rational_inside(sympy.sympify(hi), False)
+    except ValueError:
+        return Roots((), False, (), False, ((lo, hi),))
+    if not a < b:
+        return Roots((), True)
+    iso = balls.sign_changes(expr, t, a, b, real_domain=True)
+    # An exact zero at a rational point of the bisection is reported as a zero-width enclosure.
+    enclosures = tuple(iso.roots)
+    numeric = tuple(sympy.Float((x + y) / 2, DPS) if x != y else x for x, y in enclosures)
     # Exact roots are a refinement only. Exponentials of non-linear functions of t (VP, sub-VP) send
-    # sympy.solve into polynomial factorizations whose single big-integer steps outlast any time budget
-    # (the alarm is only seen between bytecodes), so those keep the high-precision numeric roots.
+    # sympy.solve into polynomial factorizations whose single big-integer steps outlast any time budget,
+    # so those keep the certified enclosures.
     if numeric and not _nonlinear_exponential(expr):
         ok, sol = attempt(lambda: sympy.solve(expr, t), SOLVE_BUDGET)
         if ok and isinstance(sol, list):
             exact = []
-            for r in numeric:
-                near = [v for v in sol if v.is_number and abs(complex(sympy.N(v - r, DPS))) < 1e-12]
-                if near:
-                    exact.append(near[0])
-            if len(exact) == len(numeric):
-                return Roots(tuple(exact), True)
-    return Roots(numeric, not numeric)
+            for x, y in enclosures:
+                inside = []
+                for v in sol:
+                    ball = balls.enclose(v) if v.is_number else None
+                    if ball is not None:
+                        vlo, vhi = balls.ends(ball)
+                        if x <= vlo and vhi <= y:
+                            inside.append(v)
+                if len(inside) == 1:
+                    exact.append(inside[0])
+            if len(exact) == len(enclosures):
+                return Roots(tuple(exact), True, tuple((v, v) for v in exact), iso.complete, iso.undecided)
+    all_exact = all(not isinstance(p, sympy.Float) for p in numeric)
+    return Roots(numeric, all_exact, enclosures, iso.complete, iso.undecided)
 
 
 def sign_changes(expr: sympy.Expr, schedule: Schedule, lo: sympy.Expr = sympy.S.Zero,
@@ -365,28 +341,29 @@ def sign_changes(expr: sympy.Expr, schedule: Schedule, lo: sympy.Expr = sympy.S.
     ``b_t = ρ* a_t``, which SymPy solves far more often than the original expression.
     """
     num, den = sympy.fraction(sympy.together(expr))
-    points: set = set()
-    exact = True
+    found: list[Roots] = []
     for part in (num, den):
         _, factors = sympy.factor_list(part)
         for f, mult in factors:
             if mult % 2 == 0 or f.free_symbols.isdisjoint({A, B, DA, DB}) or sign(f) is not None:
                 continue
-            for r in _factor_roots(f, schedule, lo, hi):
-                points.add(r)
-    pts = sorted(points, key=lambda v: float(sympy.N(v, DPS)))
+            found.extend(_factor_roots(f, schedule, lo, hi))
+    pairs = sorted(((p, e) for r in found for p, e in zip(r.points, r.enclosures)),
+                   key=lambda pe: float(sympy.N(pe[0], DPS)))
     out: list = []
-    for p in pts:  # the same point found exactly and numerically: keep one, preferably exact
-        if out and abs(float(sympy.N(p - out[-1], DPS))) < 1e-20:
-            if isinstance(out[-1], sympy.Float) and not isinstance(p, sympy.Float):
-                out[-1] = p
+    for p, e in pairs:  # the same point found exactly and numerically: keep one, preferably exact
+        if out and abs(float(sympy.N(p - out[-1][0], DPS))) < 1e-20:
+            if isinstance(out[-1][0], sympy.Float) and not isinstance(p, sympy.Float):
+                out[-1] = (p, e)
             continue
-        out.append(p)
-    exact = all(not isinstance(p, sympy.Float) for p in out)
-    return Roots(tuple(out), exact)
+        out.append((p, e))
+    exact = all(not isinstance(p, sympy.Float) for p, _ in out)
+    undecided = tuple(u for r in found for u in r.undecided)
+    return Roots(tuple(p for p, _ in out), exact, tuple(e for _, e in out), all(r.complete for r in found),
+                 undecided)
 
 
-def _factor_roots(f: sympy.Expr, schedule: Schedule, lo, hi) -> tuple:
+def _factor_roots(f: sympy.Expr, schedule: Schedule, lo, hi) -> list[Roots]:
     if f.free_symbols.isdisjoint({DA, DB}):
         try:
             poly = sympy.Poly(f, A, B)
@@ -396,12 +373,8 @@ def _factor_roots(f: sympy.Expr, schedule: Schedule, lo, hi) -> tuple:
             g = sympy.expand(f.subs({A: 1, B: RHO}))
             ok, rhos = attempt(lambda: sympy.solve(g, RHO), SOLVE_BUDGET, terminates=g.is_polynomial(RHO))
             if ok:
-                pts = []
-                for r in rhos:
-                    if r.is_real and r.is_positive:
-                        pts += roots(schedule.b - r * schedule.a, lo, hi).points
-                return tuple(pts)
-    return roots(instantiate(f, schedule), lo, hi).points
+                return [roots(schedule.b - r * schedule.a, lo, hi) for r in rhos if r.is_real and r.is_positive]
+    return [roots(instantiate(f, schedule), lo, hi)]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -450,19 +423,51 @@ class Integral:
     r"""A definite integral ``∫_lo^hi f dt``.
 
     Attributes:
-        value: exact SymPy value, a Float (numeric), or ``±oo`` when it diverges.
-        numeric: True when the value comes from quadrature or a numerically located point.
-        error: an estimate of the absolute error (0 for exact values).
-        method: ``"potential"`` (a total derivative, see :func:`find_potential`), ``"sympy"`` (``integrate``)
-            or ``"quadrature"``.
+        value: exact SymPy value; the midpoint (a Float) of a certified enclosure or an estimate; ``±oo``
+            when it is proved to diverge; ``nan`` when it could not be decided.
+        kind: ``"exact"`` (closed form), ``"certified"`` (``enclosure`` holds the true value; for ``±oo``:
+            divergence proved by comparison), or ``"estimate"`` (no guarantee).
+        method: ``"potential"`` (a total derivative, see :func:`find_potential`), ``"sympy"`` (``integrate``),
+            ``"ball quadrature"`` (Arb's rigorous integration, with comparison tails at singular ends) or
+            ``"quadrature"`` (mpmath, an estimate).
         antiderivative: an antiderivative in ``t`` when one is known (lets callers integrate to any T).
+        enclosure: ``(lo, hi)`` exact rationals with ``lo ≤ value ≤ hi`` (certified finite values only).
+        error: for an estimate, mpmath's error estimate (no guarantee).
     """
 
     value: sympy.Expr
-    numeric: bool
-    error: float
+    kind: str
     method: str
     antiderivative: sympy.Expr | None = None
+    enclosure: tuple[sympy.Rational, sympy.Rational] | None = None
+    error: float = 0.0
+
+    @property
+    def numeric(self) -> bool:
+        """Not a closed form (certified or estimated)."""
+        return self.kind != "exact"
+
+    @property
+    def decided(self) -> bool:
+        """Known with proof: exact or certified (and not nan)."""
+        return self.kind != "estimate" and self.value is not sympy.nan
+
+
+def certify(val: sympy.Expr, method: str, antiderivative: sympy.Expr | None = None) -> Integral:
+    """An exact value at numerically located (rational) points as a certified enclosure: its closed form is
+    exact but unreadable (rationals of 30 digits inside logarithms), so it is reported by a ball."""
+    if val in (sympy.oo, -sympy.oo):
+        return Integral(val, "certified", method, antiderivative)
+    ball = balls.enclose(val)
+    if ball is None:
+        return Integral(sympy.nan, "estimate", method, antiderivative)
+    lo, hi = balls.ends(ball)
+    return Integral(sympy.Float((lo + hi) / 2, DPS), "certified", method, antiderivative, (lo, hi))
+
+
+def located(x: sympy.Expr) -> sympy.Expr:
+    """A numerically located point (a Float) as the exact binary rational it is; other points unchanged."""
+    return sympy.Rational(x) if isinstance(x, sympy.Float) else x
 
 
 def _difference(hi: EndpointValue, lo: EndpointValue) -> sympy.Expr:
@@ -494,24 +499,26 @@ def potential_value(G: sympy.Expr, schedule: Schedule, point: sympy.Expr, side: 
     if ends is not None:
         v = G.subs(ends, simultaneous=True)
         if _is_good(v):
-            return EndpointValue(v, True)
+            return EndpointValue(v)
         v = _separable_limit(G, ends)
         if v is not None:
-            return EndpointValue(v, True)
+            return EndpointValue(v)
     return endpoint_value(instantiate(G, schedule), point, side)
 
 
 def _separable_limit(G: sympy.Expr, ends: dict) -> sympy.Expr | None:
     """The limit of ``G(a, b)`` as ``(a, b) → ends`` along any path, when G is a sum of terms each finite at
     the end point or of the form ``f(a) g(b)`` with g continuous and non-zero there (``log a``,
-    ``R² b²/(2a²)``): then the limit of each term is that of ``f`` alone. None when that does not apply
-    or infinities of both signs meet."""
+    ``R² b²/(2a²)``): then the limit of each term is that of ``f`` alone. Where infinities of both signs meet,
+    a term whose ``f_k`` dominates every other infinite one (``f_j/f_k → 0``, SymPy limits in ``a`` alone)
+    decides: ``Σ (c_j + o(1)) f_j = c_k f_k (1 + o(1))``. None when that does not apply."""
     a0 = ends[A]
-    total = sympy.Integer(0)
+    finite = sympy.Integer(0)
+    infinite: list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]] = []  # (f(a), g(b) at the end, limit of f)
     for term in sympy.Add.make_args(sympy.expand(G)):
         v = term.subs(ends, simultaneous=True)
         if _is_good(v):
-            total += v
+            finite += v
             continue
         g_b, f_a = term.as_independent(A, as_Add=False)  # term = g(b) · f(a)
         if f_a.has(B) or not f_a.has(A):
@@ -522,14 +529,40 @@ def _separable_limit(G: sympy.Expr, ends: dict) -> sympy.Expr | None:
         ok, lim = attempt(lambda f=f_a: sympy.limit(f, A, a0, "+"), LIMIT_BUDGET)
         if not ok or lim in (sympy.zoo, sympy.nan) or lim.has(sympy.Limit, sympy.AccumBounds):
             return None
-        total += lim * gv
-        if total is sympy.nan:
-            return None
-    return total if total is not sympy.nan else None
+        if lim in (sympy.oo, -sympy.oo):
+            infinite.append((f_a, gv, lim))
+        else:
+            finite += lim * gv
+    if not infinite:
+        return finite
+    signs = {(lim * gv).is_extended_positive for _, gv, lim in infinite}
+    if len(signs) == 1 and None not in signs:
+        return sympy.oo if signs.pop() else -sympy.oo
+    for k, (fk, gk, lk) in enumerate(infinite):
+        dominated = True
+        for j, (fj, _, _) in enumerate(infinite):
+            if j == k:
+                continue
+            ok, r = attempt(lambda fj=fj, fk=fk: sympy.limit(fj / fk, A, a0, "+"), LIMIT_BUDGET)
+            if not ok or r != 0:
+                dominated = False
+                break
+        if dominated:
+            sgn = (lk * gk).is_extended_positive
+            if sgn is None:
+                return None
+            return sympy.oo if sgn else -sympy.oo
+    return None
 
 
 def integrate_piece(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
-    """``∫_lo^hi F(a_t, ȧ_t, b_t, ḃ_t) dt`` for a placeholder formula F: potential, then SymPy, then quadrature."""
+    """``∫_lo^hi F(a_t, ȧ_t, b_t, ḃ_t) dt`` for a placeholder formula F: potential, then SymPy, then quadrature.
+
+    Float ends (numerically located points) are taken as the exact rationals they are, so the result is the
+    integral over exactly that interval; its value is then reported as a certified enclosure.
+    """
+    floats = any(isinstance(x, sympy.Float) for x in (lo, hi))
+    lo, hi = located(lo), located(hi)
     G = find_potential(F)
     if G is not None:
         vhi = potential_value(G, schedule, hi, "-")
@@ -537,10 +570,10 @@ def integrate_piece(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy
         if vhi.decided and vlo.decided:
             val = _difference(vhi, vlo)
             if val is not sympy.nan:
-                numeric = not (vhi.exact and vlo.exact) or any(isinstance(x, sympy.Float) for x in (lo, hi))
-                return Integral(tidy(val), numeric, 0.0 if not numeric else _point_error(val), "potential",
-                                instantiate(G, schedule))
-    return integrate_t(instantiate(F, schedule), lo, hi)
+                if floats:
+                    return certify(val, "potential", instantiate(G, schedule))
+                return Integral(tidy(val), "exact", "potential", instantiate(G, schedule))
+    return integrate_t(instantiate(F, schedule), lo, hi, floats)
 
 
 def tidy(val: sympy.Expr) -> sympy.Expr:
@@ -551,70 +584,170 @@ def tidy(val: sympy.Expr) -> sympy.Expr:
     return sympy.expand_log(val, force=False) if val.has(sympy.log) and sympy.count_ops(val) < 40 else val
 
 
-def _point_error(val: sympy.Expr) -> float:
-    # Points located numerically carry ~DPS digits; the value inherits that relative accuracy.
-    try:
-        return abs(float(val)) * 10.0 ** (-(DPS - 5)) if val.is_finite else 0.0
-    except TypeError:
-        return 0.0
-
-
 @lru_cache(maxsize=1024)
-def integrate_t(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
-    """``∫_lo^hi f dt`` for an expression in ``t``: SymPy's antiderivative within a budget, else quadrature.
+def integrate_t(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, located_ends: bool = False) -> Integral:
+    """``∫_lo^hi f dt`` for an expression in ``t``: SymPy's antiderivative within a budget, else quadrature
+    (:func:`quadrature`). ``located_ends``: the ends are numerically located points (the value is then
+    reported as a certified enclosure, see :func:`certify`).
 
     Example:
         >>> integrate_t(2 * t, sympy.Integer(0), sympy.Integer(1)).value
         1
+        >>> I = integrate_t((1 - t)**sympy.Rational(-99, 100) * (2 + sympy.sin(t)), sympy.Integer(0), sympy.Integer(1))
+        >>> I.kind, I.enclosure[0] < 283.4404096414862 < I.enclosure[1]
+        ('certified', True)
     """
+    lo, hi = located(sympy.sympify(lo)), located(sympy.sympify(hi))
     ok, F = attempt(lambda: sympy.integrate(f, t), INTEGRATE_BUDGET)
-    if ok and isinstance(F, sympy.Basic) and not F.has(sympy.Integral):
+    if ok and isinstance(F, sympy.Basic) and not F.has(sympy.Integral) and _elementary(F):
         vhi, vlo = endpoint_value(F, hi, "-"), endpoint_value(F, lo, "+")
         if vhi.decided and vlo.decided:
             val = _difference(vhi, vlo)
             if val is not sympy.nan and val.is_real is not False:
-                numeric = not (vhi.exact and vlo.exact) or any(isinstance(x, sympy.Float) for x in (lo, hi))
-                return Integral(tidy(val), numeric, _point_error(val) if numeric else 0.0, "sympy", F)
+                if located_ends:
+                    return certify(val, "sympy", F)
+                return Integral(tidy(val), "exact", "sympy", F)
     return quadrature(f, lo, hi)
 
 
+def _elementary(F: sympy.Expr) -> bool:
+    """Whether an antiderivative uses only functions whose limits SymPy handles (not hyper, gamma, ...)."""
+    allowed = (sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan, sympy.sinh, sympy.cosh, sympy.tanh,
+               sympy.erf, sympy.asin, sympy.acos, sympy.atan, sympy.asinh, sympy.acosh, sympy.atanh, sympy.Abs,
+               sympy.erfi, sympy.Piecewise)
+    return all(isinstance(e, allowed) for e in F.atoms(sympy.Function))
+
+
+#: Width of the end pieces split off at a singular end of a quadrature (2^-40).
+_TAIL = sympy.Rational(1, 2**40)
+
+
 def quadrature(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
-    """``∫_lo^hi f dt`` by mpmath (tanh-sinh, 30 digits) with its error estimate. An end where f is infinite
-    is tested for integrability first (integrals to ``hi − ε`` for ε = 1e-4 … 1e-16 must settle)."""
+    """``∫_lo^hi f dt`` as a certified enclosure, or an estimate when that cannot be proved.
+
+    Where ``f`` is analytic in a neighbourhood of an end, Arb's integrator (:func:`gifsym.symbolic.balls.integral`)
+    encloses the integral rigorously. At an end where it is not (a pole, a branch point, a blow-up), a piece
+    of width 2^-40 is split off and bounded by comparison (:func:`_tail`): ``f = s^p h(s)`` near the end
+    (``s`` the distance to it, ``p`` from SymPy's leading term) with ``h`` enclosed on the whole piece by
+    ball arithmetic; then ``∫_0^δ s^p h ∈ h([0, δ]) δ^{p+1}/(p+1)`` for ``p > −1``, and for ``p ≤ −1`` a ball
+    ``h([0, δ])`` excluding 0 proves divergence. Anything else (no leading term, ``h`` not enclosed) leaves
+    convergence undecided: ``nan``, never a guessed ``±oo``.
+    """
     if f.free_symbols - {t}:  # symbolic parameters: nothing to integrate numerically
-        return Integral(sympy.nan, True, math.inf, "quadrature")
+        return Integral(sympy.nan, "estimate", "quadrature")
+    lo, hi = located(sympy.sympify(lo)), located(sympy.sympify(hi))
+    body = [lo, hi]
+    tails: list[balls.Enclosure] = []
+    infinite: list[sympy.Expr] = []
+    for k, (end, side) in enumerate(((lo, "+"), (hi, "-"))):
+        if balls.analytic_near(f, t, end):
+            continue
+        tail = _tail(f, end, side)
+        if tail is None:  # convergence at this end not decided: no number, and certainly not a guessed ±oo
+            return Integral(sympy.nan, "estimate", "ball quadrature")
+        if tail in (sympy.oo, -sympy.oo):
+            infinite.append(tail)
+            continue
+        tails.append(tail)
+        body[k] = end + _TAIL if side == "+" else end - _TAIL
+    if infinite:
+        if len(set(infinite)) > 1:  # +oo at one end, -oo at the other
+            return Integral(sympy.nan, "estimate", "ball quadrature")
+        return Integral(infinite[0], "certified", "ball quadrature")
+    enc = balls.integral(f, t, body[0], body[1])
+    if enc is None:
+        # An estimate only where f is proved bounded on the whole interval (else quadrature may be garbage).
+        return _estimate(f, lo, hi) if _bounded(f, body[0], body[1]) else Integral(sympy.nan, "estimate", "quadrature")
+    for tail in tails:
+        enc = enc + tail
+    return Integral(sympy.Float(enc.mid, DPS), "certified", "ball quadrature", None, (enc.lo, enc.hi))
+
+
+def _tail(f: sympy.Expr, end: sympy.Expr, side: str) -> balls.Enclosure | sympy.Expr | None:
+    """``∫`` of f over the piece of width :data:`_TAIL` at ``end`` (see :func:`quadrature`): an enclosure,
+    ``±oo`` (divergence proved), or None (undecided)."""
+    s = sympy.Dummy("s", positive=True)
+    g = f.subs(t, end - s if side == "-" else end + s)
+    ok, lead = attempt(lambda: g.leadterm(s), LIMIT_BUDGET)
+    if not ok or not isinstance(lead, tuple):
+        return None
+    c, p = lead
+    if not isinstance(p, sympy.Rational) or c.has(s) or c == 0:
+        return None
+    base = g * s ** (-p)
+    H = None
+    for rewrite in (lambda e: e, sympy.powsimp, lambda e: sympy.factor(e, deep=True), sympy.simplify):
+        ok, h = attempt(lambda r=rewrite: r(base), LIMIT_BUDGET)
+        if not ok or not isinstance(h, sympy.Expr) or h.has(sympy.log(s)):
+            continue
+        try:
+            H = balls.compile_ball(h, s)(balls.interval_ball(0, _TAIL))
+        except balls.NotEnclosed:
+            continue
+        if H.is_finite():
+            break
+        H = None
+    if H is None:
+        return None
+    if p > -1:
+        scale = balls.enclose(_TAIL ** (p + 1) / (p + 1))
+        return balls.Enclosure.of(H * scale)
+    if H > 0:
+        return sympy.oo
+    if H < 0:
+        return -sympy.oo
+    return None
+
+
+def _bounded(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, depth: int = 14) -> bool:
+    """Whether ball arithmetic proves f bounded on [lo, hi] (boxes bisected down to width 2^-depth)."""
+    try:
+        g = balls.compile_ball(f, t)
+        a, b = _rational_inside(lo, True), _rational_inside(hi, False)
+    except (balls.NotEnclosed, ValueError):
+        return False
+    stack = [(a, b, 0)]
+    while stack:
+        x, y, d = stack.pop()
+        if g(balls.interval_ball(x, y)).is_finite():
+            continue
+        if d >= depth:
+            return False
+        m = (x + y) / 2
+        stack += [(x, m, d + 1), (m, y, d + 1)]
+    return True
+
+
+def _estimate(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
+    """mpmath's tanh-sinh quadrature with its error estimate: an estimate (no proof of convergence)."""
     g = mp_function(f)
-    lo_m, hi_m = (mpmath.mpf(sympy.N(v, DPS + 10)) for v in (lo, hi))
 
     def fm(x):
         v = g(x)
         return v.real if isinstance(v, mpmath.mpc) else v
 
-    with mpmath.workdps(DPS):
-        for end, side in ((hi, "-"), (lo, "+")):
-            ev = endpoint_value(f, end, side)
-            if ev.decided and ev.finite:
-                continue
-            partial = []
-            for k in (4, 8, 12, 16):
-                eps = mpmath.mpf(10) ** (-k)
-                a, b = (lo_m, hi_m - eps) if side == "-" else (lo_m + eps, hi_m)
-                partial.append(mpmath.quad(fm, [a, b]))
-            d1, _, d3 = (abs(partial[i + 1] - partial[i]) for i in range(3))
-            if d3 > 0.3 * d1 and d3 > mpmath.mpf(10) ** (-10):
-                s = partial[-1] - partial[0]
-                return Integral(sympy.oo if s > 0 else -sympy.oo, True, math.inf, "quadrature")
-        val, err = mpmath.quad(fm, [lo_m, hi_m], error=True)
-    return Integral(sympy.Float(val, DPS), True, float(err), "quadrature")
+    try:
+        with mpmath.workdps(DPS):
+            lo_m, hi_m = (mpmath.mpf(sympy.N(v, DPS + 10)) for v in (lo, hi))
+            val, err = mpmath.quad(fm, [lo_m, hi_m], error=True)
+        if not mpmath.isfinite(val):
+            raise ValueError
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return Integral(sympy.nan, "estimate", "quadrature")
+    return Integral(sympy.Float(val, DPS), "estimate", "quadrature", error=float(err))
 
 
 __all__ = [
     "DPS",
     "RHO",
+    "KINDS",
     "BudgetExceeded",
     "EndpointValue",
     "Integral",
     "Roots",
+    "certify",
+    "located",
+    "weakest",
     "attempt",
     "budgets_available",
     "endpoint_value",
@@ -628,6 +761,6 @@ __all__ = [
     "roots",
     "sign",
     "sign_changes",
-    "time_budget",
+    "work_budget",
     "total_derivative",
 ]

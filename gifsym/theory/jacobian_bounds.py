@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from gifsym.errors import AssumptionError
+from gifsym.errors import AssumptionError, GifsymError
 from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule
@@ -34,6 +34,23 @@ if TYPE_CHECKING:
 
 _ZERO, _ONE = sympy.Integer(0), sympy.Integer(1)
 _UNIT = sympy.Interval(0, 1)
+
+
+def time_point(t0: Any) -> sympy.Rational:
+    """A time in [0, 1] as an exact SymPy number: ints, floats (their shortest decimal: 0.1 is 1/10), NumPy
+    and SymPy reals, and strings in the safe grammar (:func:`gifsym.symbolic.expr.parse_number`; never
+    ``sympify``). NaN, infinities, complex values and anything else are refused.
+
+    Example:
+        >>> time_point("1/4"), time_point(0.5)
+        (1/4, 1/2)
+    """
+    from gifsym.symbolic.schedule import real_number
+
+    v = real_number("t", t0)
+    if v.free_symbols or not (v.is_number and v.is_real) or not (0 <= v <= 1):
+        raise GifsymError(f"time t={t0!r} must be a real number in [0, 1]")
+    return v
 
 
 @dataclass(frozen=True)
@@ -71,20 +88,27 @@ class Bounds:
     def theta(self) -> sympy.Expr:
         return self.lipschitz
 
-    def at(self, t0: Any) -> dict[str, Any]:
-        """``{"t", "upper", "lower", "lipschitz"}`` at one time: floats (``±inf`` where no bound holds),
-        or SymPy expressions when symbolic parameters remain."""
-        u = self.upper_envelope.value_at(t0)
-        l = self.lower_envelope.value_at(t0)
+    def at(self, t0: Any, *, exact: bool = False) -> dict[str, Any]:
+        """``{"t", "upper", "lower", "lipschitz"}`` at one time ``t0`` in [0, 1] (an int, float, NumPy or
+        SymPy real number, or a string parsed by :func:`gifsym.symbolic.expr.parse_number`): floats
+        (``±inf`` where no bound holds), or SymPy expressions when symbolic parameters remain. With
+        ``exact=True`` every value is the exact SymPy number (``oo`` / ``-oo`` where no bound holds).
+
+        Raises:
+            GifsymError: ``t0`` is not a real number in [0, 1].
+        """
+        point = time_point(t0)
+        u = self.upper_envelope.value_at(point, exact=exact)
+        l = self.lower_envelope.value_at(point, exact=exact)
         if isinstance(u, float) and isinstance(l, float):
             th = max(u, -l)
         else:
             th = sympy.Max(u, -l)
-        return {"t": float(t0), "upper": u, "lower": l, "lipschitz": th}
+        return {"t": point if exact else float(point), "upper": u, "lower": l, "lipschitz": th}
 
-    def values(self, times: Any) -> list[dict[str, Any]]:
+    def values(self, times: Any, *, exact: bool = False) -> list[dict[str, Any]]:
         """:meth:`at` for each time."""
-        return [self.at(x) for x in times]
+        return [self.at(x, exact=exact) for x in times]
 
     def to_latex(self) -> str:
         lines = [r"\begin{aligned}",
@@ -127,7 +151,8 @@ def bounds(flow: Any, *, registry: Registry, assume: tuple[str, ...] = ()) -> Bo
             custom schedule the checker could not decide).
 
     Raises:
-        AssumptionError: the schedule assumptions the key identity needs are not proved.
+        AssumptionError: the schedule assumptions the key identity needs are not proved, or ``assume``
+            names one the checker proved violated.
 
     Example:
         >>> from gifsym import GIF, lemmas, schedule, target
@@ -135,6 +160,9 @@ def bounds(flow: Any, *, registry: Registry, assume: tuple[str, ...] = ()) -> Bo
         >>> b.interval
         Interval.Ropen(0, 1)
     """
+    from gifsym.theory.engine import check_assume
+
+    check_assume(flow.schedule, assume)
     return _bounds(flow.schedule, flow.target, registry, frozenset(assume))
 
 

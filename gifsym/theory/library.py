@@ -28,6 +28,7 @@ from gifsym.symbolic.ball import enclosing_radius
 from gifsym.symbolic.classes import CLASSES, PSD, TargetClass
 from gifsym.symbolic.flow import DA, DB, LAM, A, B, component_coefficients, general_coefficients
 from gifsym.symbolic.schedule import t
+from gifsym.symbolic.target import class_parameters
 from gifsym.theory.empirical import EMPIRICAL_LEMMAS
 from gifsym.theory.engine import Context, Deps, Lemma
 from gifsym.theory.envelopes import envelope, make_piece
@@ -251,16 +252,9 @@ def _lipschitz(ctx: Context, deps: Deps) -> dict:
 
 def _gaussian_classes(ctx: Context, deps: Deps) -> dict:
     comp = ctx.target.law.components[0]
-    prec = sympy.Matrix(comp.covariance).inv()  # −∇² log p = Σ⁻¹
-    if comp.dim <= 3:
-        ev = prec.eigenvals(multiple=True)
-        kappa, beta = sympy.Min(*ev), sympy.Max(*ev)
-    else:
-        import numpy as np
-
-        ev = np.linalg.eigvalsh(np.array(prec.tolist(), dtype=float))
-        kappa, beta = sympy.Float(ev[0]), sympy.Float(ev[-1])
-    out = {"T-slc": sympy.nsimplify(kappa), "T-slcvx": sympy.nsimplify(beta)}
+    # −∇² log p = Σ⁻¹: κ = 1/λ_max(Σ), β = 1/λ_min(Σ), exact or rounded outward (κ down, β up).
+    kappa, beta = class_parameters(comp)
+    out = {"T-slc": kappa, "T-slcvx": beta}
     if comp.sigma is not None:  # N(m, σ²I) = N(0, σ²I) * δ_m, and δ_m lives on the ball B(m, 0)
         out["T-conv"] = sympy.Tuple(comp.sigma, sympy.Integer(0))
     return out
@@ -269,8 +263,8 @@ def _gaussian_classes(ctx: Context, deps: Deps) -> dict:
 def _gmm_classes(ctx: Context, deps: Deps) -> dict:
     law = ctx.target.law
     # −∇² log p = Σ_k r_k Σ_k⁻¹ − Cov_r(Σ_k⁻¹(x − m_k)) ≼ max_k λ_max(Σ_k⁻¹) I.
-    betas = [1 / c.sigma**2 if c.sigma is not None else sympy.Float(1 / min(c.eigenvalues)) for c in law.components]
-    out = {"T-slcvx": max(betas, key=float)}
+    betas = [class_parameters(c)[1] for c in law.components]  # exact, or rounded up
+    out = {"T-slcvx": max(betas, key=lambda v: sympy.N(v, 40))}
     sigmas = {c.sigma for c in law.components}
     if law.isotropic and len(sigmas) == 1:
         # R about the centre of the means' smallest enclosing ball: ∇v does not change when ν is shifted.
@@ -306,7 +300,7 @@ def _source_stability(ctx: Context, deps: Deps) -> dict:
     lip = deps["flow-map-lipschitz"].value
     b0 = endpoint_value(ctx.schedule.b, sympy.Integer(0), "+").value
     law = ctx.target.law
-    m2 = sympy.nsimplify(law.second_moment) if law is not None else M2
+    m2 = law.exact_second_moment if law is not None else M2
     cost = b0 * sympy.sqrt(m2)  # W_2(a_0 Z + b_0 X_1, a_0 Z) <= (E|b_0 X_1|²)^{1/2} by the coupling (Z, Z)
     return {"lipschitz": lip, "bound": lip * W2, "b0": b0, "second_moment": m2, "gaussian_start_cost": cost,
             "pushed_gaussian_start": sympy.Integer(0) if cost == 0 else lip * cost}

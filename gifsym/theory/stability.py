@@ -35,15 +35,39 @@ from gifsym.errors import GifsymError
 from gifsym.symbolic.printing import latex_expr as lx
 from gifsym.symbolic.schedule import t
 from gifsym.theory import lemmas
-from gifsym.theory.integrals import endpoint_value, integrate_t
+from gifsym.theory.integrals import endpoint_value, integrate_t, weakest
 from gifsym.theory.library import LIP, M2, W2, _eps
+
+
+def _caller_value(name: str, value: Any, *, names: dict | None = None, nonnegative: bool = True) -> sympy.Expr:
+    """A caller's value: a SymPy expression as is, a real number of any numeric type, or a string parsed by the
+    safe grammar (never ``sympify``: a string is not code). ``names``: the symbols a string may use.
+
+    Raises:
+        GifsymError: not a number / expression, NaN or infinite, or negative where it must not be.
+    """
+    from gifsym.symbolic.expr import parse_expression
+    from gifsym.symbolic.schedule import real_number
+
+    if isinstance(value, sympy.Basic):
+        v = value
+    elif isinstance(value, str) and names:
+        v = parse_expression(value, names=names)
+    else:
+        v = real_number(name, value)
+    if v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or v.is_extended_real is False:
+        raise GifsymError(f"{name}={value!r} must be a finite real value")
+    if nonnegative and v.is_negative:
+        raise GifsymError(f"{name}={value!r} must be >= 0")
+    return v
 
 
 def _float(e: Any) -> float | None:
     """A float for a numeric expression (``inf`` for ``oo``), None when symbols remain."""
     if e is None:
         return None
-    e = sympy.sympify(e)
+    if not isinstance(e, sympy.Basic):
+        e = sympy.Float(e) if isinstance(e, float) else sympy.Integer(e)
     if e is sympy.oo:
         return math.inf
     if e.free_symbols or not e.is_number:
@@ -80,7 +104,10 @@ class SourceStability:
         second_moment: ``E|X₁|²`` (exact for Gaussian / GMM targets, the symbol ``M_2`` for a class unless given).
         gaussian_start_cost: ``b₀ (E|X₁|²)^{1/2} ≥ W₂(μ, N(0, a₀² I))`` (0 when ``b₀ = 0``).
         pushed_gaussian_start: ``L b₀ (E|X₁|²)^{1/2} ≥ W₂((X_{0,1})_# N(0, a₀² I), ν)``.
-        numeric: whether ``lipschitz`` came from quadrature.
+        numeric: whether ``lipschitz`` is not a closed form.
+        kind: how ``lipschitz`` (hence ``bound`` and ``pushed_gaussian_start``) is known: ``exact``,
+            ``certified`` or ``estimate``.
+        pushed_enclosure: for a certified ``lipschitz``, an enclosure ``(lo, hi)`` of ``pushed_gaussian_start``.
     """
 
     lipschitz: sympy.Expr
@@ -91,6 +118,8 @@ class SourceStability:
     gaussian_start_cost: sympy.Expr
     pushed_gaussian_start: sympy.Expr
     numeric: bool = False
+    kind: str = "exact"
+    pushed_enclosure: tuple | None = None
 
     lipschitz_value = _FloatOf("lipschitz")
     bound_value = _FloatOf("bound")
@@ -116,12 +145,21 @@ def source_stability(gif: Any, *, w2: Any = None, second_moment: Any = None, reg
     f = reg.derive("source-stability", gif, assume=assume)
     sub = {}
     if w2 is not None:
-        sub[W2] = sympy.sympify(w2)
+        sub[W2] = _caller_value("w2", w2)
     if second_moment is not None:
         if gif.target.law is not None:
             raise GifsymError("second_moment= is for class targets; an exact law knows its E|X_1|^2")
-        sub[M2] = sympy.sympify(second_moment)
+        sub[M2] = _caller_value("second_moment", second_moment)
     fwd = reg.derive("flow-map-lipschitz", gif, assume=assume)
+    pushed = f["pushed_gaussian_start"].subs(sub)
+    enclosure = None
+    if fwd.kind == "certified" and fwd.enclosure is not None and not pushed.free_symbols:
+        from gifsym.symbolic import balls
+
+        cost = balls.enclose(f["gaussian_start_cost"].subs(sub))
+        if cost is not None:
+            c_lo, c_hi = balls.ends(cost)
+            enclosure = (fwd.enclosure[0] * c_lo, fwd.enclosure[1] * c_hi)  # both factors are >= 0
     return SourceStability(
         lipschitz=f["lipschitz"],
         w2_source=W2.subs(sub),
@@ -129,8 +167,10 @@ def source_stability(gif: Any, *, w2: Any = None, second_moment: Any = None, reg
         b0=f["b0"],
         second_moment=f["second_moment"].subs(sub),
         gaussian_start_cost=f["gaussian_start_cost"].subs(sub),
-        pushed_gaussian_start=f["pushed_gaussian_start"].subs(sub),
+        pushed_gaussian_start=pushed,
         numeric=fwd.numeric,
+        kind=fwd.kind,
+        pushed_enclosure=enclosure,
     )
 
 
@@ -151,6 +191,7 @@ class VelocityStability:
     factor: sympy.Expr
     cauchy_schwarz: sympy.Expr
     numeric: bool = False
+    kind: str = "exact"
 
     gronwall_value = _FloatOf("gronwall")
     cauchy_schwarz_value = _FloatOf("cauchy_schwarz")
@@ -175,9 +216,7 @@ def velocity_stability(C: Any, *, error: Any = None, error_sq_integral: Any = No
         >>> velocity_stability(2, error=sympy.exp(-t)).gronwall
         -exp(-1)/3 + exp(2)/3
     """
-    C = sympy.sympify(C)
-    if C.is_negative:
-        raise GifsymError(f"a Lipschitz constant must be >= 0, got C={C}")
+    C = _caller_value("C", C)
     f = _registry(registry).derive("velocity-stability")
     numeric = False
     factor = f["factor"].subs(LIP, C)
@@ -186,16 +225,22 @@ def velocity_stability(C: Any, *, error: Any = None, error_sq_integral: Any = No
     gronwall = f["gronwall"].subs(LIP, C)
     sq = sympy.Integral(_eps(t) ** 2, (t, 0, 1))
     if error is not None:
-        eps = sympy.sympify(error)
+        eps = _caller_value("error", error, names={"t": t})
         integrand = gronwall.function.subs(_eps(t), eps)
         I = integrate_t(integrand, sympy.Integer(0), sympy.Integer(1))
-        gronwall, numeric = I.value, I.numeric
         J = integrate_t(eps**2, sympy.Integer(0), sympy.Integer(1))
-        sq, numeric = J.value, numeric or J.numeric
+        for K, what in ((I, "the Grönwall integral"), (J, "the integral of error**2")):
+            if K.value is sympy.nan and not integrand.free_symbols - {t}:
+                raise GifsymError(f"{what} of error={error!r} on [0, 1] could not be evaluated")
+        gronwall, sq = I.value, J.value
+        numeric = I.numeric or J.numeric
+        kind = weakest(I.kind, J.kind)
+    else:
+        kind = "exact"
     if error_sq_integral is not None:
-        sq = sympy.sympify(error_sq_integral)
+        sq = _caller_value("error_sq_integral", error_sq_integral)
     cs = sympy.sqrt(factor * sq)
-    return VelocityStability(C, gronwall, factor, cs, numeric)
+    return VelocityStability(C, gronwall, factor, cs, numeric, kind)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ Example:
 from gifsym.symbolic.prove.budget import RELATIONS, STATUSES, VALUE_RELATIONS
 from gifsym.symbolic.prove.limits import prove_value
 from gifsym.symbolic.prove.relations import prove_relation
+from gifsym.symbolic.prove.removable import prove_extended, singular_points
 from gifsym.symbolic.prove.verdict import Verdict, combine
 
-__all__ = ["RELATIONS", "STATUSES", "VALUE_RELATIONS", "Verdict", "combine", "prove_relation", "prove_value"]
+__all__ = ["RELATIONS", "STATUSES", "VALUE_RELATIONS", "Verdict", "combine", "prove_extended", "prove_relation",
+           "prove_value", "singular_points"]

@@ -21,3 +21,6 @@ MIN_WIDTH = Fraction(1, 2**32)  # relative to the interval length
 MAX_ORDER = 3  # highest derivative used by the monotonicity argument at an end
 MAX_DEPTH = 6  # nesting of definedness conditions (conditions of conditions ...)
 MAX_SYMBOLIC_OPS = 150  # larger expressions are not handed to SymPy's (slow) sign reasoning
+PROOF_SECONDS = 60.0  # wall-clock budget of one top-level proof (prove_relation / prove_value)
+PROOF_MEMORY = 500 * 2**20  # growth of resident memory allowed to one proof, in bytes
+SYMPY_SECONDS = 3.0  # budget of SymPy's sign reasoning inside a proof

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sympy
 
+from gifsym.budget import BudgetExceeded, work_budget
 from gifsym.symbolic.prove.bisection import Prover
-from gifsym.symbolic.prove.budget import MAX_DEPTH, RELATIONS
+from gifsym.symbolic.prove.budget import MAX_DEPTH, PROOF_MEMORY, PROOF_SECONDS, RELATIONS, SYMPY_SECONDS
 from gifsym.symbolic.prove.points import exact_sign, is_undefined, n50, value_at
 from gifsym.symbolic.prove.program import compile_program, unsupported_reason
 from gifsym.symbolic.prove.screening import screen_grid
@@ -70,7 +71,13 @@ def prove_relation(
     lo, hi = sympy.nsimplify(sympy.sympify(lo, strict=True)), sympy.nsimplify(sympy.sympify(hi, strict=True))
     if not (lo.is_number and hi.is_number) or (hi - lo).is_positive is not True:
         raise ValueError(f"the interval [{lo}, {hi}] must have numeric ends with lo < hi")
-    return decide_relation(expr, var, relation, lo, hi, bool(lo_open), bool(hi_open), 0)
+    try:
+        with work_budget(PROOF_SECONDS, memory=PROOF_MEMORY, strict=False):
+            return decide_relation(expr, var, relation, lo, hi, bool(lo_open), bool(hi_open), 0)
+    except BudgetExceeded as e:
+        what = f"{PROOF_SECONDS:g} s" if e.reason == "time" else f"{PROOF_MEMORY // 2**20} MB of memory"
+        claim = f"{fmt_expr(expr)} {relation} 0" if relation != "finite" else f"{fmt_expr(expr)} finite"
+        return Verdict("unknown", f"{claim}: not decided within the prover's budget ({what})")
 
 
 def decide_relation(expr, var, relation, lo, hi, lo_open, hi_open, depth) -> Verdict:
@@ -98,7 +105,7 @@ def _decide(task: Task, depth: int) -> Verdict:
     if others:
         return sympy_only_verdict(task, ", ".join(sorted(map(str, others))))
     if not (isinstance(task.lo, sympy.Rational) and isinstance(task.hi, sympy.Rational)):
-        found = sympy_verdict(task)
+        found = _bounded_sympy(task)
         if found:
             return found
         return Verdict("unknown", f"{task.claim}: interval ends must be rational for interval arithmetic")
@@ -116,7 +123,7 @@ def _decide(task: Task, depth: int) -> Verdict:
         return screen.violation
 
     if prog is None:
-        found = sympy_verdict(task)
+        found = _bounded_sympy(task)
         if found:
             return found
         return Verdict(
@@ -130,11 +137,21 @@ def _decide(task: Task, depth: int) -> Verdict:
     found = _factorwise(task, depth) if task.relation != "finite" else None
     if found:
         return found
-    found = sympy_verdict(task)
+    found = _bounded_sympy(task)
     if found:
         return found
     detail = prover.failure or "interval arithmetic inconclusive"
     return Verdict("unknown", f"{task.claim}: not proved ({detail}); {screen.evidence}")
+
+
+def _bounded_sympy(task: Task) -> Verdict | None:
+    """SymPy's sign reasoning under its own budget (it can run for minutes or grow to gigabytes on
+    expressions with huge exponents, such as a narrow dip exp(-1e8 (t - 0.3)^2))."""
+    try:
+        with work_budget(SYMPY_SECONDS, memory=PROOF_MEMORY // 2):
+            return sympy_verdict(task)
+    except BudgetExceeded:
+        return None
 
 
 def _factorwise(task: Task, depth: int) -> Verdict | None:
