@@ -464,10 +464,11 @@ def test_cli_bounds_and_report_on_data(tmp_path, sigma):
     js = json.loads(out.output)
     assert js["target"] == spec and "empirical-classes" in js["lemmas"]
     flow = GIF(schedule("vp"), target(spec))
-    for row in js["values"]:
-        assert row["lipschitz"] == pytest.approx(flow.bounds().at(row["t"])["lipschitz"], rel=1e-12)
+    for row in js["values"]:  # each number carries its kind: {"value", "kind", ...}
+        expected = float(flow.bounds().at(row["t"]["value"])["lipschitz"])
+        assert row["lipschitz"]["value"] == pytest.approx(expected, rel=1e-12)
     # σ > 0: T-conv gives finite flow-map constants; σ = 0: the forward constant is unbounded at t = 1.
-    assert (js["flow_map"]["forward"] is None) == (sigma == "")
+    assert (js["flow_map"]["forward"]["value"] is None) == (sigma == "")
     tex = tmp_path / "r.tex"
     out = CliRunner().invoke(_app(), ["report", "--schedule", "vp", "--target", spec, "-o", str(tex)],
                              catch_exceptions=False)
