@@ -1,4 +1,4 @@
-"""Run every derivation script with the same options: tables, figures, the custom-schedule example.
+"""Run every derivation script with the same options: tables, figures, the custom-schedule and SD3-shift examples.
 
 python derivations/all.py [--fast] [--out DIR] [--pdf]
 """
@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C
 import custom_schedule
 import figures
+import sd3_shift
 import tables
 
 
@@ -20,7 +21,7 @@ def main(argv=None) -> int:
     args = C.parse_args(__doc__.splitlines()[0], argv, pdf="compile the LaTeX outputs with pdflatex")
     common = ["--out", args.out] + (["--fast"] if args.fast else [])
     pdf = ["--pdf"] if args.pdf else []
-    for script, extra in ((tables, pdf), (figures, []), (custom_schedule, pdf)):
+    for script, extra in ((tables, pdf), (figures, []), (custom_schedule, pdf), (sd3_shift, [])):
         code = script.main(common + extra)
         if code:
             return code

@@ -253,7 +253,7 @@ def test_to_peer_diffusers():
     ddpm = to_peer(schedule("ddpm-scaled"), "diffusers")
     assert ddpm.config.beta_schedule == "scaled_linear" and from_peer(ddpm) == schedule("ddpm-scaled")
     assert from_peer(to_peer(schedule("vp"), "diffusers")) == schedule("ddpm")  # same continuous limit
-    with pytest.raises(ConvertError, match="diffusers has no scheduler"):
+    with pytest.raises(ConvertError, match="diffusers has no object"):
         to_peer(schedule("follmer"), "diffusers")
 
 

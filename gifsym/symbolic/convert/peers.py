@@ -393,42 +393,85 @@ def _param(s: Schedule, name: str) -> float:
     return float(dict(s.params)[name])
 
 
-def _to_diffusers(s: Schedule, timesteps: int):
+@dataclass(frozen=True)
+class ToPeerRule:
+    """Which gifsym schedules :func:`to_peer` turns into which peer object (the docs' reverse direction).
+
+    Attributes:
+        peer: the package.
+        specs: the gifsym schedule names accepted (``"*"``: any schedule).
+        builds: the object built, in words.
+        build: ``(schedule, timesteps) -> object`` (imports the peer).
+    """
+
+    peer: str
+    specs: tuple[str, ...]
+    builds: str
+    build: Callable[[Schedule, int], Any]
+
+
+def _fm_build(s: Schedule, n: int) -> Any:
+    return _flow_matching_class()(s)
+
+
+def _flow_match_euler_build(s: Schedule, n: int) -> Any:
     import diffusers
 
-    name = s.name
-    if name in ("sd3", "fm-condot", "linear") or (name in ("cfm", "condot") and all(v == 0 for _, v in s.params)):
-        shift = _param(s, "shift") if name == "sd3" else 1.0
-        return diffusers.FlowMatchEulerDiscreteScheduler(num_train_timesteps=timesteps, shift=shift)
-    if name in ("ddpm", "ddpm-scaled"):
+    if s.name in ("cfm", "condot") and any(v != 0 for _, v in s.params):
+        raise ConvertError(f"{s.spec} has a_1 > 0; FlowMatchEulerDiscreteScheduler's path ends at a_1 = 0")
+    shift = _param(s, "shift") if s.name == "sd3" else 1.0
+    return diffusers.FlowMatchEulerDiscreteScheduler(num_train_timesteps=n, shift=shift)
+
+
+def _ddpm_build(s: Schedule, n: int) -> Any:
+    import diffusers
+
+    if s.name in ("ddpm", "ddpm-scaled"):
         return diffusers.DDPMScheduler(num_train_timesteps=int(_param(s, "timesteps")),
                                        beta_start=_param(s, "beta_start"), beta_end=_param(s, "beta_end"),
-                                       beta_schedule="linear" if name == "ddpm" else "scaled_linear")
-    if name in ("vp", "fm-vp"):
-        n = timesteps
-        return diffusers.DDPMScheduler(num_train_timesteps=n, beta_start=_param(s, "beta_min") / n,
-                                       beta_end=_param(s, "beta_max") / n, beta_schedule="linear")
-    raise ConvertError(f"diffusers has no scheduler for {s.spec}: FlowMatchEulerDiscreteScheduler is the shifted "
-                       "linear path (sd3, linear) and DDPMScheduler the VP family (vp, ddpm, ddpm-scaled)")
+                                       beta_schedule="linear" if s.name == "ddpm" else "scaled_linear")
+    # vp:beta_min, beta_max is the limit of linear betas beta_min/N .. beta_max/N
+    return diffusers.DDPMScheduler(num_train_timesteps=n, beta_start=_param(s, "beta_min") / n,
+                                   beta_end=_param(s, "beta_max") / n, beta_schedule="linear")
 
 
-def _to_torchcfm(s: Schedule):
+def _cfm_build(s: Schedule, n: int) -> Any:
     from torchcfm import conditional_flow_matching as cfm
 
-    name = s.name
-    if name in ("linear", "fm-condot"):
-        return cfm.ConditionalFlowMatcher(sigma=0.0)
-    if name == "cfm":
-        return cfm.ConditionalFlowMatcher(sigma=_param(s, "sigma"))
-    if name == "condot":
-        return cfm.TargetConditionalFlowMatcher(sigma=_param(s, "sigma_min"))
-    if name in ("trigonometric", "fm-cosine"):
-        return cfm.VariancePreservingConditionalFlowMatcher(sigma=0.0)
-    if name == "cfm-vp":
-        return cfm.VariancePreservingConditionalFlowMatcher(sigma=_param(s, "sigma"))
-    raise ConvertError(f"torchcfm has no matcher for {s.spec}; it has linear / cfm:sigma (ConditionalFlowMatcher), "
-                       "condot:sigma_min (TargetConditionalFlowMatcher), trigonometric / cfm-vp:sigma "
-                       "(VariancePreservingConditionalFlowMatcher)")
+    sigma = _param(s, "sigma") if s.name == "cfm" else 0.0
+    return cfm.ConditionalFlowMatcher(sigma=sigma)
+
+
+def _target_cfm_build(s: Schedule, n: int) -> Any:
+    from torchcfm import conditional_flow_matching as cfm
+
+    return cfm.TargetConditionalFlowMatcher(sigma=_param(s, "sigma_min"))
+
+
+def _vp_cfm_build(s: Schedule, n: int) -> Any:
+    from torchcfm import conditional_flow_matching as cfm
+
+    sigma = _param(s, "sigma") if s.name == "cfm-vp" else 0.0
+    return cfm.VariancePreservingConditionalFlowMatcher(sigma=sigma)
+
+
+#: gifsym schedule -> peer object, per peer (the conventions page's reverse direction is generated from it).
+TO_PEER_RULES: tuple[ToPeerRule, ...] = (
+    ToPeerRule("flow_matching", ("*",), "a flow_matching Scheduler: __call__(t) -> SchedulerOutput(alpha_t=b, "
+               "sigma_t=a, d_alpha_t=b', d_sigma_t=a') from the derived expressions; snr_inverse from gifsym",
+               _fm_build),
+    ToPeerRule("diffusers", ("sd3", "linear", "fm-condot", "cfm", "condot"),
+               "FlowMatchEulerDiscreteScheduler(shift=shift, num_train_timesteps=N) (shift 1 for linear)",
+               _flow_match_euler_build),
+    ToPeerRule("diffusers", ("ddpm", "ddpm-scaled", "vp", "fm-vp"),
+               "DDPMScheduler(beta_start, beta_end, beta_schedule='linear' | 'scaled_linear'); vp as linear betas "
+               "beta_min/N .. beta_max/N", _ddpm_build),
+    ToPeerRule("torchcfm", ("linear", "fm-condot", "cfm"), "ConditionalFlowMatcher(sigma) (sigma = 0 for linear)",
+               _cfm_build),
+    ToPeerRule("torchcfm", ("condot",), "TargetConditionalFlowMatcher(sigma=sigma_min)", _target_cfm_build),
+    ToPeerRule("torchcfm", ("trigonometric", "fm-cosine", "cfm-vp"),
+               "VariancePreservingConditionalFlowMatcher(sigma) (sigma = 0 for trigonometric)", _vp_cfm_build),
+)
 
 
 #: The peers :func:`to_peer` can build for.
@@ -453,8 +496,8 @@ def to_peer(sched: Schedule, peer: str = "flow_matching", *, timesteps: int = 10
     if peer not in TO_PEER:
         raise ConvertError(f"unknown peer {peer!r}; accepted: {', '.join(TO_PEER)}")
     _numeric(sched, peer)
-    if peer == "flow_matching":
-        return _flow_matching_class()(sched)
-    if peer == "diffusers":
-        return _to_diffusers(sched, int(timesteps))
-    return _to_torchcfm(sched)
+    for rule in TO_PEER_RULES:
+        if rule.peer == peer and ("*" in rule.specs or sched.name in rule.specs):
+            return rule.build(sched, int(timesteps))
+    accepted = "; ".join(f"{', '.join(r.specs)} -> {r.builds.split(' (')[0]}" for r in TO_PEER_RULES if r.peer == peer)
+    raise ConvertError(f"{peer} has no object for {sched.spec}; accepted: {accepted}")
