@@ -54,7 +54,6 @@ def walk_through(fast: bool, figure: str) -> str:
     shifts = SHIFTS[:2] if fast else SHIFTS
     targets = TARGETS[:2] if fast else TARGETS
     linear = schedule("sd3:shift=1")
-    r = sympy.Symbol("r", real=True)
     lines = [
         "# What does SD3's shift do to θ_t and to the flow-map constants?",
         "",

@@ -6,5 +6,5 @@ The code lives in the symbolic layer, :mod:`gifsym.symbolic.convert`; this modul
 
 from __future__ import annotations
 
-from gifsym.symbolic.convert import *  # noqa: F403 — the public name of the subpackage
+from gifsym.symbolic.convert import *
 from gifsym.symbolic.convert import __all__  # noqa: F401

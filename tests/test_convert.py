@@ -19,10 +19,10 @@ import gifsym
 from gifsym import GIF, schedule, t, target
 from gifsym.cli import app
 from gifsym.convert import parameterization, sigma_min_path, smoothed_target, snr_inverse, transfer
-from gifsym.errors import ConvertError, ExpressionError, ScheduleError
+from gifsym.errors import ConvertError, ScheduleError
 from gifsym.symbolic.convert import parameterizations as P
-from gifsym.symbolic.convert.sigma_min import velocity_identity
 from gifsym.symbolic.convert.schedule_transfer import r, transfer_formulas
+from gifsym.symbolic.convert.sigma_min import velocity_identity
 from gifsym.symbolic.schedule import PEER_CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,7 +222,7 @@ def test_certified_enclosure_contains_the_root(spec):
         lo, hi = inv.enclosure(float(yj))
         # the root of ρ(t) = float(yj) is within ~1e-16 of tj; the bracket must contain it and be tight
         with mpmath.workdps(40):
-            root = mpmath.findroot(lambda x: rho(x) - mpmath.mpf(float(yj)), (tj - 0.01, tj + 0.01),
+            root = mpmath.findroot(lambda x, y=float(yj): rho(x) - mpmath.mpf(y), (tj - 0.01, tj + 0.01),
                                    solver="anderson")
         assert lo <= root <= hi and hi - lo < 1e-12, (tj, lo, hi)
     assert snr_inverse(schedule("ddpm-scaled")).kind == "certified"
@@ -405,3 +405,11 @@ def test_convert_imports_no_peer_no_torch_no_jax():
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_report_of_a_sigma_min_path_uses_the_equivalent_gif():
+    from gifsym.output.report import make_report
+
+    rep = make_report(GIF(schedule("condot:sigma_min=0.01"), target("slc:kappa=2")), at=(0.5,))
+    assert r"\section{A $\sigma_{\min}$ path}" in rep.tex and "needs S-end" not in rep.tex
+    assert "bound-slc" in rep.lemmas and rep.values  # the results of the smoothed target's GIF

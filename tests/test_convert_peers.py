@@ -137,11 +137,11 @@ def test_transfer_equals_flow_matchings_schedule_transformed_model():
         v_src = GIF(src, nu).field()
 
         class Exact(ModelWrapper):
-            def forward(self, x, t, **extras):
-                return torch.as_tensor(np.array(v_src(float(t), x.numpy())))
+            def forward(self, x, t, field=v_src, **extras):
+                return torch.as_tensor(np.array(field(float(t), x.numpy())))
 
         theirs = ScheduleTransformedModel(Exact(torch.nn.Identity()), src_obj, tgt_obj)
-        mine = transfer(src, tgt).velocity(lambda tt, x: np.asarray(v_src(tt, x)))
+        mine = transfer(src, tgt).velocity(lambda tt, x, field=v_src: np.asarray(field(tt, x)))
         x = np.random.default_rng(3).normal(size=(16, 2))
         lo = float(transfer(src, tgt).interval.start)
         for rv in np.linspace(lo + 0.01, 0.99, 101):

@@ -30,9 +30,9 @@ from gifsym.symbolic.convert.peers import (
     peer_info,
     to_peer,
 )
+from gifsym.symbolic.convert.schedule_transfer import Transfer, transfer
 from gifsym.symbolic.convert.sigma_min import SigmaMinPath, equivalent_flow, sigma_min_path, smoothed_target
 from gifsym.symbolic.convert.snr import SNRInverse, snr_inverse
-from gifsym.symbolic.convert.schedule_transfer import Transfer, transfer
 
 __all__ = [
     "CONVENTIONS",

@@ -142,10 +142,10 @@ class Transfer:
         """``{"t", "s", "dt", "ds"}`` at one r (float64): the time change, the scale and their derivatives."""
         r0 = self._check(r0)
         ta, tda, tb, tdb = (float(v) for v in self._fns["target"](r0))
-        if r0 == 1.0:
-            t0 = 1.0
-        else:
-            t0 = float(self.inverse.at(float(self._fns["rho_target"](r0))))
+        with np.errstate(all="ignore"):
+            rho = float(self._fns["rho_target"](r0))
+        # ρ̄ = ∞ only at r = 1 with ā_1 = 0; the transfer then exists there only if ρ reaches ∞ too (t = 1).
+        t0 = 1.0 if np.isinf(rho) else float(self.inverse.at(rho))
         a, da, b, db = (float(v) for v in self._fns["source"](t0))
         # s = ā/a and s = b̄/b are equal; take the ratio of the larger coefficients (no 0/0 at either end).
         use_b = tb >= ta
@@ -170,9 +170,9 @@ class Transfer:
         from gifsym.symbolic.convert.enclosure import enclose, endpoints
 
         r0 = self._check(r0)
+        if r0 == 1.0 and np.isinf(self.inverse.range[1]) and np.isinf(snr_inverse(self.target).range[1]):
+            return (1.0, 1.0)  # both SNRs are infinite exactly at the data end: t(1) = 1
         lo, hi = endpoints(enclose(self.target.snr, t, r0))
-        if r0 == 1.0:
-            return (1.0, 1.0)
         return (self.inverse.enclosure(lo)[0], self.inverse.enclosure(hi)[1])
 
     def velocity(self, v_source: Callable[[float, Any], Any]) -> Callable[[float, Any], Any]:
@@ -191,12 +191,6 @@ class Transfer:
 
         v_target.__doc__ = f"velocity of {self.target.spec}, transferred from {self.source.spec}"
         return v_target
-
-
-def _range_end(inv_target: SNRInverse, value: float, default: int) -> sympy.Expr:
-    if inv_target.expr is not None and np.isfinite(value):
-        return sympy.nsimplify(inv_target.at(value)) if False else sympy.Float(inv_target.at(value), 17)
-    return sympy.Integer(default) if not np.isfinite(value) else sympy.Float(inv_target.at(value), 17)
 
 
 def transfer(source: Schedule, target: Schedule) -> Transfer:
@@ -218,8 +212,8 @@ def transfer(source: Schedule, target: Schedule) -> Transfer:
     if not r_lo < r_hi:
         raise ConvertError(f"the SNR ranges of {source.spec} {inv.range} and {target.spec} {inv_target.range} "
                            "do not overlap: no transfer")
-    interval = sympy.Interval(r_lo, r_hi, left_open=False, right_open=bool(r_hi < 1 or hi_src < np.inf and
-                                                                             hi_tgt > hi_src))
+    # Closed: at r_lo the source is at t = 0, at r_hi at t = 1 (or the target at r = 1).
+    interval = sympy.Interval(r_lo, r_hi)
     if inv.expr is not None:
         time = inv.expr.subs(y, target.snr.subs(t, r))
         time = sympy.simplify(time) if sympy.count_ops(time) < 40 else time

@@ -167,7 +167,8 @@ def sigma_min_path(s: Schedule) -> SigmaMinPath | None:
     b1 = _b1_is_one(s)
     if b1.status != "holds":
         raise ConvertError(f"{s.spec}: a_1 > 0 but b_1 = 1 is not established ({b1.reason}); a sigma_min path "
-                           "must end at a_1 Z + X_1")
+                           "must end at a_1 Z + X_1 (if your time runs from data to noise, use t -> 1 - t: gifsym "
+                           "puts the noise at t = 0)")
     sigma = sympy.limit(s.a, t, 1, "-")
     orig, new, equal = velocity_identity()
     identity = Verdict("holds" if equal else "unknown",
