@@ -1,4 +1,5 @@
-"""Run every derivation script with the same options: tables, figures, the custom-schedule example, data.
+"""Run every derivation script with the same options: tables, figures, the custom-schedule, data and SD3-shift
+examples.
 
 python derivations/all.py [--fast] [--out DIR] [--pdf]
 """
@@ -14,6 +15,7 @@ import _common as C
 import custom_schedule
 import data_targets
 import figures
+import sd3_shift
 import tables
 
 
@@ -21,7 +23,8 @@ def main(argv=None) -> int:
     args = C.parse_args(__doc__.splitlines()[0], argv, pdf="compile the LaTeX outputs with pdflatex")
     common = ["--out", args.out] + (["--fast"] if args.fast else [])
     pdf = ["--pdf"] if args.pdf else []
-    for script, extra in ((tables, pdf), (figures, []), (custom_schedule, pdf), (data_targets, [])):
+    scripts = ((tables, pdf), (figures, []), (custom_schedule, pdf), (data_targets, []), (sd3_shift, []))
+    for script, extra in scripts:
         code = script.main(common + extra)
         if code:
             return code

@@ -7,7 +7,8 @@ imports only the ones below it (enforced by import-linter, see ``pyproject.toml`
 * :mod:`gifsym.gif` (the :class:`GIF` facade) and :mod:`gifsym.output` (LaTeX, reports, plots);
 * :mod:`gifsym.numerics` — JAX fields, simulation, oracles, verification (the only layer importing JAX);
 * :mod:`gifsym.theory` — the lemma engine and library, bounds, flow-map constants, stability;
-* :mod:`gifsym.symbolic` — expressions, proofs, schedules, targets, the exact objects of a flow;
+* :mod:`gifsym.symbolic` — expressions, proofs, schedules, targets, the exact objects of a flow, and
+  :mod:`gifsym.convert` (peers' conventions, parameterisations, schedule transfer, σ_min paths);
 * :mod:`gifsym.errors`, :mod:`gifsym.io`, :mod:`gifsym.version` — shared by all.
 
 Importing gifsym does no work and does not import JAX; the numerics load on first use.
@@ -24,6 +25,7 @@ from __future__ import annotations
 from gifsym.errors import GifsymError
 from gifsym.gif import GIF
 from gifsym.output.latex import to_latex
+from gifsym import convert
 from gifsym.symbolic.schedule import Schedule, schedule, t
 from gifsym.symbolic.target import Target, target
 from gifsym.theory import lemmas
@@ -44,5 +46,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
 
 
-__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "certify", "lemmas", "schedule", "t",
-           "target", "to_latex", "verify"]
+__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "certify", "convert", "lemmas", "schedule",
+           "t", "target", "to_latex", "verify"]

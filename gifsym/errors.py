@@ -49,3 +49,7 @@ class NumericError(GifsymError):
 
 class LatexError(GifsymError):
     """pdflatex failed or is missing."""
+
+
+class ConvertError(GifsymError, ValueError):
+    """A peer library's object or convention that gifsym cannot translate (says what it can)."""

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = ROOT / "derivations"
-SCRIPTS = ("tables", "figures", "custom_schedule", "data_targets", "all")
+SCRIPTS = ("tables", "figures", "custom_schedule", "data_targets", "sd3_shift", "all")
 
 
 def _load(name: str):
@@ -188,3 +188,19 @@ def test_data_targets_fast(tmp_path):
         assert all(r["memorised"] < 0.5 for r in smoothed)
     for p in tmp_path.glob("*.png"):
         assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sd3_shift_fast(tmp_path):
+    """The worked example runs, its claims are what gifsym derives (pure time change: SymPy identity for
+    every row, equal flow-map constants), and the committed docs page is there with its figure."""
+    assert _load("sd3_shift").main(["--fast", "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "sd3_shift.md").read_text()
+    assert "s(r) = `1` (exact)" in md and "| 3 |" in md
+    for block in md.split("## Target ")[1:]:
+        rows = [line.split("|")[1:-1] for line in block.splitlines() if re.match(r"\| \d+ \|", line)]
+        assert [r[4].strip() for r in rows[1:]] == ["yes"] * (len(rows) - 1)  # θ^S_t = ḃ_t θ^1(b_t)
+        assert len({(r[5], r[6]) for r in rows}) == 1  # the flow-map constants do not depend on the shift
+    assert (tmp_path / "sd3_shift.png").read_bytes()[:4] == b"\x89PNG"
+    docs = ROOT / "docs" / "examples"
+    assert "(sd3-shift.png)" in (docs / "sd3-shift.md").read_text()
+    assert (docs / "sd3-shift.png").read_bytes()[:4] == b"\x89PNG"

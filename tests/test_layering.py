@@ -38,6 +38,9 @@ def _copy(tmp_path: Path) -> Path:
     ("theory/envelopes.py", "from gifsym.theory.library import LEMMAS", "gifsym.theory.envelopes -> gifsym.theory.library"),
     ("theory/integrals.py", "import jax", "gifsym.theory.integrals -> jax"),
     ("symbolic/flow.py", "from gifsym.gif import GIF", "gifsym.symbolic.flow -> gifsym.gif"),
+    ("symbolic/convert/snr.py", "from gifsym.symbolic.convert.schedule_transfer import transfer",
+     "gifsym.symbolic.convert.snr -> gifsym.symbolic.convert.schedule_transfer"),
+    ("symbolic/convert/peers.py", "import jax", "gifsym.symbolic.convert.peers -> jax"),
 ])
 def test_an_upward_import_breaks_the_contracts(tmp_path, module, line, broken):
     root = _copy(tmp_path)

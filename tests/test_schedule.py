@@ -79,8 +79,15 @@ def test_bad_specs_name_the_value(spec, match):
 def test_custom_schedule_with_parameter():
     s = schedule(a="1 - t**p", b="t**p", p=2)
     assert s.a == 1 - t**2 and s.name == "custom"
-    with pytest.raises(ExpressionError, match="q"):
-        schedule(a="1 - t**q", b="t")
+    # Issue 11: an undeclared name is a parameter left symbolic (positive), as with --param q ...
+    q = schedule(a="1 - t**q", b="t")
+    assert dict(q.params) == {"q": sympy.Symbol("q", positive=True)}
+    assert q.a.subs(sympy.Symbol("q", positive=True), 2) == 1 - t**2
+    # ... while a misspelt function or constant is still an error naming it.
+    with pytest.raises(ExpressionError, match="cso"):
+        schedule(a="cso(t)", b="t")
+    with pytest.raises(ExpressionError, match="did you mean 'E'"):
+        schedule(a="e**(-t)", b="t")
 
 
 def test_hostile_custom_expression_executes_nothing(tmp_path):

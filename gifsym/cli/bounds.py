@@ -161,6 +161,10 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     times = parse_times(at)
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
+    # A σ_min path (a_1 > 0) is the GIF of the smoothed target: every result below is for that GIF.
+    from gifsym.symbolic.convert.sigma_min import equivalent_flow
+
+    flow, path = equivalent_flow(flow)
     b = derive_bounds(flow, assume=tuple(assume))
     fm = flow_map_lipschitz(flow, assume=tuple(assume))
     try:
@@ -168,13 +172,23 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     except AssumptionError:  # no forward constant: nothing to say about the pushed-forward source
         src = None
     if as_json:
-        emit_json(bounds_json(b, fm, times, src))
+        out = bounds_json(b, fm, times, src)
+        if path is not None:
+            out["sigma_min_path"] = {"schedule": s.spec, "sigma_min": value_json(path.sigma_min),
+                                     "equivalent_schedule": {"a": expr_json(path.schedule.a),
+                                                             "b": expr_json(path.schedule.b)},
+                                     "smoothed_target": flow.target.spec, "interval": expr_json(path.interval),
+                                     "time_change": expr_json(path.time_change),
+                                     "identity": path.identity.reason, "note": path.describe()}
+        emit_json(out)
         return
     if latex:
         click.echo(b.to_latex())
         click.echo(fm.to_latex())
         return
     click.echo(f"flow: schedule {s.spec}, target {flow.target.spec}")
+    if path is not None:
+        click.echo(f"  sigma_min path: {path.describe()}; the results below are for that GIF")
     click.echo(f"  upper    u_t = {_show(b.upper, False)}")
     click.echo(f"  lower    l_t = {_show(b.lower, False)}")
     click.echo(f"  theta_t      = {_show(b.lipschitz, False)}")

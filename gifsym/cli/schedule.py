@@ -15,8 +15,32 @@ from gifsym.cli._common import (
 )
 
 
+def _peer_notes(s) -> dict:
+    """For a peer schedule its description, and for a σ_min path (a_1 > 0) the GIF it is equivalent to."""
+    from gifsym.errors import GifsymError
+    from gifsym.symbolic.schedule import PEER_CATALOGUE
+
+    out: dict = {}
+    if s.name in PEER_CATALOGUE:
+        out["description"] = PEER_CATALOGUE[s.name].description
+    if s.check().status("S-end") == "violated":
+        from gifsym.symbolic.convert.sigma_min import sigma_min_path
+
+        try:
+            path = sigma_min_path(s)
+        except GifsymError as e:
+            out["sigma_min_path"] = {"note": str(e)}
+        else:
+            if path is not None:
+                out["sigma_min_path"] = {"sigma_min": expr_json(path.sigma_min), "a": expr_json(path.schedule.a),
+                                         "b": expr_json(path.schedule.b), "interval": expr_json(path.interval),
+                                         "note": path.describe()}
+    return out
+
+
 def schedule_json(s) -> dict:
-    """The JSON object of one schedule (interface.md): name, a, b, da, db, snr, params, assumptions."""
+    """The JSON object of one schedule (interface.md): name, a, b, da, db, snr, params, assumptions (and, for a
+    peer's schedule or a σ_min path, ``description`` / ``sigma_min_path``)."""
     report = s.check()
     return {
         "name": s.name,
@@ -29,6 +53,7 @@ def schedule_json(s) -> dict:
         "snr": expr_json(s.snr),
         "assumptions": report.to_dict(),
         "consequences": {k: {"status": v.status, "reason": v.reason} for k, v in report.consequences},
+        **_peer_notes(s),
     }
 
 
@@ -37,22 +62,32 @@ def _print_schedule(s, *, latex: bool) -> None:
 
     show = latex_expr if latex else str
     click.echo(f"schedule {s.spec}")
+    notes = _peer_notes(s)
+    if "description" in notes:
+        click.echo(f"  ({notes['description']})")
+    for k, v in s.params:
+        if v.free_symbols:
+            click.echo(f"  parameter {k} is symbolic (positive); give it a value with --param {k}=VALUE")
     for label, e in (("a_t", s.a), ("b_t", s.b), ("da/dt", s.da), ("db/dt", s.db), ("SNR b/a", s.snr)):
         click.echo(f"  {label:8} = {show(e)}")
     report = s.check()
     for k, v in report.items + report.consequences:
         click.echo(f"  {k:13} {v.status:8} {v.reason}")
+    if "sigma_min_path" in notes:
+        click.echo(f"  sigma_min path: {notes['sigma_min_path']['note']}")
 
 
 @click.command("schedules")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @click.option("--latex", is_flag=True, help="Print expressions as LaTeX.")
-def schedules(as_json: bool, latex: bool) -> None:
+@click.option("--peers", is_flag=True, help="List the peer libraries' schedules (fm-*, sd3, edm, ddpm, cfm, ...) "
+              "instead of the catalogue.")
+def schedules(as_json: bool, latex: bool, peers: bool) -> None:
     """The catalogue: a_t, b_t and each assumption's status."""
     exclusive(json=as_json, latex=latex)
-    from gifsym.symbolic.schedule import catalogue
+    from gifsym.symbolic.schedule import PEER_CATALOGUE, catalogue, schedule
 
-    items = catalogue()
+    items = [schedule(n) for n in PEER_CATALOGUE] if peers else catalogue()
     if as_json:
         emit_json([schedule_json(s) for s in items])
         return

@@ -759,8 +759,13 @@ def make_report(
     for x in at:
         if not 0 <= float(x) <= 1:
             raise GifsymError(f"report time {x} is outside [0, 1]")
+    # A σ_min path (a_1 > 0) is reported as the GIF of the smoothed target it is (gifsym.convert).
+    from gifsym.symbolic.convert.sigma_min import equivalent_flow
+
+    original = gif
+    gif, sigma_path = equivalent_flow(gif)
     entries, missing = applicable_lemmas(gif)
-    s, tg = gif.schedule, gif.target
+    s, tg = original.schedule, original.target
     head = (
         escape_text(title)
         if title
@@ -776,10 +781,18 @@ def make_report(
         r"\date{}",  # no date: the same inputs give the same file
         r"\begin{document}",
         r"\maketitle",
-        _section_setting(gif, command),
-        _section_schedule(gif),
+        _section_setting(original, command),
+        _section_schedule(original),
+    ]
+    if sigma_path is not None:
+        parts += [r"\section{A $\sigma_{\min}$ path}",
+                  escape_text(sigma_path.describe() + f". Reparametrised schedule: a~_t = {sigma_path.schedule.a}, "
+                              f"b_t = {sigma_path.schedule.b}; smoothed target: {gif.target.spec}. "
+                              f"Velocity identity: {sigma_path.identity.reason}. Everything below is for "
+                              "that GIF.")]
+    parts += [
         _section_target(gif),
-        _section_velocity(gif),
+        _section_velocity(original),
     ]
     if entries or missing:
         parts.append(_section_lemmas(entries, missing))

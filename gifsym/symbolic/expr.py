@@ -45,6 +45,7 @@ __all__ = [
     "MAX_MAGNITUDE",
     "MAX_NUMBER_DIGITS",
     "MIN_MAGNITUDE",
+    "free_names",
     "parse_expression",
     "parse_number",
 ]
@@ -549,6 +550,39 @@ def parse_expression(text: str, *, names: Mapping[str, sympy.Basic]) -> sympy.Ex
     except Exception as error:  # noqa: BLE001 — SymPy internals can fail on odd numbers; never leak them
         raise parser.fail(f"SymPy could not build the expression ({type(error).__name__}: {error})") from None
     return result
+
+
+def free_names(text: str) -> tuple[str, ...]:
+    """The names an expression uses as values that are not functions or constants, in order of first use.
+
+    This lets a caller declare them (a custom schedule's parameters) before :func:`parse_expression`, which
+    still validates everything. Names with a known misspelling hint (``e``, ``ln``, ...) and dunder names
+    are left out, so that parsing refuses them with its message; unparseable text gives ``()`` for the
+    same reason.
+
+    Example:
+        >>> free_names("1 - t**n + exp(-beta*t) + pi")
+        ('t', 'n', 'beta')
+    """
+    try:
+        stripped = _check_text(text, "expression")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")
+    except (ExpressionError, SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return ()
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Name) or id(node) in called:
+            continue
+        name = node.id
+        if (name in ALLOWED_FUNCTIONS or name in CONSTANTS or name in _NAME_HINTS or name.startswith("__")
+                or name.endswith("__") or name in out):
+            continue
+        out.append(name)
+    # ast.walk is breadth-first; report the names in the order they are written.
+    return tuple(sorted(out, key=lambda n: stripped.find(n)))
 
 
 def parse_number(text: str) -> sympy.Expr:

@@ -19,6 +19,12 @@ CUSTOM_SCHEDULES: dict[str, dict[str, str]] = {
     "custom-quadratic": {"a": "(1 - t)**2", "b": "t*(2 - t)"},
 }
 
+#: Peer libraries' schedules that satisfy every assumption (ids -> spec; see gifsym.convert): few, since every
+#: test runs over them.
+PEER_SCHEDULES: dict[str, str] = {
+    "sd3": "sd3:shift=3",
+}
+
 #: Exact targets: id -> (spec or None, keyword arguments for gifsym.target).
 EXACT_TARGETS: dict[str, tuple[str, dict]] = {
     "gauss-1d": ("gaussian:sigma=0.5", {}),
@@ -39,12 +45,13 @@ CLASS_TARGETS: dict[str, str] = {
 
 
 def schedules() -> list[Schedule]:
-    """Every catalogue schedule (default parameters) and every custom schedule above."""
-    return [schedule(n) for n in CATALOGUE] + [schedule(**kw) for kw in CUSTOM_SCHEDULES.values()]
+    """Every catalogue schedule (default parameters), every custom and every peer schedule above."""
+    return ([schedule(n) for n in CATALOGUE] + [schedule(**kw) for kw in CUSTOM_SCHEDULES.values()]
+            + [schedule(spec) for spec in PEER_SCHEDULES.values()])
 
 
 def schedule_ids() -> list[str]:
-    return list(CATALOGUE) + list(CUSTOM_SCHEDULES)
+    return list(CATALOGUE) + list(CUSTOM_SCHEDULES) + list(PEER_SCHEDULES)
 
 
 def exact_targets() -> dict[str, Target]:

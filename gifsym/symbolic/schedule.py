@@ -122,6 +122,132 @@ CATALOGUE: dict[str, CatalogueEntry] = {
 }
 
 
+# -- peer libraries' schedules (issue 11): spec names that rebuild them without the packages -------------
+# Kept apart from CATALOGUE (math.md §2's list, which every test is parametrized over); `schedule()` looks a
+# name up in both. Each builder writes the peer's own formula in gifsym's convention (noise at t = 0):
+# flow_matching's x_t = α_t x_1 + σ_t x_0 is b = α, a = σ; diffusers' x_σ = σ ε + (1 − σ) x_0 and the
+# score-SDE / DDPM / EDM noise levels run the other way, so their time is u = 1 − t.
+
+
+def _sd3_sigma(p: Mapping[str, sympy.Expr]) -> sympy.Expr:
+    # diffusers' FlowMatchEulerDiscreteScheduler: σ' = shift σ / (1 + (shift − 1) σ) at σ = u = 1 − t.
+    return p["shift"] * _s / (1 + (p["shift"] - 1) * _s)
+
+
+def _edm_sigma(p: Mapping[str, sympy.Expr]) -> sympy.Expr:
+    # Karras et al. (2022) eq. (5): σ_i = (σ_max^{1/ρ} + i/(N−1) (σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i/(N−1) → t.
+    lo, hi, rho = p["sigma_min"], p["sigma_max"], p["rho"]
+    return (hi ** (1 / rho) + t * (lo ** (1 / rho) - hi ** (1 / rho))) ** rho
+
+
+def _ddpm_B(p: Mapping[str, sympy.Expr], *, scaled: bool) -> sympy.Expr:
+    # DDPM betas β_i (i = 0..N−1), ᾱ_k = Π_{i≤k} (1 − β_i). Continuous-time limit (Song et al. 2021, §B):
+    # β(u) = N β_{linear interpolation}(u), log ᾱ(u) → −∫_0^u β = −B(u), with u = (k + 1)/N = 1 − t.
+    n = p["timesteps"]
+    if not scaled:
+        return n * p["beta_start"] * _s + n * (p["beta_end"] - p["beta_start"]) * _s**2 / 2
+    # scaled_linear: β_i = (√β_start + i/(N−1) (√β_end − √β_start))², so ∫_0^u β = N ∫_0^u (c + d v)² dv.
+    c, d = sympy.sqrt(p["beta_start"]), sympy.sqrt(p["beta_end"]) - sympy.sqrt(p["beta_start"])
+    return n * (c**2 * _s + c * d * _s**2 + d**2 * _s**3 / 3)
+
+
+def _vp_from(B: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    return sympy.sqrt(1 - sympy.exp(-B)), sympy.exp(-B / 2)
+
+
+def _positive_integer(v: sympy.Expr) -> bool | None:
+    return None if v.is_positive is None or v.is_integer is None else bool(v.is_positive and v.is_integer)
+
+
+def _below_one(v: sympy.Expr) -> bool | None:
+    return None if v.is_nonnegative is None else bool(v.is_nonnegative) and (1 - v).is_positive
+
+
+_SHIFT = (Parameter("shift", sympy.Integer(3), "> 0", _positive),)
+_EDM = (
+    Parameter("sigma_min", sympy.Rational(1, 500), "> 0", _positive),
+    Parameter("sigma_max", sympy.Integer(80), "> 0", _positive),
+    Parameter("rho", sympy.Integer(7), "> 0", _positive),
+)
+_DDPM = (
+    Parameter("beta_start", sympy.Rational(1, 10000), "> 0", _positive),
+    Parameter("beta_end", sympy.Rational(1, 50), "> 0", _positive),
+    Parameter("timesteps", sympy.Integer(1000), "a positive integer", _positive_integer),
+)
+_DDPM_SCALED = (
+    Parameter("beta_start", sympy.Rational(17, 20000), "> 0", _positive),
+    Parameter("beta_end", sympy.Rational(3, 250), "> 0", _positive),
+    Parameter("timesteps", sympy.Integer(1000), "a positive integer", _positive_integer),
+)
+_DDPM_REL = (("beta_end > beta_start", lambda p: (p["beta_end"] - p["beta_start"]).is_positive),
+             ("beta_end < 1", lambda p: (1 - p["beta_end"]).is_positive))
+_NOISE = (Parameter("sigma", sympy.Integer(0), ">= 0", _nonneg),)
+_NOISE_MIN = (Parameter("sigma_min", sympy.Integer(0), ">= 0 and < 1", _below_one),)
+
+#: Peer libraries' schedules by spec name (interface.md, "Peer conventions"); see :mod:`gifsym.convert`.
+PEER_CATALOGUE: dict[str, CatalogueEntry] = {
+    e.name: e
+    for e in (
+        CatalogueEntry("fm-condot", "flow_matching CondOTScheduler: alpha_t = t, sigma_t = 1 - t", lambda p: (1 - t, t)),
+        CatalogueEntry(
+            "fm-poly", "flow_matching PolynomialConvexScheduler(n): alpha_t = t^n, sigma_t = 1 - t^n",
+            lambda p: (1 - t ** p["n"], t ** p["n"]), (Parameter("n", sympy.Integer(2), "> 0", _positive),),
+        ),
+        CatalogueEntry(
+            "fm-vp", "flow_matching VPScheduler(beta_min, beta_max): T(t) = B(1 - t), alpha_t = exp(-T/2)",
+            lambda p: _vp_from(_vp_B(p)), _BETA, _BETA_REL,
+        ),
+        CatalogueEntry("fm-linear-vp", "flow_matching LinearVPScheduler: alpha_t = t, sigma_t = sqrt(1 - t^2)",
+                       lambda p: (sympy.sqrt(1 - t**2), t)),
+        CatalogueEntry("fm-cosine", "flow_matching CosineScheduler: alpha_t = sin(pi t/2), sigma_t = cos(pi t/2)",
+                       lambda p: (sympy.cos(sympy.pi * t / 2), sympy.sin(sympy.pi * t / 2))),
+        CatalogueEntry(
+            "sd3", "diffusers FlowMatchEulerDiscreteScheduler(shift) (SD3): a = sigma', b = 1 - sigma', "
+            "sigma' = shift u/(1 + (shift - 1) u), u = 1 - t",
+            lambda p: (_sd3_sigma(p), t / (1 + (p["shift"] - 1) * _s)), _SHIFT,
+        ),
+        CatalogueEntry(
+            "edm", "EDM (Karras et al. 2022) x = y + sigma n with sigma(t) = (sigma_max^(1/rho) + t (sigma_min^(1/rho)"
+            " - sigma_max^(1/rho)))^rho; a_1 = sigma_min > 0 (a sigma_min path)",
+            lambda p: (_edm_sigma(p), sympy.Integer(1)), _EDM,
+            (("sigma_max > sigma_min", lambda p: (p["sigma_max"] - p["sigma_min"]).is_positive),),
+        ),
+        CatalogueEntry(
+            "ddpm", "DDPM linear betas, continuous-time limit: VP with beta_min = N beta_start, beta_max = N "
+            "beta_end; DDPM step k = 0..N-1 is t = 1 - (k + 1)/N",
+            lambda p: _vp_from(_ddpm_B(p, scaled=False)), _DDPM, _DDPM_REL,
+        ),
+        CatalogueEntry(
+            "ddpm-scaled", "DDPM scaled_linear betas (Stable Diffusion), continuous-time limit: beta(u) = N "
+            "(sqrt(beta_start) + u (sqrt(beta_end) - sqrt(beta_start)))^2; step k is t = 1 - (k + 1)/N",
+            lambda p: _vp_from(_ddpm_B(p, scaled=True)), _DDPM_SCALED, _DDPM_REL,
+        ),
+        CatalogueEntry(
+            "condot", "conditional OT with sigma_min (Lipman et al. 2023; torchcfm TargetConditionalFlowMatcher): "
+            "a = 1 - (1 - sigma_min) t, b = t",
+            lambda p: (1 - (1 - p["sigma_min"]) * t, t), _NOISE_MIN,
+        ),
+        CatalogueEntry(
+            "cfm", "torchcfm ConditionalFlowMatcher(sigma): x_t = t x_1 + (1 - t) x_0 + sigma eps, so "
+            "a = sqrt((1 - t)^2 + sigma^2), b = t",
+            lambda p: ((1 - t) if p["sigma"] == 0 else sympy.sqrt((1 - t) ** 2 + p["sigma"] ** 2), t), _NOISE,
+        ),
+        CatalogueEntry(
+            "cfm-vp", "torchcfm VariancePreservingConditionalFlowMatcher(sigma): a = sqrt(cos(pi t/2)^2 + sigma^2), "
+            "b = sin(pi t/2)",
+            lambda p: (sympy.cos(sympy.pi * t / 2) if p["sigma"] == 0
+                       else sympy.sqrt(sympy.cos(sympy.pi * t / 2) ** 2 + p["sigma"] ** 2), sympy.sin(sympy.pi * t / 2)),
+            _NOISE,
+        ),
+    )
+}
+
+
+def catalogue_entry(name: str) -> CatalogueEntry | None:
+    """The catalogue or peer entry of a spec name, or ``None``."""
+    return CATALOGUE.get(name) or PEER_CATALOGUE.get(name)
+
+
 @dataclass(frozen=True)
 class AssumptionReport:
     """The tri-state status of each schedule assumption, with reasons.
@@ -409,9 +535,10 @@ def schedule(spec: str | None = None, *, a: str | None = None, b: str | None = N
         raise ScheduleError(f"unexpected {bare!r} in schedule spec {spec!r}; parameters are key=value")
     if name == "custom":
         raise ScheduleError("a custom schedule is given by its expressions: --a EXPR --b EXPR (Python: a=..., b=...)")
-    if name not in CATALOGUE:
-        raise ScheduleError(f"unknown schedule {name!r}; accepted: {', '.join(CATALOGUE)}, or custom a=..., b=...")
-    entry = CATALOGUE[name]
+    entry = catalogue_entry(name)
+    if entry is None:
+        raise ScheduleError(f"unknown schedule {name!r}; accepted: {', '.join(CATALOGUE)}, peer schedules "
+                            f"{', '.join(PEER_CATALOGUE)}, or custom a=..., b=...")
     known = {p.name for p in entry.parameters}
     given: dict[str, object] = dict(items)
     for k, v in params.items():
@@ -438,7 +565,7 @@ def schedule(spec: str | None = None, *, a: str | None = None, b: str | None = N
 
 
 def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
-    from gifsym.symbolic.expr import parse_expression
+    from gifsym.symbolic.expr import free_names, parse_expression
 
     names: dict[str, sympy.Basic] = {"t": t}
     values: dict[str, sympy.Expr] = {}
@@ -447,6 +574,12 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
             raise ScheduleError(f"parameter name {k!r} is reserved; choose another name")
         values[k] = _value(k, v)
         names[k] = values[k]
+    # A name the expressions use but nobody declared is a parameter left symbolic (positive), as with
+    # `--param n`: `--a "1 - t**n" --b "t**n"` is PolynomialConvexScheduler(n) for every n > 0.
+    for text in (a, b):
+        for k in free_names(text) if isinstance(text, str) else ():
+            if k not in names:
+                values[k] = names[k] = _value(k, None)
     exprs = []
     for label, text in (("a", a), ("b", b)):
         if isinstance(text, sympy.Basic):

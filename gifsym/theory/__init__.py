@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from gifsym.theory import flow_maps, jacobian_bounds, lemmas
@@ -28,18 +29,33 @@ from gifsym.theory.flow_maps import FlowMapBounds
 from gifsym.theory.jacobian_bounds import Bounds
 
 
+def _as_gif(flow: Any) -> tuple[Any, tuple[str, ...]]:
+    """A σ_min path (``a_1 > 0``, S-end violated) is read as the GIF of the smoothed target it is
+    (:mod:`gifsym.symbolic.convert.sigma_min`); the note says so. Other flows are returned unchanged."""
+    from gifsym.symbolic.convert.sigma_min import equivalent_flow
+
+    new, path = equivalent_flow(flow)
+    return new, (() if path is None else (path.describe() + "; these results are for that GIF",))
+
+
 def bounds(flow: Any, *, registry: Any = None, assume: tuple[str, ...] = ()) -> Bounds:
     """Every bound on ``∇_x v`` that applies to the flow, combined, with θ_t (see
-    :func:`gifsym.theory.jacobian_bounds.bounds`); ``registry`` defaults to gifsym's library."""
-    return jacobian_bounds.bounds(flow, registry=registry if registry is not None else lemmas.registry(),
-                                  assume=assume)
+    :func:`gifsym.theory.jacobian_bounds.bounds`); ``registry`` defaults to gifsym's library. A σ_min path
+    gets the bounds of its equivalent GIF (with a note)."""
+    flow, notes = _as_gif(flow)
+    b = jacobian_bounds.bounds(flow, registry=registry if registry is not None else lemmas.registry(),
+                               assume=assume)
+    return replace(b, notes=notes + b.notes) if notes else b
 
 
 def flow_map_lipschitz(flow: Any, *, registry: Any = None, assume: tuple[str, ...] = ()) -> FlowMapBounds:
     """Forward and reverse flow-map Lipschitz constants with the well-posedness interval (see
-    :func:`gifsym.theory.flow_maps.flow_map_lipschitz`); ``registry`` defaults to gifsym's library."""
-    return flow_maps.flow_map_lipschitz(flow, registry=registry if registry is not None else lemmas.registry(),
-                                        assume=assume)
+    :func:`gifsym.theory.flow_maps.flow_map_lipschitz`); ``registry`` defaults to gifsym's library. A σ_min
+    path gets the constants of its equivalent GIF (with a note)."""
+    flow, notes = _as_gif(flow)
+    fm = flow_maps.flow_map_lipschitz(flow, registry=registry if registry is not None else lemmas.registry(),
+                                      assume=assume)
+    return replace(fm, notes=notes + fm.notes) if notes else fm
 
 
 __all__ = ["Bounds", "FlowMapBounds", "bounds", "flow_map_lipschitz", "lemmas"]

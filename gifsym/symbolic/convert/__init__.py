@@ -1,0 +1,56 @@
+r"""Peer conventions: other libraries' schedules, parameterisations and schedule transfer (``gifsym.convert``).
+
+* :func:`from_peer` / :func:`to_peer` / :func:`peer_info` — flow_matching, diffusers and torchcfm objects
+  (:mod:`~gifsym.symbolic.convert.peers`); their spec strings (``fm-vp``, ``sd3:shift=3``, ``edm``, ``ddpm``,
+  ``cfm:sigma``, ...) work without the packages.
+* :func:`parameterization` — velocity ↔ data ↔ noise ↔ score (↔ v-prediction) coefficients
+  (:mod:`~gifsym.symbolic.convert.parameterizations`).
+* :func:`transfer` — the SNR-matching time change and scale between two schedules
+  (:mod:`~gifsym.symbolic.convert.schedule_transfer`, with :mod:`~gifsym.symbolic.convert.snr` for ``ρ⁻¹``).
+* :func:`sigma_min_path` — a path with ``a_1 = σ_min > 0`` as the GIF of ``ν * N(0, σ_min² I)``
+  (:mod:`~gifsym.symbolic.convert.sigma_min`).
+
+Importing this package imports no peer library, no torch and no JAX.
+
+Example:
+    >>> import gifsym
+    >>> gifsym.convert.parameterization(gifsym.schedule("fm-condot"), "x1", "velocity").c_given
+    1/(1 - t)
+"""
+
+from __future__ import annotations
+
+from gifsym.symbolic.convert.parameterizations import PARAMETERIZATIONS, Parameterization, parameterization
+from gifsym.symbolic.convert.peers import (
+    CONVENTIONS,
+    PEER_CLASSES,
+    PeerSchedule,
+    ddpm_log_alpha_bar_bound,
+    from_peer,
+    peer_info,
+    to_peer,
+)
+from gifsym.symbolic.convert.schedule_transfer import Transfer, transfer
+from gifsym.symbolic.convert.sigma_min import SigmaMinPath, equivalent_flow, sigma_min_path, smoothed_target
+from gifsym.symbolic.convert.snr import SNRInverse, snr_inverse
+
+__all__ = [
+    "CONVENTIONS",
+    "PARAMETERIZATIONS",
+    "PEER_CLASSES",
+    "Parameterization",
+    "PeerSchedule",
+    "SNRInverse",
+    "SigmaMinPath",
+    "Transfer",
+    "ddpm_log_alpha_bar_bound",
+    "equivalent_flow",
+    "from_peer",
+    "parameterization",
+    "peer_info",
+    "sigma_min_path",
+    "smoothed_target",
+    "snr_inverse",
+    "to_peer",
+    "transfer",
+]
