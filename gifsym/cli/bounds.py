@@ -10,6 +10,7 @@ import sympy
 
 from gifsym.cli._common import (
     emit_json,
+    expr_json,
     exclusive,
     kinded_expr_json,
     known_json,
@@ -174,7 +175,7 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     if as_json:
         out = bounds_json(b, fm, times, src)
         if path is not None:
-            out["sigma_min_path"] = {"schedule": s.spec, "sigma_min": value_json(path.sigma_min),
+            out["sigma_min_path"] = {"schedule": s.spec, "sigma_min": known_json(path.sigma_min),
                                      "equivalent_schedule": {"a": expr_json(path.schedule.a),
                                                              "b": expr_json(path.schedule.b)},
                                      "smoothed_target": flow.target.spec, "interval": expr_json(path.interval),
