@@ -357,10 +357,10 @@ def test_bounds_of_a_sigma_min_path_instead_of_refusing_it():
     out = CliRunner().invoke(app, ["bounds", "-s", "condot:sigma_min=0.01", "-T", "gaussian:sigma=0.5", "--json"])
     assert out.exit_code == 0, out.output
     d = json.loads(out.output)
-    assert d["sigma_min_path"]["sigma_min"] == 0.01 and "N(0, sigma_min^2 I)" in d["sigma_min_path"]["note"]
+    assert d["sigma_min_path"]["sigma_min"]["value"] == 0.01 and "N(0, sigma_min^2 I)" in d["sigma_min_path"]["note"]
     # The flow map X_{0,1} of the Gaussian case is x -> sqrt(σ² + σ_min²) x / a_0 (a_0 = 1): sharp bounds.
-    assert d["flow_map"]["forward"] == pytest.approx(np.sqrt(0.25 + 1e-4), rel=1e-12)
-    assert d["flow_map"]["reverse"] == pytest.approx(1 / np.sqrt(0.25 + 1e-4), rel=1e-12)
+    assert d["flow_map"]["forward"]["value"] == pytest.approx(np.sqrt(0.25 + 1e-4), rel=1e-12)
+    assert d["flow_map"]["reverse"]["value"] == pytest.approx(1 / np.sqrt(0.25 + 1e-4), rel=1e-12)
     note = gifsym.GIF(schedule("cfm:sigma=0.1"), target("slc:kappa=2")).bounds().notes[0]
     assert "sigma_min = 1/10" in note and "smoothed target" in note
 
@@ -381,7 +381,7 @@ def test_gifsym_bounds_runs_on_every_peer_schedule(spec):
     out = CliRunner().invoke(app, ["bounds", "-s", spec, "-T", "slc:kappa=2", "--json"])
     assert out.exit_code == 0, out.output
     d = json.loads(out.output)
-    assert d["flow_map"]["forward"] is not None and d["lemmas"]
+    assert d["flow_map"]["forward"]["value"] is not None and d["lemmas"]
 
 
 SCRIPT = """

@@ -8,7 +8,7 @@ from the code: each formula is printed by SymPy from the catalogue entry, each r
 
 Example:
     >>> md = conventions_markdown()
-    >>> "FlowMatchEulerDiscreteScheduler" in md and "| `fm-vp`" in md
+    >>> "FlowMatchEulerDiscreteScheduler" in md and "`fm-vp:" in md
     True
 """
 

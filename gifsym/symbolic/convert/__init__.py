@@ -15,7 +15,7 @@ Importing this package imports no peer library, no torch and no JAX.
 Example:
     >>> import gifsym
     >>> gifsym.convert.parameterization(gifsym.schedule("fm-condot"), "x1", "velocity").c_given
-    1/(1 - t)
+    -1/(t - 1)
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Example:
     >>> import sympy
     >>> t = sympy.Symbol("t")
     >>> box = enclose(sympy.exp(-t) / 10, t, 0, 1)
-    >>> float(box.a) <= 0.1 * 2.718281828 ** -1 and float(box.b) >= 0.1
+    >>> lo, hi = endpoints(box)
+    >>> lo <= 0.1 * 2.718281828 ** -1 and hi >= 0.1
     True
 """
 

@@ -22,8 +22,8 @@ Example:
     (1, 1 - t)
     >>> p.singular
     ()
-    >>> parameterization(schedule("linear"), "velocity", "epsilon").singular[0].end
-    1
+    >>> parameterization(schedule("linear"), "epsilon", "x1").singular[0]  # x1 = (x - a eps)/b, b_0 = 0
+    Endpoint(end=0, coefficient='c_x', limit=oo)
 """
 
 from __future__ import annotations

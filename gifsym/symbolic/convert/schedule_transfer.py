@@ -21,7 +21,7 @@ Example:
     >>> from gifsym import schedule
     >>> tr = transfer(schedule("linear"), schedule("trigonometric"))
     >>> tr.kind, tr.time
-    ('exact', sin(pi*r/2)/(sin(pi*r/2) + cos(pi*r/2)))
+    ('exact', sqrt(2)*sin(pi*r/2)/(2*sin(pi*(r/2 + 1/4))))
     >>> round(tr.time_at(0.5), 12), round(tr.scale_at(0.5), 12)
     (0.5, 1.414213562373)
 """
