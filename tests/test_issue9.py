@@ -216,9 +216,9 @@ def test_symbolic_bounds_hold_on_a_grid_of_members(name):
     for k in KAPPAS:
         if k <= 0.5:  # ½N(m, 2) + ½N(−m, 2): −(log p)'' ≥ 1/2 − m²/4 = κ with m² = 2 − 4κ
             m = math.sqrt(2 - 4 * k)
-            member = lambda a, b, x, m=m: _gmm_cov(a, b, x, (m, -m), 2.0)  # noqa: E731
+            member = lambda a, b, x, m=m: _gmm_cov(a, b, x, (m, -m), 2.0)
         else:  # N(0, 1/κ): the bound is an equality
-            member = lambda a, b, x, k=k: _gmm_cov(a, b, x, (0.0,), 1 / k)  # noqa: E731
+            member = lambda a, b, x, k=k: _gmm_cov(a, b, x, (0.0,), 1 / k)
         for tt in TIMES:
             u = float(f_slc(tt, k))
             assert _max_jacobian(s, tt, member) <= u + tol * max(1, abs(u)), (k, tt)

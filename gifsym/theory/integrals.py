@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -771,21 +770,20 @@ def _estimate(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
 
 __all__ = [
     "DPS",
-    "RHO",
     "KINDS",
+    "RHO",
     "BudgetExceeded",
     "EndpointValue",
     "Integral",
     "Roots",
-    "certify",
-    "located",
-    "weakest",
     "attempt",
     "budgets_available",
+    "certify",
     "endpoint_value",
     "find_potential",
     "integrate_piece",
     "integrate_t",
+    "located",
     "mp_function",
     "mp_value",
     "potential_value",
@@ -793,6 +791,7 @@ __all__ = [
     "roots",
     "sign",
     "sign_changes",
-    "work_budget",
     "total_derivative",
+    "weakest",
+    "work_budget",
 ]
