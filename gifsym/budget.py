@@ -139,7 +139,7 @@ def attempt(fn: Callable[[], Any], seconds: float, *, terminates: bool = False,
     except (ValueError, TypeError, NotImplementedError, ArithmeticError, AttributeError, RecursionError,
             IndexError, KeyError, MemoryError):
         return False, None
-    except Exception as e:  # noqa: BLE001 — SymPy's PolynomialError and friends; never leak internals
+    except Exception as e:  # SymPy's PolynomialError and friends: never leak SymPy internals
         if type(e).__module__.startswith("sympy"):
             return False, None
         raise
@@ -196,13 +196,13 @@ def check_allocation(nbytes: float, what: str) -> None:
 __all__ = [
     "DEFAULT_MEMORY",
     "MEMORY_FRACTION",
-    "available_memory",
-    "check_allocation",
     "BudgetExceeded",
     "WorkLimitError",
     "attempt",
+    "available_memory",
     "bounded",
     "budgets_available",
+    "check_allocation",
     "resident_bytes",
     "work_budget",
 ]

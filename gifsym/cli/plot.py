@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from gifsym.cli._common import resolve_schedule, schedule_options, target_option
+from gifsym.cli._common import require_assumptions, resolve_schedule, schedule_options, target_option
 from gifsym.errors import GifsymError
 from gifsym.io import read_json
 
@@ -105,6 +105,7 @@ def verify_cmd(schedule_spec, a_expr, b_expr, params, target_spec, output, from_
         from gifsym.symbolic.target import target
 
         flow = GIF(resolve_schedule(schedule_spec, a_expr, b_expr, params), target(target_spec))
+        require_assumptions(flow, ("S-end", "S-pos", "S-mono", "S-smooth"), "verifying the flow")
         kwargs = {"seed": seed} | ({"samples": samples} if samples is not None else {})
         report = verify(flow, **kwargs)
     click.echo(f"wrote {plot_verify(report, output)}")
@@ -124,6 +125,7 @@ def trajectories_cmd(schedule_spec, a_expr, b_expr, params, target_spec, output,
     from gifsym.symbolic.target import target
 
     flow = GIF(resolve_schedule(schedule_spec, a_expr, b_expr, params), target(target_spec))
+    require_assumptions(flow, ("S-end", "S-pos", "S-mono", "S-smooth"), "simulating the flow")
     click.echo(f"wrote {plot_trajectories(flow, output, n=n, seed=seed, reverse=reverse)}")
 
 

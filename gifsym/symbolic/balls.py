@@ -122,7 +122,8 @@ def _program(expr: sympy.Expr, var: sympy.Symbol | None) -> tuple:
         if var is not None and e == var:
             op: tuple = ("var",)
         elif e.is_Number or e in (sympy.pi, sympy.E):
-            op = ("const", e)
+            with ctx.workprec(PREC):  # converted once, at the working precision
+                op = ("const", sympy_to_arb(e))
         elif isinstance(e, sympy.Add):
             op = ("add", tuple(index[a] for a in e.args))
         elif isinstance(e, sympy.Mul):
@@ -161,14 +162,13 @@ def _real_root(base: arb, p: int, q: int, real_domain: bool) -> arb:
 
 def _run(ops: tuple, x: Any, complex_: bool, analytic: bool, real_domain: bool = False) -> Any:
     """Evaluate a program on a ball (real ``arb`` or complex ``acb``)."""
-    num = acb if complex_ else arb
     vals: list = []
     for op in ops:
         kind = op[0]
         if kind == "var":
             v = x
         elif kind == "const":
-            v = num(sympy_to_arb(op[1]))
+            v = op[1] if not complex_ else acb(op[1])
         elif kind == "add":
             v = vals[op[1][0]]
             for i in op[1][1:]:
@@ -265,7 +265,11 @@ def interval_ball(lo: Any, hi: Any) -> arb:
         return a.union(b)
 
 
-def analytic_near(expr: sympy.Expr, var: sympy.Symbol, point: sympy.Expr, radius: sympy.Rational = sympy.Rational(1, 2**20)) -> bool:
+_RADIUS = sympy.Rational(1, 2**20)
+_WIDTH = sympy.Rational(1, 2**100)
+
+
+def analytic_near(expr: sympy.Expr, var: sympy.Symbol, point: sympy.Expr, radius: sympy.Rational = _RADIUS) -> bool:
     """Whether ``expr`` is proved analytic (hence bounded) on the complex disc of ``radius`` around ``point``
     (every branch cut and pole checked by Arb's ``analytic`` evaluation)."""
     try:
@@ -403,7 +407,7 @@ def _strict_sign(b: arb) -> int:
 
 
 def sign_changes(expr: sympy.Expr, var: sympy.Symbol, lo: Any, hi: Any, *, max_boxes: int = 4000,
-                 width: sympy.Rational = sympy.Rational(1, 2**100), real_domain: bool = False) -> Isolation:
+                 width: sympy.Rational = _WIDTH, real_domain: bool = False) -> Isolation:
     """Isolate the sign changes of ``expr`` on ``[lo, hi]`` (rational ends); see the module docstring.
 
     Each root interval is refined to width ``width`` (relative to ``hi − lo``) by bisection on point values.
@@ -480,10 +484,10 @@ __all__ = [
     "NotEnclosed",
     "analytic_near",
     "compile_ball",
-    "interval_ball",
     "enclose",
     "ends",
     "integral",
+    "interval_ball",
     "sign_changes",
     "sympy_to_arb",
 ]

@@ -30,10 +30,10 @@ from typing import Any
 import mpmath
 import sympy
 
+from gifsym.symbolic import balls
 from gifsym.symbolic.flow import DA, DB, A, B, instantiate
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule, t
-from gifsym.symbolic import balls
 from gifsym.theory.integrals import (
     DPS,
     RHO,

@@ -15,10 +15,10 @@ from functools import lru_cache
 import mpmath
 import sympy
 
+from gifsym.symbolic import balls
 from gifsym.symbolic.flow import A, B, instantiate
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule, t
-from gifsym.symbolic import balls
 from gifsym.theory.integrals import (
     DPS,
     endpoint_value,

@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,7 +46,7 @@ from gifsym.symbolic.schedule import Schedule, t
 DPS = 30
 #: Seconds SymPy may spend on one ``integrate`` / ``limit`` / ``solveset`` call.
 INTEGRATE_BUDGET = 3.0
-LIMIT_BUDGET = 2.0
+LIMIT_BUDGET = 4.0
 SOLVE_BUDGET = 1.0
 
 #: The signature of the time derivative: placeholders standing for a_t, ȧ_t, b_t, ḃ_t with the signs that
@@ -60,6 +59,34 @@ _SIGNED = {
 }
 #: The signal-to-noise ratio b/a as a placeholder (non-negative).
 RHO = sympy.Symbol("rho", nonnegative=True)
+
+
+def cache_decided(keep: Callable[[Any], bool], maxsize: int = 4096):
+    """Memoize a pure function, but only results ``keep`` accepts: a result degraded by a time budget (SymPy
+    interrupted on a loaded machine) must not stick, or the same question would get a weaker answer forever."""
+
+    def wrap(fn):
+        store: dict = {}
+
+        def cached(*args):
+            try:
+                return store[args]
+            except KeyError:
+                pass
+            out = fn(*args)
+            if keep(out):
+                if len(store) >= maxsize:
+                    store.clear()
+                store[args] = out
+            return out
+
+        cached.cache_clear = store.clear  # type: ignore[attr-defined]
+        cached.__wrapped__ = fn  # type: ignore[attr-defined]
+        cached.__doc__, cached.__name__ = fn.__doc__, fn.__name__
+        cached.__module__, cached.__qualname__ = fn.__module__, fn.__qualname__
+        return cached
+
+    return wrap
 
 
 def _nonlinear_exponential(expr: sympy.Expr) -> bool:
@@ -188,7 +215,7 @@ class EndpointValue:
         return self.value is not sympy.nan and self.kind != "estimate"
 
 
-@lru_cache(maxsize=4096)
+@cache_decided(lambda v: v.kind == "exact")
 def endpoint_value(expr: sympy.Expr, point: sympy.Expr, side: str = "+") -> EndpointValue:
     """``expr`` at ``t = point``, or its one-sided limit (``side`` ``"+"`` from the right, ``"-"`` from the
     left) where substitution is undefined: exact by substitution or ``sympy.limit`` (under a budget); else
@@ -381,7 +408,7 @@ def _factor_roots(f: sympy.Expr, schedule: Schedule, lo, hi) -> list[Roots]:
 # Potentials and integrals
 
 
-@lru_cache(maxsize=1024)
+@cache_decided(lambda G: G is not None, maxsize=1024)
 def find_potential(F: sympy.Expr) -> sympy.Expr | None:
     """A function ``G(a, b)`` of the placeholders with ``d/dt G(a_t, b_t) = F``, or None.
 
@@ -413,8 +440,12 @@ def find_potential(F: sympy.Expr) -> sympy.Expr | None:
         check = sympy.cancel(sympy.together(total_derivative(G) - F))
         return G if check == 0 or sympy.simplify(check) == 0 else None
 
-    # Integrating a rational function of (a, b) always terminates (ratint); the budget only guards the rest.
-    ok, G = attempt(build, INTEGRATE_BUDGET, terminates=F.is_rational_function(A, B, DA, DB))
+    # Integrating a rational function of (a, b) always terminates (ratint): no budget, so that a loaded machine
+    # cannot change the answer; the budget only guards the rest.
+    if F.is_rational_function(A, B, DA, DB):
+        ok, G = attempt(build, 3600.0, terminates=True)
+    else:
+        ok, G = attempt(build, INTEGRATE_BUDGET)
     return G if ok else None
 
 
@@ -739,21 +770,20 @@ def _estimate(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
 
 __all__ = [
     "DPS",
-    "RHO",
     "KINDS",
+    "RHO",
     "BudgetExceeded",
     "EndpointValue",
     "Integral",
     "Roots",
-    "certify",
-    "located",
-    "weakest",
     "attempt",
     "budgets_available",
+    "certify",
     "endpoint_value",
     "find_potential",
     "integrate_piece",
     "integrate_t",
+    "located",
     "mp_function",
     "mp_value",
     "potential_value",
@@ -761,6 +791,7 @@ __all__ = [
     "roots",
     "sign",
     "sign_changes",
-    "work_budget",
     "total_derivative",
+    "weakest",
+    "work_budget",
 ]

@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import sympy
 
@@ -108,7 +109,7 @@ def prove_extended(
         return prove_relation(expr, var, relation, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
     ends = [lo, *points, hi]
     verdicts = []
-    for k, (a, b) in enumerate(zip(ends, ends[1:])):
+    for k, (a, b) in enumerate(pairwise(ends)):
         verdicts.append(prove_relation(expr, var, relation, lo=a, hi=b, lo_open=lo_open if k == 0 else True,
                                        hi_open=hi_open if k == len(ends) - 2 else True))
     for p in points:
