@@ -202,12 +202,13 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     for name, c, lip in (("forward", fm.forward, "Lip(X_{0,1})"), ("reverse", fm.reverse, "Lip(X_{1,0})")):
         if c.finite:
             extra = f" = {float(sympy.N(c.value)):.6g}" if c.value.is_number and not c.numeric else ""
-            how = f"{c.kind}, {c.method}"
+            how = c.kind if c.method == c.kind else f"{c.kind}, {c.method}"
             if c.kind == "certified" and c.enclosure is not None:
                 how += f", in [{float(c.enclosure[0]):.15g}, {float(c.enclosure[1]):.15g}]"
             if c.conditional_on:
                 known = c.condition not in (sympy.true, sympy.false)
-                how += f"; if {c.conditional_on}" + (f", i.e. when {c.condition}" if known else " (not established)")
+                how += (f"; holds if the flow is {c.conditional_on}, i.e. when {c.condition}" if known else
+                        f"; holds if the flow is {c.conditional_on} on [0, 1], which is not established")
             click.echo(f"  {lip} <= {c.value}{extra}  ({how})")
         else:
             click.echo(f"  {lip} unbounded ({c.reason or c.method})")
