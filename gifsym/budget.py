@@ -1,8 +1,9 @@
 r"""Time and memory budgets for work on user input (SymPy can run for minutes or grow to gigabytes).
 
-:func:`work_budget` bounds a block by wall-clock seconds and by growth of the process's resident memory:
-a timer (``SIGALRM``) fires every few milliseconds, and the handler raises :class:`BudgetExceeded` once
-the deadline has passed or the resident set has grown by more than the allowance. The exception is a
+:func:`work_budget` bounds a block by seconds of the process's CPU time and by growth of its resident
+memory: a timer (``SIGALRM``) fires every few milliseconds, and the handler raises :class:`BudgetExceeded`
+once the CPU-time deadline has passed or the resident set has grown by more than the allowance. CPU time,
+not wall-clock time, so that a loaded machine does not change which questions get an answer. The exception is a
 ``BaseException``, so SymPy's ``except Exception`` blocks let it through. Budgets nest: an inner budget
 never outlives the outer one.
 
@@ -74,15 +75,15 @@ _last_raise = [0.0]
 def _on_tick(signum, frame) -> None:
     if not _stack:
         return
-    now = time.monotonic()
-    if now - _last_raise[0] < _PAUSE:
+    wall = time.monotonic()
+    if wall - _last_raise[0] < _PAUSE:
         return
     deadline, ceiling = _stack[-1]
-    if now >= deadline:
-        _last_raise[0] = now
+    if time.process_time() >= deadline:
+        _last_raise[0] = wall
         raise BudgetExceeded("time")
     if ceiling and resident_bytes() > ceiling:
-        _last_raise[0] = now
+        _last_raise[0] = wall
         raise BudgetExceeded("memory")
 
 
@@ -93,8 +94,8 @@ def budgets_available() -> bool:
 
 @contextlib.contextmanager
 def work_budget(seconds: float, *, memory: int = DEFAULT_MEMORY, strict: bool = True) -> Iterator[None]:
-    """Raise :class:`BudgetExceeded` in the block once ``seconds`` have passed or resident memory has grown
-    by more than ``memory`` bytes (0: no memory bound). Nested budgets keep the tighter limits.
+    """Raise :class:`BudgetExceeded` in the block once it has used ``seconds`` of CPU time or resident memory
+    has grown by more than ``memory`` bytes (0: no memory bound). Nested budgets keep the tighter limits.
 
     Outside the main thread the block cannot be interrupted: with ``strict`` it raises
     :class:`BudgetExceeded` at once, otherwise it runs unbounded.
@@ -104,8 +105,7 @@ def work_budget(seconds: float, *, memory: int = DEFAULT_MEMORY, strict: bool = 
             raise BudgetExceeded("unavailable")
         yield
         return
-    now = time.monotonic()
-    deadline = now + seconds
+    deadline = time.process_time() + seconds
     rss = resident_bytes()
     ceiling = float(rss + memory) if memory and rss else 0.0
     if _stack:

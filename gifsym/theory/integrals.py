@@ -316,10 +316,14 @@ def _rational_inside(x: sympy.Expr, upward: bool) -> sympy.Rational:
 
 
 @lru_cache(maxsize=1024)
-def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = sympy.S.One) -> Roots:
+def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = sympy.S.One,
+          real_domain: bool = False) -> Roots:
     """Sign changes of ``expr`` (in ``t``, numbers only) in ``(lo, hi)``, isolated by ball arithmetic
     (:func:`gifsym.symbolic.balls.sign_changes`: each in a certified enclosure), replaced by SymPy's exact
-    roots when ``solve`` finds, within its budget, one inside each enclosure.
+    roots when ``solve`` finds, within its budget, one inside each enclosure. ``real_domain``: every
+    fractional power in ``expr`` is known to have a non-negative base on the interval (see
+    :func:`gifsym.symbolic.balls.compile_ball`), as for the coefficients of a schedule whose S-pos and
+    S-mono were proved.
 
     Example:
         >>> roots(t**2 - sympy.Rational(1, 4)).points
@@ -331,7 +335,7 @@ def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = symp
         return Roots((), False, (), False, ((lo, hi),))
     if not a < b:
         return Roots((), True)
-    iso = balls.sign_changes(expr, t, a, b, real_domain=True)
+    iso = balls.sign_changes(expr, t, a, b, real_domain=real_domain)
     # An exact zero at a rational point of the bisection is reported as a zero-width enclosure.
     enclosures = tuple(iso.roots)
     numeric = tuple(sympy.Float((x + y) / 2, DPS) if x != y else x for x, y in enclosures)
@@ -400,8 +404,9 @@ def _factor_roots(f: sympy.Expr, schedule: Schedule, lo, hi) -> list[Roots]:
             g = sympy.expand(f.subs({A: 1, B: RHO}))
             ok, rhos = attempt(lambda: sympy.solve(g, RHO), SOLVE_BUDGET, terminates=g.is_polynomial(RHO))
             if ok:
-                return [roots(schedule.b - r * schedule.a, lo, hi) for r in rhos if r.is_real and r.is_positive]
-    return [roots(instantiate(f, schedule), lo, hi)]
+                return [roots(schedule.b - r * schedule.a, lo, hi, True) for r in rhos if r.is_real and r.is_positive]
+    # The bounds are derived only for schedules with S-pos and S-mono proved: a, b, ȧ, ḃ are real on (0, 1).
+    return [roots(instantiate(f, schedule), lo, hi, True)]
 
 
 # ---------------------------------------------------------------------------------------------------------
