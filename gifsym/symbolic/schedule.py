@@ -66,14 +66,34 @@ def _ve_sigma(p: Mapping[str, sympy.Expr]) -> sympy.Expr:
 
 
 @dataclass(frozen=True)
+class Quantity:
+    r"""A named quantity of a schedule, used to print results compactly (:mod:`gifsym.symbolic.compact`).
+
+    Attributes:
+        name: an identifier (the SymPy symbol's name), e.g. ``"E"``.
+        latex: how it reads in formulas, e.g. ``r"\beta(s)"``.
+        definition: its definition in the safe expression grammar, in ``t``, the schedule's parameters and
+            the quantities declared before it, e.g. ``"exp(-B)"``.
+        meaning: a few words for the "where" list.
+    """
+
+    name: str
+    latex: str
+    definition: str
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
 class CatalogueEntry:
-    """One named schedule: its builder ``params -> (a, b)``, parameters and a one-line description."""
+    """One named schedule: its builder ``params -> (a, b)``, parameters, a one-line description and the
+    natural quantities its results are written in (compact forms)."""
 
     name: str
     description: str
     build: Callable[[Mapping[str, sympy.Expr]], tuple[sympy.Expr, sympy.Expr]]
     parameters: tuple[Parameter, ...] = ()
     relations: tuple[tuple[str, Callable[[Mapping[str, sympy.Expr]], bool | None]], ...] = ()
+    quantities: tuple[Quantity, ...] = ()
 
 
 _BETA = (
@@ -87,13 +107,28 @@ _SIGMA = (
 )
 _SIGMA_REL = (("sigma_max > sigma_min", lambda p: (p["sigma_max"] - p["sigma_min"]).is_positive),)
 
+# The natural quantities of each family (issue 10): results are rewritten in them. Names avoid the target
+# parameters (beta, sigma, kappa, R), which may appear in the same formula.
+_VP_QUANTITIES = (
+    Quantity("s", "s", "1 - t", "score-SDE time"),
+    Quantity("B", "B(s)", "beta_min*s + (beta_max - beta_min)*s**2/2", "integrated noise rate"),
+    Quantity("beta_s", r"\beta(s)", "beta_min + (beta_max - beta_min)*s", "noise rate, B'(s)"),
+    Quantity("E", "E", "exp(-B)", "signal power, e^{-B(s)}"),
+)
+_VE_QUANTITIES = (
+    Quantity("s", "s", "1 - t", "score-SDE time"),
+    Quantity("sigma_s", r"\sigma(s)", "sigma_min*(sigma_max/sigma_min)**s", "noise scale"),
+)
+_TRIG_QUANTITIES = (Quantity("phi", r"\varphi", "pi*t/2", "angle"),)
+
 #: The catalogue of math.md §2, keyed by spec name.
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.name: e
     for e in (
         CatalogueEntry("linear", "rectified flow / OT-CFM", lambda p: (1 - t, t)),
         CatalogueEntry(
-            "trigonometric", "cosine schedule", lambda p: (sympy.cos(sympy.pi * t / 2), sympy.sin(sympy.pi * t / 2))
+            "trigonometric", "cosine schedule", lambda p: (sympy.cos(sympy.pi * t / 2), sympy.sin(sympy.pi * t / 2)),
+            quantities=_TRIG_QUANTITIES,
         ),
         CatalogueEntry("follmer", "Föllmer flow", lambda p: (sympy.sqrt(1 - t**2), t)),
         CatalogueEntry(
@@ -102,6 +137,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             lambda p: (sympy.sqrt(1 - sympy.exp(-_vp_B(p))), sympy.exp(-_vp_B(p) / 2)),
             _BETA,
             _BETA_REL,
+            _VP_QUANTITIES,
         ),
         CatalogueEntry(
             "subvp",
@@ -109,6 +145,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             lambda p: (1 - sympy.exp(-_vp_B(p)), sympy.exp(-_vp_B(p) / 2)),
             _BETA,
             _BETA_REL,
+            _VP_QUANTITIES,
         ),
         CatalogueEntry(
             "ve",
@@ -116,6 +153,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             lambda p: (sympy.sqrt(_ve_sigma(p) ** 2 - p["sigma_min"] ** 2), sympy.Integer(1)),
             _SIGMA,
             _SIGMA_REL,
+            _VE_QUANTITIES,
         ),
     )
 }
