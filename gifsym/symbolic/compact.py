@@ -85,11 +85,12 @@ class Compact:
         return {s: latex[s.name] for s in _free(self.expr) if s.name in latex and latex[s.name] != s.name}
 
     def expr_latex(self, expr: Any = None) -> str:
-        """LaTeX of the compact expression (or of ``expr``, a part of it) with the quantities' names."""
+        r"""LaTeX of the compact expression (or of ``expr``, a part of it) with the quantities' names;
+        one-argument functions print without brackets (``\sin{\varphi}``)."""
         e = self.expr if expr is None else expr
         names = dict(self.symbols)
         symbol_names = {s: names[s.name] for s in _free(e) if s.name in names and names[s.name] != s.name}
-        return latex_expr(e, symbol_names=symbol_names)
+        return latex_expr(e, symbol_names=symbol_names, fold_func_brackets=True)
 
     def where(self) -> list[tuple[str, str]]:
         """``[(LaTeX of the name, LaTeX of its definition)]`` in dependency order."""
@@ -102,7 +103,7 @@ class Compact:
         Example:
             >>> from gifsym import schedule
             >>> print(compact(schedule("trigonometric").a, schedule("trigonometric")).latex())
-            \cos{\left(\varphi \right)} \quad \text{where } \varphi = \frac{\pi t}{2}
+            \cos{\varphi } \quad \text{where } \varphi = \frac{\pi t}{2}
         """
         body = self.expr_latex()
         if not self.definitions:
@@ -165,12 +166,13 @@ class _Plan:
     quantities: tuple[_Quantity, ...]
     exponentials: tuple[tuple[sympy.Symbol, sympy.Expr], ...]  # (Q, log Q in t)
     clocks: tuple[tuple[sympy.Symbol, sympy.Expr], ...]  # (Q, t in terms of Q)
+    polynomials: tuple[tuple[sympy.Symbol, sympy.Poly], ...] = ()  # (Q, Q as a polynomial in t of degree >= 2)
 
 
 @lru_cache(maxsize=256)
 def _plan(schedule: Schedule) -> _Plan:
     qs = schedule_quantities(schedule)
-    exps, clocks = [], []
+    exps, clocks, polys = [], [], []
     for q in qs:
         log = _log_of(q.full)
         if log is not None:
@@ -181,7 +183,9 @@ def _plan(schedule: Schedule) -> _Plan:
             c1, c0 = poly.coeff(t, 1), poly.coeff(t, 0)
             if c1 != 0:
                 clocks.append((q.symbol, sympy.expand((q.symbol - c0) / c1)))
-    return _Plan(qs, tuple(exps), tuple(clocks))
+        elif poly.is_polynomial(t) and sympy.degree(poly, t) >= 2:
+            polys.append((q.symbol, sympy.Poly(poly, t)))
+    return _Plan(qs, tuple(exps), tuple(clocks), tuple(polys))
 
 
 def _log_of(e: sympy.Expr) -> sympy.Expr | None:
@@ -232,7 +236,9 @@ def _replace_exponentials(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
     mapping = {}
     for f in e.atoms(sympy.exp, sympy.Pow):
         log = _log_of(f)
-        if log is None:
+        # The declared exponential quantities have logarithms polynomial in t (VP: -B(s); VE: s log c);
+        # other exponentials (a mixture's responsibilities) cannot match, and are not differentiated.
+        if log is None or not log.is_polynomial(t):
             continue
         dlog = sympy.diff(log, t)
         for Q, logQ in plan.exponentials:
@@ -247,22 +253,67 @@ def _replace_exponentials(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
     return e.xreplace(mapping) if mapping else e
 
 
+def _replace_polynomials(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
+    """The part of a sum polynomial in t written as ``k Q + c`` for a declared polynomial quantity Q
+    (the log-SNR of VP is ``−B(s)/2 − log(1 − E)/2``, not a polynomial in β(s))."""
+    if not plan.polynomials or not isinstance(e, sympy.Add):
+        return e
+    # Numeric polynomials in t only: a mixture's terms (polynomial in t with coefficients in x) never match
+    # and would be expanded for nothing.
+    poly_part = [a for a in e.args if a.free_symbols == {t} and a.is_polynomial(t)]
+    if not poly_part:
+        return e
+    P = sympy.Poly(sympy.Add(*poly_part), t)
+    for Q, QP in plan.polynomials:
+        if P.degree() != QP.degree():
+            continue
+        k = P.LC() / QP.LC()
+        c = P - QP * k
+        if c.degree() <= 0:
+            rest = sympy.Add(*[a for a in e.args if a not in poly_part])
+            return rest + k * Q + c.as_expr()
+    return e
+
+
+def _transcendental(e: sympy.Expr) -> bool:
+    """Whether an exponential (or a power with a symbolic exponent) is left after substitution."""
+    return any(f.free_symbols and (isinstance(f, sympy.exp) or not f.exp.is_number)
+               for f in e.atoms(sympy.exp, sympy.Pow))
+
+
 def _tan_form(e: sympy.Expr) -> sympy.Expr:
     return e.xreplace({f: sympy.tan(f.args[0]) * sympy.cos(f.args[0]) for f in e.atoms(sympy.sin)})
 
 
-def _forms(e: sympy.Expr, original: sympy.Expr) -> list[sympy.Expr]:
+def _forms(e: sympy.Expr) -> list[sympy.Expr]:
     """Simplified forms of the substituted expression, in order of preference: factored (collected) forms
     first, then cancelled ones, then the expression as it is."""
-    versions = [e]
+    out = []
     # sin = tan cos: a ratio homogeneous in (sin φ, cos φ) becomes a rational function of tan φ, the SNR of
-    # the trigonometric schedule. (trigsimp would find a little more, at 50x the cost.)
+    # the trigonometric schedule; kept only when no sin or cos is left. (trigsimp would find a little more,
+    # at 50x the cost.)
     if e.has(sympy.sin) and e.has(sympy.cos):
-        versions.insert(0, _tan_form(e))
-    out = [sympy.factor(sympy.together(v)) for v in versions if sympy.count_ops(v) <= MAX_FACTOR_OPS]
-    out += [sympy.cancel(v) for v in versions]
-    # The original only when nothing was substituted (printing a long original just to rank it costs).
-    return out + versions + ([original] if e == original else [])
+        tan = sympy.factor(sympy.together(_tan_form(e)))
+        if not tan.has(sympy.sin, sympy.cos):
+            out.append(tan)
+    return out + [sympy.factor(sympy.together(e)), sympy.cancel(e), e]
+
+
+def _at(e: sympy.Expr, point: sympy.Expr, plan: _Plan) -> sympy.Expr:
+    values = {q.symbol: q.full.xreplace({t: point}) for q in plan.quantities}
+    return e.xreplace(values).xreplace({t: point})
+
+
+def _finite(v: sympy.Basic) -> bool:
+    return v.is_number and v.is_finite is True and not v.has(sympy.nan, sympy.zoo)
+
+
+def _no_new_poles(original: sympy.Expr, forms: list[sympy.Expr], plan: _Plan) -> list[sympy.Expr]:
+    """The forms that are defined at t = 0 and t = 1 wherever the original is (``tan φ`` is not at t = 1)."""
+    for point in (sympy.Integer(0), sympy.Integer(1)):
+        if _finite(original.xreplace({t: point})):
+            forms = [f for f in forms if _finite(_at(f, point, plan))]
+    return forms
 
 
 def _choose(forms: list[sympy.Expr]) -> sympy.Expr:
@@ -275,15 +326,27 @@ def _choose(forms: list[sympy.Expr]) -> sympy.Expr:
     return forms[-1]
 
 
-def _rewrite_leaf(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
-    """One piece without Piecewise/Min/Max: substitute, simplify, collect (see the module docstring)."""
+def _rewrite_leaf(e: sympy.Expr, plan: _Plan) -> tuple[sympy.Expr, bool]:
+    """One piece without Piecewise/Min/Max: substitute, simplify, collect (see the module docstring).
+
+    Returns the form and whether it must be checked numerically (False when it is the original, or only
+    substituted: each substitution is an identity by construction)."""
     if not isinstance(e, sympy.Expr) or not e.has(t) and not e.has(sympy.sin, sympy.cos):
-        return e
-    sub = _replace_exponentials(e, plan)
+        return e, False
+    sub = _replace_polynomials(_replace_exponentials(e, plan), plan)
     if sub.has(t) and plan.clocks:
         # The last declared clock: the most specific quantity (beta(s) rather than s).
         sub = sub.xreplace({t: plan.clocks[-1][1]})
-    return _choose(_forms(sub, e))
+    if sympy.count_ops(sub) > MAX_FACTOR_OPS or _transcendental(sub):
+        # A mixture's responsibilities (exponentials of quadratics in x): substitution alone already
+        # shortens them, while cancel/factor over so many generators can take minutes.
+        return sub, False
+    forms = _no_new_poles(e, _forms(sub), plan)
+    if not forms:
+        return e, False
+    if sub == e:
+        forms.append(e)
+    return _choose(forms), True
 
 
 def _has_branches(e: sympy.Basic) -> bool:
@@ -314,7 +377,8 @@ def _leaf(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
     if isinstance(e, sympy.Mul) and e.args[0] == -1:
         inner = _leaf(-e, plan)
         return -inner
-    return _checked(e, _rewrite_leaf(e, plan), plan)
+    form, check = _rewrite_leaf(e, plan)
+    return _checked(e, form, plan) if check else form
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -493,4 +557,29 @@ def _names(plan: _Plan) -> dict[sympy.Symbol, str]:
     return {q.symbol: q.latex for q in plan.quantities if q.latex != q.name}
 
 
-__all__ = ["MAX_FACTOR_OPS", "Compact", "Definition", "compact", "compact_many", "schedule_quantities"]
+#: The rows of :func:`schedule_forms`: key, LaTeX of the left-hand side, plain-text label.
+SCHEDULE_ROWS = (
+    ("a", "a_t", "a_t"),
+    ("b", "b_t", "b_t"),
+    ("da", r"\dot a_t", "da/dt"),
+    ("db", r"\dot b_t", "db/dt"),
+    ("snr", r"r_t = b_t / a_t", "SNR r_t = b/a"),
+    ("log_snr", r"\lambda_t = \log r_t", "log-SNR"),
+)
+
+
+def schedule_forms(schedule: Schedule) -> Compact:
+    r"""The schedule's own formulas in compact form: ``a_t, b_t, ȧ_t, ḃ_t``, the SNR ``r_t = b_t/a_t`` and
+    the log-SNR ``λ_t = log r_t``, in the order of :data:`SCHEDULE_ROWS`, with one "where" list.
+
+    Example:
+        >>> from gifsym import schedule
+        >>> schedule_forms(schedule("vp")).expr[:2]
+        (sqrt(1 - E), sqrt(E))
+    """
+    log_snr = sympy.expand_log(sympy.log(schedule.snr), force=False)
+    return compact_many((schedule.a, schedule.b, schedule.da, schedule.db, schedule.snr, log_snr), schedule)
+
+
+__all__ = ["MAX_FACTOR_OPS", "SCHEDULE_ROWS", "Compact", "Definition", "compact", "compact_many",
+           "schedule_forms", "schedule_quantities"]
