@@ -103,7 +103,7 @@ class Compact:
         Example:
             >>> from gifsym import schedule
             >>> print(compact(schedule("trigonometric").a, schedule("trigonometric")).latex())
-            \cos{\varphi } \quad \text{where } \varphi = \frac{\pi t}{2}
+            \cos {\varphi} \quad \text{where } \varphi = \frac{\pi t}{2}
         """
         body = self.expr_latex()
         if not self.definitions:
@@ -353,6 +353,17 @@ def _has_branches(e: sympy.Basic) -> bool:
     return e.has(sympy.Piecewise, sympy.Min, sympy.Max)
 
 
+def _leaves(e: sympy.Basic) -> list[sympy.Basic]:
+    """The branch-free pieces of a result (the arguments of Min/Max, the values of a Piecewise)."""
+    if isinstance(e, (sympy.Min, sympy.Max)):
+        return [x for a in e.args for x in _leaves(a)]
+    if isinstance(e, sympy.Piecewise):
+        return [x for v, _ in e.args for x in _leaves(v)]
+    if isinstance(e, sympy.Mul) and e.args[0] == -1 and _has_branches(e):
+        return _leaves(-e)
+    return [e]
+
+
 def _rewrite(e: Any, plan: _Plan) -> Any:
     if isinstance(e, sympy.MatrixBase):
         return sympy.ImmutableMatrix(e.shape[0], e.shape[1], [_rewrite(x, plan) for x in e])
@@ -422,6 +433,17 @@ def _checked(original: sympy.Expr, rewritten: sympy.Expr, plan: _Plan) -> sympy.
 # Common subexpressions (custom schedules)
 
 
+def _fingerprint(e: sympy.Expr) -> tuple[float, ...] | None:
+    """Values at two fixed times, rounded: equal fingerprints mean the same function for our purpose
+    (telling whether an abbreviation is a whole result, which would then be shown as a bare name)."""
+    if not isinstance(e, sympy.Expr):
+        return None
+    try:
+        return tuple(round(float(e.xreplace({t: sympy.Rational(p, 100)}).evalf(20)), 12) for p in (37, 71))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def _abbreviate(exprs: tuple[Any, ...], taken: set[str]) -> tuple[tuple[Any, ...], list[tuple[sympy.Symbol, sympy.Expr]]]:
     """Abbreviations of repeated subexpressions (``sympy.cse`` over all the expressions at once).
 
@@ -441,16 +463,25 @@ def _abbreviate(exprs: tuple[Any, ...], taken: set[str]) -> tuple[tuple[Any, ...
                 yield sympy.Symbol(name, real=True)
 
     try:
-        repl, reduced = sympy.cse([exprs[i] for i in slots], symbols=names(), optimizations="basic")
+        repl, reduced = sympy.cse([exprs[i] for i in slots], symbols=names())
     except Exception:  # noqa: BLE001 — abbreviations are a nicety; never fail a result over them
         return exprs, []
     repl, reduced = list(repl), list(reduced)
+    # cse rewrites as it goes (2*(t - 1) becomes 2*t - 2), so a whole result is recognised by its values.
+    wholes = [_fingerprint(leaf) for i in slots for leaf in _leaves(exprs[i])]
     changed = True
     while changed and repl:
         changed = False
         for k, (sym, value) in enumerate(repl):
             uses = sum(e.count(sym) for e in reduced) + sum(v.count(sym) for _, v in repl[k + 1:])
-            if uses >= 2 and sympy.count_ops(value) >= 3:
+            full = value
+            for earlier, v in reversed(repl[:k]):
+                full = full.xreplace({earlier: v})
+            whole = _fingerprint(full)
+            is_whole = whole is not None and any(w is not None and (w == whole or w == tuple(-x for x in whole))
+                                                 for w in wholes)
+            if (uses >= 2 and isinstance(value, sympy.Expr) and sympy.count_ops(value) >= 3 and not is_whole
+                    and not _has_branches(value)):
                 continue
             # Inline it: too simple, or used once (it would only move text into the "where" list).
             repl = [(s, v.xreplace({sym: value})) for s, v in repl[:k] + repl[k + 1:]]
@@ -499,12 +530,12 @@ def compact(expr: Any, schedule: Schedule) -> Compact:
         >>> vp = schedule("vp")
         >>> c = compact(GIF(vp, target("slc:kappa=2")).bounds().upper, vp)
         >>> c.expr
-        -E*beta_s/(2*(2 - E))
+        E*beta_s/(2*(E - 2))
         >>> c.full().equals(GIF(vp, target("slc:kappa=2")).bounds().upper)
         True
     """
-    exprs, c = compact_many((expr,), schedule)
-    return Compact(exprs[0], c.definitions, c.symbols, c.meanings)
+    c = compact_many((expr,), schedule)
+    return Compact(c.expr[0], c.definitions, c.symbols, c.meanings)
 
 
 def compact_many(exprs: Iterable[Any], schedule: Schedule) -> Compact:
