@@ -171,3 +171,76 @@ def test_schedule_forms_of_vp():
     E = next(s for s in b.free_symbols if s.name == "E")
     assert a == sympy.sqrt(1 - E) and b == sympy.sqrt(E)
     assert "where" in c.latex() and r"\beta(s)" in "".join(n for n, _ in c.where())
+
+
+def _parse(text: str, names: list[str]) -> sympy.Expr:
+    # gifsym's own output, parsed back with every defined name as a plain symbol ("E" is a quantity here,
+    # not Euler's number).
+    local = {n: sympy.Symbol(n) for n in names} | {"t": sympy.Symbol("t"), "T": sympy.Symbol("T")}
+    return sympy.parse_expr(text, local_dict=local)
+
+
+@pytest.mark.parametrize("args", [
+    ["bounds", "--schedule", "vp", "--target", "conv:sigma=0.5,R=1"],
+    ["bounds", "--schedule", "subvp", "--target", "slc:kappa=2", "--at", "0.5"],
+    ["bounds", "--schedule", "ve", "--target", "conv:sigma=0.5,R=1"],
+    ["bounds", "--schedule", "trigonometric", "--target", "ball:R=1+slc:kappa=-0.5"],
+    ["bounds", "--a", "(1 - t)**2", "--b", "t*(2 - t)", "--target", "conv:sigma=0.5,R=2"],
+    ["velocity", "--schedule", "vp", "--target", "gaussian:sigma=0.5"],
+    ["velocity", "--schedule", "trigonometric", "--target", "slc:kappa=2"],
+])
+def test_json_compact_fields_substitute_back_to_the_full_ones(args):
+    import json
+
+    from click.testing import CliRunner
+
+    from gifsym.cli import app
+
+    out = CliRunner().invoke(app, [*args, "--json"], catch_exceptions=False)
+    assert out.exit_code == 0
+    data = json.loads(out.output)
+    defs = data["definitions"]
+    names = [d["name"] for d in defs]
+    known = {"t"}
+    for d in defs:  # dependency order: each definition in t, numbers and earlier definitions
+        assert {s.name for s in _parse(d["sympy"], names).free_symbols} <= known
+        known.add(d["name"])
+
+    def fields(obj):
+        if isinstance(obj, dict):
+            if "sympy" in obj and "latex" in obj:
+                yield obj
+                return
+            for v in obj.values():
+                yield from fields(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                yield from fields(v)
+
+    checked = 0
+    for f in fields({k: v for k, v in data.items() if k != "definitions"}):
+        assert set(f["compact"]) == {"sympy", "latex"}
+        if f["sympy"].startswith(("Interval", "Union", "EmptySet", "FiniteSet", "ConditionSet")):
+            assert f["compact"]["sympy"] == f["sympy"]
+            continue
+        full = _parse(f["sympy"], [])
+        back = _parse(f["compact"]["sympy"], names)
+        for d in reversed(defs):
+            back = back.xreplace({sympy.Symbol(d["name"]): _parse(d["sympy"], names)})
+        tt = sympy.Symbol("t")
+        if isinstance(full, sympy.MatrixBase):
+            pairs = list(zip(full, back))
+        else:
+            pairs = [(full, back)]
+        for x, y in pairs:
+            for p in (sympy.Rational(1, 7), sympy.Rational(3, 5)):
+                others = {s: sympy.Rational(2, 3) for s in (x.free_symbols | y.free_symbols) - {tt}}
+                vx = x.xreplace({tt: p, **others}).evalf(30)
+                vy = y.xreplace({tt: p, **others}).evalf(30)
+                if vx.is_number and vx.is_finite:
+                    # exact expressions at 30 digits: equal to far below 1e-20
+                    assert abs(complex(vx - vy)) <= 1e-20 * max(1, abs(complex(vx))), (f, vx, vy)
+                    checked += 1
+                else:
+                    assert vx == vy
+    assert checked >= 3

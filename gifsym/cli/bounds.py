@@ -9,6 +9,7 @@ import click
 import sympy
 
 from gifsym.cli._common import (
+    Readable,
     emit_json,
     expr_json,
     number_json,
@@ -40,61 +41,82 @@ def parse_times(text: str | None) -> list[float]:
     return out
 
 
-def value_json(v: Any) -> Any:
+def value_json(v: Any, readable: Readable | None = None) -> Any:
     """A JSON number (null for ±∞ and undefined values), or ``{"sympy", "latex"}`` when symbols remain."""
     if isinstance(v, float):
         return v if math.isfinite(v) else None
     if isinstance(v, sympy.Basic) and v.free_symbols:
-        return expr_json(v)
+        return expr_json(v, readable)
     return number_json(v)
 
 
-def constant_json(c: Any) -> Any:
+def constant_json(c: Any, readable: Readable | None = None) -> Any:
     """A flow-map constant as a JSON number (null when unbounded) or an expression when symbolic."""
     if not c.finite:
         return None
-    return value_json(c.value)
+    return value_json(c.value, readable)
 
 
-def source_json(src: Any) -> dict | None:
+def source_json(src: Any, readable: Readable | None = None) -> dict | None:
     """Source stability (math.md §6): the cost of starting from N(0, a_0² I) when b_0 > 0."""
     if src is None:
         return None
-    return {"b0": value_json(src.b0), "second_moment": value_json(src.second_moment),
-            "gaussian_start_cost": value_json(src.gaussian_start_cost),
-            "pushed_gaussian_start": value_json(src.pushed_gaussian_start)}
+    return {"b0": value_json(src.b0, readable), "second_moment": value_json(src.second_moment, readable),
+            "gaussian_start_cost": value_json(src.gaussian_start_cost, readable),
+            "pushed_gaussian_start": value_json(src.pushed_gaussian_start, readable)}
+
+
+def bounds_expressions(b: Any, fm: Any, rows: list[dict], src: Any = None) -> list[Any]:
+    """Every expression :func:`bounds_json` prints (their compact forms share one "where" list)."""
+    out = [b.upper, b.lower, b.lipschitz, fm.interval, b.interval]
+    out += [p.formula for p in b.pieces] + [p.interval for p in b.pieces]
+    for c in (fm.forward, fm.reverse):
+        out += [c.value, c.as_function_of_T, c.endpoint_formula]
+    out += [v for row in rows for k, v in row.items() if k != "t" and isinstance(v, sympy.Basic)]
+    if src is not None:
+        out += [src.b0, src.second_moment, src.gaussian_start_cost, src.pushed_gaussian_start]
+    return [e for e in out if isinstance(e, sympy.Basic)]
 
 
 def bounds_json(b: Any, fm: Any, times: list[float], src: Any = None) -> dict:
-    """The JSON object of interface.md (plus ``pieces``, ``notes`` and details of the flow-map constants)."""
+    """The JSON object of interface.md (plus ``pieces``, ``notes`` and details of the flow-map constants).
+
+    Every expression field also has ``"compact"``, and ``"definitions"`` lists the named quantities those
+    use (interface.md, "Readable forms")."""
+    rows = b.values(times)
+    readable = Readable(b.schedule, bounds_expressions(b, fm, rows, src))
+
+    def ej(e):
+        return expr_json(e, readable)
 
     def const(c):
-        return {"value": constant_json(c), "exact": expr_json(c.value), "numeric": c.numeric, "error": c.error,
-                "method": c.method, "as_function_of_T": expr_json(c.as_function_of_T) if c.as_function_of_T
-                is not None else None, "endpoint_formula": expr_json(c.endpoint_formula)
+        return {"value": constant_json(c, readable), "exact": ej(c.value), "numeric": c.numeric, "error": c.error,
+                "method": c.method, "as_function_of_T": ej(c.as_function_of_T) if c.as_function_of_T
+                is not None else None, "endpoint_formula": ej(c.endpoint_formula)
                 if c.endpoint_formula is not None else None, "reason": c.reason}
 
     used = set(b.upper_envelope.pieces + b.lower_envelope.pieces)
     return {
         "schedule": b.schedule.spec,
         "target": b.target.spec,
-        "upper": expr_json(b.upper),
-        "lower": expr_json(b.lower),
-        "lipschitz": expr_json(b.lipschitz),
+        "upper": ej(b.upper),
+        "lower": ej(b.lower),
+        "lipschitz": ej(b.lipschitz),
         "flow_map": {
-            "forward": constant_json(fm.forward),
-            "reverse": constant_json(fm.reverse),
-            "well_posed": expr_json(fm.interval),
+            "forward": constant_json(fm.forward, readable),
+            "reverse": constant_json(fm.reverse, readable),
+            "well_posed": ej(fm.interval),
             "details": {"forward": const(fm.forward), "reverse": const(fm.reverse)},
         },
-        "interval": expr_json(b.interval),
+        "interval": ej(b.interval),
         "lemmas": list(b.lemmas),
-        "values": [{k: (v if k == "t" else value_json(v)) for k, v in row.items()} for row in b.values(times)],
+        "values": [{k: (v if k == "t" else value_json(v, readable)) for k, v in row.items()} for row in rows],
         "pieces": [{"lemma": p.lemma, "side": p.side, "params": {k: str(v) for k, v in p.params},
-                    "formula": expr_json(p.formula), "interval": expr_json(p.interval), "used": p in used}
+                    "formula": ej(p.formula), "interval": ej(p.interval), "used": p in used}
                    for p in b.pieces],
-        "source_stability": source_json(src),
+        "source_stability": source_json(src, readable),
         "notes": list(b.notes) + [n for n in fm.notes if n not in b.notes],
+        "definitions": readable.definitions(),
     }
 
 

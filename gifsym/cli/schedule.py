@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gifsym.cli._common import emit_json, expr_json, resolve_schedule, schedule_options, target_option
+from gifsym.cli._common import Readable, emit_json, expr_json, resolve_schedule, schedule_options, target_option
 
 
 def schedule_json(s) -> dict:
@@ -90,8 +90,10 @@ def velocity(schedule_spec, a_expr, b_expr, params, target_spec, as_json, latex)
         objs["posterior_mean"] = flow.posterior_mean()
         objs["posterior_cov"] = flow.posterior_cov()
     if as_json:
+        readable = Readable(s, list(objs.values()))
         emit_json({"schedule": s.spec, "target": flow.target.spec, "exact": flow.target.is_exact,
-                   **{k: expr_json(v) for k, v in objs.items()}})
+                   **{k: expr_json(v, readable) for k, v in objs.items()},
+                   "definitions": readable.definitions()})
         return
     show = latex_expr if latex else str
     click.echo(f"flow: schedule {s.spec}, target {flow.target.spec}")
