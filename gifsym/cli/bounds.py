@@ -140,7 +140,8 @@ def _num(v: Any) -> str:
               help="Take an assumption as given (e.g. S-mono) when the checker could not decide it (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--latex", is_flag=True, help="Print LaTeX.")
-def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_json, latex) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also print the formulas in t and every note.")
+def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_json, latex, verbose) -> None:
     """Bounds on the Jacobian of the velocity, its Lipschitz constant θ_t and the flow-map constants.
 
     Prints the combined upper and lower bounds on ∇v (with the lemma and time interval of each piece),
@@ -161,12 +162,15 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     times = parse_times(at)
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
-    b = derive_bounds(flow, assume=tuple(assume))
-    fm = flow_map_lipschitz(flow, assume=tuple(assume))
-    try:
-        src = source_stability(flow, assume=tuple(assume))
-    except AssumptionError:  # no forward constant: nothing to say about the pushed-forward source
-        src = None
+    from gifsym.cli._display import working
+
+    with working("deriving the bounds and flow-map constants"):
+        b = derive_bounds(flow, assume=tuple(assume))
+        fm = flow_map_lipschitz(flow, assume=tuple(assume))
+        try:
+            src = source_stability(flow, assume=tuple(assume))
+        except AssumptionError:  # no forward constant: nothing to say about the pushed-forward source
+            src = None
     if as_json:
         emit_json(bounds_json(b, fm, times, src))
         return
@@ -174,33 +178,63 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
         click.echo(b.to_latex())
         click.echo(fm.to_latex())
         return
-    click.echo(f"flow: schedule {s.spec}, target {flow.target.spec}")
-    click.echo(f"  upper    u_t = {_show(b.upper, False)}")
-    click.echo(f"  lower    l_t = {_show(b.lower, False)}")
-    click.echo(f"  theta_t      = {_show(b.lipschitz, False)}")
-    click.echo(f"  interval     : {b.interval}")
-    click.echo("  pieces:")
+    print_bounds(b, fm, src, times or list(DEFAULT_TIMES), verbose=verbose)
+
+
+#: Times of the values table when --at is not given.
+DEFAULT_TIMES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99)
+
+
+def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool = False) -> None:
+    """The terminal form: compact formulas with their "where" list, a values table, one line per piece and
+    per constant; ``verbose`` adds the formulas in t and every note."""
+    from rich.table import Table
+
+    from gifsym.cli import _display as d
+    from gifsym.symbolic.compact import compact_many
+
+    con = d.console()
+    s = b.schedule
+    d.heading(con, f"flow: schedule {s.spec}, target {b.target.spec}")
+    forms = compact_many((b.upper, b.lower, b.lipschitz), s)
+    d.formulas(con, [("upper    u_t", forms.expr[0]), ("lower    l_t", forms.expr[1]),
+                     ("theta_t", forms.expr[2])], forms)
+    d.where(con, forms)
+    if verbose:
+        con.print("  in t:")
+        d.formulas(con, [("u_t", b.upper), ("l_t", b.lower), ("theta_t", b.lipschitz)], indent=4)
+    con.print(f"  interval: both bounds hold for t in {d.plain(b.interval)}")
+    con.print()
+    rows = [(r["t"], r["lower"], r["upper"], r["lipschitz"]) for r in b.values(times)]
+    con.print(d.values_table("  values", ["t", "lower", "upper", "theta"], rows))
+    con.print()
     used = set(b.upper_envelope.pieces + b.lower_envelope.pieces)
+    dropped = {p: why for p, why in b.upper_envelope.dropped + b.lower_envelope.dropped}
+    table = Table(title="  pieces", title_justify="left", box=None, pad_edge=False, padding=(0, 1),
+                  show_header=False)
+    for col in ("side", "lemma", "interval", "status"):
+        table.add_column(col)
     for p in b.pieces:
-        mark = "" if p in used else "  (dominated, not used)"
-        click.echo(f"    {p.side:5} {p.label:28} on {p.interval}: {p.formula}{mark}")
-    for name, c, lip in (("forward", fm.forward, "Lip(X_{0,1})"), ("reverse", fm.reverse, "Lip(X_{1,0})")):
+        status = "used" if p in used else f"not used: {dropped.get(p, 'dominated')}"
+        table.add_row("  " + p.side, p.label, "on " + d.plain(p.interval), status)
+    con.print(table)
+    for c, lip in ((fm.forward, "Lip(X_{0,1})"), (fm.reverse, "Lip(X_{1,0})")):
         if c.finite:
             extra = f" = {float(sympy.N(c.value)):.6g}" if c.value.is_number and not c.numeric else ""
             how = c.method + (f", error {c.error:.1e}" if c.numeric else "")
-            click.echo(f"  {lip} <= {c.value}{extra}  ({how})")
+            con.print(f"  {lip} <= {d.plain(c.value)}{extra}  ({how})")
         else:
-            click.echo(f"  {lip} unbounded ({c.reason or c.method})")
-    click.echo(f"  well posed on {fm.interval}")
+            con.print(f"  {lip} unbounded ({d.one_line(c.reason or c.method)})")
+    con.print(f"  well posed on {d.plain(fm.interval)}")
     if src is not None and src.b0 != 0:
-        click.echo(f"  b_0 = {src.b0} > 0: starting from N(0, a_0^2 I) costs W2 <= {src.gaussian_start_cost} "
-                   f"at t = 0 and <= {src.pushed_gaussian_start} at t = 1 (source stability)")
-    if times:
-        click.echo("  values:")
-        click.echo(f"    {'t':>8} {'lower':>14} {'upper':>14} {'theta':>14}")
-        for row in b.values(times):
-            click.echo(f"    {row['t']:>8.4g} {_num(row['lower']):>14} {_num(row['upper']):>14} "
-                       f"{_num(row['lipschitz']):>14}")
-    click.echo("  lemmas: " + ", ".join(b.lemmas))
-    for n in list(b.notes) + [n for n in fm.notes if n not in b.notes]:
-        click.echo(f"  note: {n}")
+        con.print(f"  b_0 = {d.plain(src.b0)} > 0: starting from N(0, a_0^2 I) costs W2 <= "
+                  f"{d.plain(src.gaussian_start_cost)} at t = 0 and <= {d.plain(src.pushed_gaussian_start)} at t = 1 "
+                  "(source stability)")
+    con.print("  lemmas: " + ", ".join(b.lemmas))
+    notes = list(b.notes) + [n for n in fm.notes if n not in b.notes]
+    for n in notes if verbose else notes[:3]:
+        con.print(f"  note: {n if verbose else d.one_line(n)}")
+    if not verbose:
+        extra = len(notes) - 3
+        more = f"{extra} more note{'s' if extra > 1 else ''}, " if extra > 0 else ""
+        con.print(f"  ({more}the formulas in t: --verbose)")

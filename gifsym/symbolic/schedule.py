@@ -170,6 +170,12 @@ class AssumptionReport:
 
     items: tuple[tuple[str, Verdict], ...]
     consequences: tuple[tuple[str, Verdict], ...] = ()
+    #: For each id, the verdict of each part of the statement: ``(id, ((label, Verdict), ...))``.
+    parts: tuple[tuple[str, tuple[tuple[str, Verdict], ...]], ...] = ()
+
+    def parts_of(self, key: str) -> tuple[tuple[str, Verdict], ...]:
+        """The parts of assumption ``key`` with their own verdicts (e.g. ``a_0 > 0`` of S-end)."""
+        return dict(self.parts).get(key, ())
 
     def __getitem__(self, key: str) -> Verdict:
         for k, v in self.items + self.consequences:
@@ -270,25 +276,38 @@ def _check(s: Schedule) -> AssumptionReport:
 
     a, b, da, db, d2a, d2b = s.a, s.b, s.da, s.db, s.d2a, s.d2b
 
+    parts: dict[str, list[tuple[str, Verdict]]] = {}
+    current: list[list[tuple[str, Verdict]]] = []
+
     def named(v, label: str) -> Verdict:
+        current[-1].append((label, v))
         return Verdict(v.status, f"{label}: {v.reason}")
 
-    join = prove.combine
+    def join(*verdicts: Verdict) -> Verdict:
+        return prove.combine(*verdicts)
 
+    def part(key: str):
+        current.append([])
+        parts[key] = current[-1]
+
+    part("S-end")
     end = join(
         named(prove.prove_value(a, t, 0, ">", 0), "a_0 > 0"),
         named(prove.prove_value(b, t, 0, ">=", 0), "b_0 >= 0"),
         named(prove.prove_value(a, t, 1, "==", 0, side="-"), "a_1 = 0"),
         named(prove.prove_value(b, t, 1, "==", 1, side="-"), "b_1 = 1"),
     )
+    part("S-mono")
     mono = join(
         named(prove.prove_relation(da, t, "<=", lo_open=True, hi_open=True), "da/dt <= 0 on (0,1)"),
         named(prove.prove_relation(db, t, ">=", lo_open=True, hi_open=True), "db/dt >= 0 on (0,1)"),
     )
+    part("S-pos")
     pos = join(
         named(prove.prove_relation(a, t, ">", hi_open=True), "a > 0 on [0,1)"),
         named(prove.prove_relation(b, t, ">", lo_open=True), "b > 0 on (0,1]"),
     )
+    part("S-smooth")
     smooth = join(
         named(prove.prove_relation(a, t, "finite"), "a finite (continuous) on [0,1]"),
         named(prove.prove_relation(b, t, "finite"), "b finite (continuous) on [0,1]"),
@@ -297,11 +316,13 @@ def _check(s: Schedule) -> AssumptionReport:
             for e, lab in ((da, "a'"), (db, "b'"), (d2a, "a''"), (d2b, "b''"))
         ),
     )
+    part("wronskian")
     wv = named(prove.prove_relation(s.wronskian, t, ">=", lo_open=True, hi_open=True), "a b' - a' b >= 0 on (0,1)")
     snr = Verdict(wv.status, "d/dt (b/a) = (a b' - a' b)/a^2, so it is non-decreasing where " + wv.reason)
     return AssumptionReport(
         items=(("S-end", end), ("S-mono", mono), ("S-pos", pos), ("S-smooth", smooth)),
         consequences=(("wronskian", wv), ("snr-monotone", snr)),
+        parts=tuple((k, tuple(v)) for k, v in parts.items()),
     )
 
 
