@@ -35,31 +35,6 @@ def _print_schedule_latex(s) -> None:
         click.echo(f"  {k:13} {v.status:8} {v.reason}")
 
 
-#: What each assumption states, as one line of text (its proof is behind --verbose).
-STATEMENTS = {
-    "S-end": "a_0 > 0, b_0 >= 0, a_1 = 0, b_1 = 1",
-    "S-mono": "da/dt <= 0 and db/dt >= 0 on (0, 1)",
-    "S-pos": "a > 0 on [0, 1) and b > 0 on (0, 1]",
-    "S-smooth": "a, b continuous on [0, 1] and C^2 on (0, 1)",
-    "wronskian": "a b' - a' b >= 0 on (0, 1)",
-    "snr-monotone": "the SNR b/a is non-decreasing",
-}
-
-
-def reason_line(report, key: str, verdict) -> str:
-    """One line: what was proved, or which part failed and why (shortened)."""
-    from gifsym.cli._display import one_line
-
-    if verdict.status == "holds":
-        return f"proved: {STATEMENTS.get(key, key)}"
-    bad = [(label, v) for label, v in report.parts_of(key) if v.status != "holds"]
-    if not bad:
-        return one_line(verdict.reason)
-    label, v = bad[0]
-    more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
-    return one_line(f"{label} {v.status}: {v.reason}") + more
-
-
 def _print_schedule(s, *, verbose: bool) -> None:
     from rich.table import Table
 
@@ -90,9 +65,10 @@ def _print_schedule(s, *, verbose: bool) -> None:
     table.add_column("id")
     table.add_column("mark")
     table.add_column("status")
-    table.add_column("reason", overflow="fold")
+    table.add_column("reason", no_wrap=True, overflow="ellipsis")
+    room = max(40, con.width - 32)  # one line each: id, mark and status take about 30 columns
     for k, v in report.items + report.consequences:
-        table.add_row("  " + k, d.mark(v.status), v.status, reason_line(report, k, v))
+        table.add_row("  " + k, d.mark(v.status), v.status, report.summary(k, limit=room))
     con.print(table)
     if verbose:
         con.print()

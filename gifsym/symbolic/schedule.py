@@ -35,6 +35,16 @@ t = sympy.Symbol("t", real=True)
 #: The assumption ids a schedule is checked against (math.md §2).
 SCHEDULE_ASSUMPTIONS = ("S-end", "S-mono", "S-pos", "S-smooth")
 
+#: What each checked statement says, in one line of text (summaries of an assumption report).
+SUMMARIES = {
+    "S-end": "a_0 > 0, b_0 >= 0, a_1 = 0, b_1 = 1",
+    "S-mono": "da/dt <= 0 and db/dt >= 0 on (0, 1)",
+    "S-pos": "a > 0 on [0, 1) and b > 0 on (0, 1]",
+    "S-smooth": "a, b continuous on [0, 1] and C^2 on (0, 1)",
+    "wronskian": "a b' - a' b >= 0 on (0, 1)",
+    "snr-monotone": "the SNR b/a is non-decreasing",
+}
+
 _s = 1 - t  # score-SDE time, for the VP/VE family
 
 
@@ -176,6 +186,24 @@ class AssumptionReport:
     def parts_of(self, key: str) -> tuple[tuple[str, Verdict], ...]:
         """The parts of assumption ``key`` with their own verdicts (e.g. ``a_0 > 0`` of S-end)."""
         return dict(self.parts).get(key, ())
+
+    def summary(self, key: str, limit: int = 110) -> str:
+        """One line: what was proved, or which part failed and why (shortened to ``limit`` characters).
+
+        Example:
+            >>> schedule(a="1 - t", b="t**2 - t/2").check().summary("S-end")[:25]
+            'b_1 = 1 violated: limit o'
+        """
+        v = self[key]
+        if v.status == "holds":
+            return f"proved: {SUMMARIES.get(key, key)}"
+        bad = [(label, p) for label, p in self.parts_of(key) if p.status != "holds"]
+        label, p = bad[0] if bad else (key, v)
+        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
+        text = " ".join(f"{label} {p.status}: {p.reason}".split())
+        if len(text) > limit - len(more):
+            text = text[: limit - len(more) - 1] + "…"
+        return text + more
 
     def __getitem__(self, key: str) -> Verdict:
         for k, v in self.items + self.consequences:
