@@ -34,7 +34,9 @@ def fails(argv, capsys) -> str:
 
 
 def is_expr(obj) -> bool:
-    return isinstance(obj, dict) and set(obj) == {"sympy", "latex"}
+    # interface.md: {"sympy", "latex"}, and (issue 10) the same in the flow's named quantities
+    return (isinstance(obj, dict) and set(obj) == {"sympy", "latex", "compact"}
+            and set(obj["compact"]) == {"sympy", "latex"})
 
 
 def test_bounds_json_has_the_interface_fields():

@@ -96,16 +96,22 @@ def test_bound_values_are_the_bounds_objects_values():
             assert mine[k] == pytest.approx(float(theirs[k]), rel=1e-15)
 
 
-def test_display_splits_and_shrinks_long_formulas():
+def test_display_splits_long_formulas_and_never_shrinks():
     import sympy
 
     from gifsym import t
+    from gifsym.output.formula import LINE, display, latex_width
 
     long_max = sympy.Max(*[sympy.exp(k * t) / (1 + t**k) + sympy.sin(k * t) ** 3 for k in range(2, 14)])
-    out = R.display(r"\theta_t", long_max)
-    assert out.count(r"\gifsymdisplay{") == len(long_max.args) + 1 and r"\max\left(" in out
-    short = R.display("u_t", 1 / (1 - t))
-    assert short == r"\gifsymdisplay{u_t = \frac{1}{1 - t}}"
+    out = display(r"\theta_t", long_max)
+    assert r"\max\left(" in out and out.count("A_{") == 2 * len(long_max.args)  # named, then defined
+    long_sum = sum(sympy.exp(k * t) / (k + t) for k in range(1, 30))
+    out = display("u_t", long_sum)
+    rows = out.split(r"\\")
+    assert len(rows) > 3 and all(latex_width(r.replace("&", "")) <= LINE + 8 for r in rows)
+    for text in (display(r"\theta_t", long_max), out):
+        assert "resizebox" not in text and "gifsymdisplay" not in text and "+ -" not in text
+    assert display("u_t", 1 / (1 - t)) == "\\begin{align*}\n  u_t &= \\frac{1}{1 - t}\n\\end{align*}"
 
 
 def test_write_report_rejects_bad_paths(tmp_path):

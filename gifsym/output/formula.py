@@ -41,7 +41,8 @@ LINE = 72.0
 _OPERATORS = set("+-=<>") | {r"\le", r"\ge", r"\preceq", r"\succeq", r"\cdot", r"\times", r"\leq", r"\geq",
                              r"\in", r"\to", r"\approx", r"\mid"}
 _ZERO = {r"\left", r"\right", r"\bigl", r"\bigr", r"\big", r"\Big", r"\displaystyle", r"\limits", r"\nolimits",
-         r"\mathrm", r"\mathbf", r"\mathit", r"\operatorname", r"\mathcal", r"\boldsymbol", r"\!"}
+         r"\mathrm", r"\mathbf", r"\mathit", r"\operatorname", r"\mathcal", r"\boldsymbol", r"\!",
+         r"\dot", r"\ddot", r"\hat", r"\tilde", r"\bar", r"\vec", r"\widetilde", r"\widehat"}
 _SPACES = {r"\,": 0.3, r"\;": 0.5, r"\:": 0.4, r"\ ": 0.6, r"\quad": 2.0, r"\qquad": 4.0, "~": 0.6}
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_]|[^\s\\{}^_]")
 
@@ -249,17 +250,31 @@ def _split_sum(lhs, rel, terms, show, namer, room) -> list[tuple[str, str]]:
 
 
 def _split_product(lhs, rel, factors, show, namer, room) -> list[tuple[str, str]]:
-    out, named = [], []
+    r"""Factors over several lines (``\cdot`` at the start of each continuation line); a factor too long
+    for any line is named and shown below."""
+    head = latex_width(lhs) + 2.4
+    lines: list[list[str]] = [[]]
+    width = head
+    named: list[tuple[str, str]] = []
     for f in factors:
         tex = show(f)
-        if latex_width(tex) + latex_width(lhs) + 6 > room and isinstance(f, sympy.Basic) and not f.is_Atom:
+        if isinstance(f, sympy.Add):
+            tex = rf"\left({tex}\right)"
+        w = latex_width(tex) + 0.6
+        if w + 6 > room and isinstance(f, sympy.Basic) and not f.is_Atom:
             name = namer(r"\mathcal{F}")
             named += _rows(name, "=", f, show, namer, room)
-            out.append(name)
-        else:
-            out.append(tex if not isinstance(f, sympy.Add) else rf"\left({tex}\right)")
-    body = " ".join(out)
-    return [(lhs, f"{rel} {body}" + (r", \quad \text{where}" if named else ""))] + named
+            tex, w = name, latex_width(name) + 0.6
+        if lines[-1] and width + w > room:
+            lines.append([])
+            width = 6.0
+        lines[-1].append(tex)
+        width += w
+    out = [(lhs, f"{rel} " + " ".join(lines[0]))]
+    out += [("", r"\quad \cdot " + " ".join(line)) for line in lines[1:]]
+    if named:
+        out[-1] = (out[-1][0], out[-1][1] + r", \quad \text{where}")
+    return out + named
 
 
 def display(lhs: str, expr: Any, *, rel: str = "=", show: Printer | None = None, room: float = LINE) -> str:

@@ -1,13 +1,20 @@
-r"""Standalone LaTeX reports of a flow: every result that applies, in dependency order, with its assumptions.
+r"""Standalone LaTeX reports of a flow: every result that applies, in dependency order, ready for a paper.
 
-:func:`make_report` builds a document (``article`` with amsmath, amssymb, amsthm; nothing
-outside TeX Live's base and recommended packages): the setting; the schedule with its assumption report;
-the target and its classes; every applicable lemma in dependency order as a theorem-like environment with
-a ``\label``, its assumptions, the formula instantiated for this flow and a ``\uses{…}`` line (``\uses`` is
-a no-op macro here, so the file compiles on its own and also feeds leanblueprint's dependency graph); a
-table of the bounds at chosen times; the flow-map constants; and, when a verify run is given, a figure of
-bound against observed worst case. :func:`compile_pdf` runs pdflatex until the cross-references settle
-and fails with a :class:`~gifsym.errors.LatexError` on any LaTeX error or undefined reference.
+:func:`make_report` builds a document (``article`` with amsmath, amssymb, amsthm; nothing outside TeX
+Live's base and recommended packages): the setting; the schedule in its own quantities with its
+assumption report; the target and its classes; every applicable lemma in dependency order as a
+theorem-like environment with a ``\label``, its assumptions, its references and a ``\uses{…}`` line
+(``\uses`` is a no-op macro here, so the file compiles on its own and also feeds leanblueprint's
+dependency graph); the bounds with a table at chosen times; the flow-map constants; stability; a
+bibliography; and, when a verify run is given, a figure of bound against observed worst case.
+
+Each result is stated first for a general schedule, in :math:`a_t, \dot a_t, b_t, \dot b_t`, and then
+instantiated for this schedule in compact form (:mod:`gifsym.symbolic.compact`: VP in ``E = e^{-B(s)}``
+and ``β(s)``, the trigonometric schedule in its angle, …), the quantities defined once in the schedule
+section. Formulas too long for a line are split over lines or into named parts
+(:mod:`gifsym.output.formula`), never shrunk. :func:`compile_pdf` runs pdflatex until the
+cross-references settle and fails with a :class:`~gifsym.errors.LatexError` on any LaTeX error or
+undefined reference; its log can be kept to check for overfull lines.
 
 Every formula is printed by SymPy (:mod:`gifsym.output.latex`); nothing here imports JAX unless a verify run
 is asked for.
@@ -16,6 +23,8 @@ Example:
     >>> from gifsym import GIF, schedule, target
     >>> tex = make_report(GIF(schedule("linear"), target("gaussian:sigma=0.5")), at=(0.5,)).tex
     >>> tex.startswith("\\documentclass") and "\\providecommand{\\uses}" in tex
+    True
+    >>> "\\begin{thebibliography}" in tex and "math.md" not in tex
     True
 """
 
@@ -35,19 +44,21 @@ import sympy
 from gifsym import theory
 from gifsym.errors import AssumptionError, GifsymError, LatexError
 from gifsym.io import atomic_path, write_atomic
+from gifsym.output.formula import align, display_rows, latex_width, no_plus_minus
 from gifsym.output.latex import (
-    assumption_report_latex,
-    constant_latex,
+    ASSUMPTION_STATEMENTS,
+    STATUS_LATEX,
     escape_text,
     escape_tt,
     interval_latex,
     label_key,
     latex_expr,
+    membership_latex,
     number_latex,
     schedule_params_latex,
-    target_latex,
 )
-from gifsym.symbolic.flow import component_coefficients, general_coefficients, instantiate
+from gifsym.symbolic.compact import Compact, compact, schedule_forms
+from gifsym.symbolic.flow import DA, DB, A, B, component_coefficients, general_coefficients, instantiate
 from gifsym.symbolic.schedule import t
 from gifsym.theory import lemmas
 from gifsym.theory.stability import source_stability
@@ -55,10 +66,6 @@ from gifsym.version import __version__
 
 #: Times of the bounds table when none are given.
 DEFAULT_TIMES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99)
-
-# Formulas longer than this (in LaTeX characters) are broken at a top-level max/min/sum before being
-# shrunk to the line width; shorter ones are only shrunk if they do not fit.
-_SPLIT_CHARS = 600
 
 # OT1 (the default) rather than T1: with TeX Live's base packages T1 falls back to bitmap fonts whose
 # ligatures pdftotext cannot read back; OT1 uses the Type 1 Computer Modern fonts.
@@ -70,6 +77,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2.3cm]{geometry}
 \usepackage[hidelinks]{hyperref}
 \allowdisplaybreaks
+% Looser lines rather than lines into the margin where a statement has long inline formulas.
+\setlength{\emergencystretch}{3em}
 
 % leanblueprint's dependency macros; no-ops when the file is compiled on its own.
 \providecommand{\uses}[1]{}
@@ -88,7 +97,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \theoremstyle{remark}
 \newtheorem*{remark}{Remark}
 
-% A displayed formula, shrunk to the line width when SymPy's expression is wider than the page.
+% gifsym 0.1's display macro, kept for documents built on this preamble (the derivations' tables); reports
+% split long formulas instead (gifsym.output.formula).
 \newsavebox{\gifsymbox}
 \newcommand{\gifsymdisplay}[1]{\par\smallskip\noindent%
   \sbox{\gifsymbox}{$\displaystyle #1$}%
@@ -105,83 +115,298 @@ _ENVIRONMENTS = {
     "corollary": "corollary",
 }
 
+#: The bibliography: the paper, the classical results the lemmas cite, and gifsym's documentation.
+BIBLIOGRAPHY = {
+    "gao2024": r"Y.~Gao, J.~Huang and Y.~Jiao. Gaussian interpolation flows. \emph{Journal of Machine Learning "
+               r"Research}, 25(253):1--52, 2024. arXiv:2311.11475.",
+    "brascamp1976": r"H.~J.~Brascamp and E.~H.~Lieb. On extensions of the Brunn--Minkowski and "
+                    r"Pr\'ekopa--Leindler theorems, including inequalities for log concave functions, and with "
+                    r"an application to the diffusion equation. \emph{Journal of Functional Analysis}, "
+                    r"22(4):366--389, 1976.",
+    "cramer1946": r"H.~Cram\'er. \emph{Mathematical Methods of Statistics}. Princeton University Press, 1946.",
+    "rao1945": r"C.~R.~Rao. Information and the accuracy attainable in the estimation of statistical "
+               r"parameters. \emph{Bulletin of the Calcutta Mathematical Society}, 37:81--91, 1945.",
+    "gronwall1919": r"T.~H.~Gr\"onwall. Note on the derivatives with respect to a parameter of the solutions of "
+                    r"a system of differential equations. \emph{Annals of Mathematics}, 20(4):292--296, 1919.",
+    "efron2011": r"B.~Efron. Tweedie's formula and selection bias. \emph{Journal of the American Statistical "
+                 r"Association}, 106(496):1602--1614, 2011.",
+    "hartman2002": r"P.~Hartman. \emph{Ordinary Differential Equations}, 2nd edition, chapter V. SIAM, 2002.",
+    "gifsym": rf"gifsym {escape_text(__version__)}: documentation, page \emph{{Mathematics}} (the setting, the "
+              r"identities, the bounds and their proofs as gifsym derives them). Distributed with gifsym and "
+              r"built with \texttt{mkdocs}.",
+}
+
+#: Classical results cited by lemma (in addition to the paper and gifsym's documentation).
+CITATIONS = {
+    "brascamp-lieb": ("brascamp1976",),
+    "bound-slc": ("brascamp1976",),
+    "cramer-rao": ("cramer1946", "rao1945"),
+    "bound-slcvx": ("cramer1946", "rao1945"),
+    "tweedie": ("efron2011",),
+    "hessian-log-density": ("efron2011",),
+    "gronwall": ("gronwall1919",),
+    "flow-map-lipschitz": ("gronwall1919",),
+    "reverse-flow-map-lipschitz": ("gronwall1919",),
+    "velocity-stability": ("gronwall1919",),
+    "cauchy-lipschitz": ("hartman2002",),
+    "well-posed": ("hartman2002",),
+}
+
+#: The sections of the documentation's Mathematics page, by the section numbers the lemma library uses.
+DOC_SECTIONS = {
+    "1": "Setting",
+    "2": "Schedule assumptions",
+    "3": "Target classes",
+    "4": "Identities",
+    "5": "Bounds on the Jacobian",
+    "6": "Flow maps and stability",
+    "7": "The dependency structure",
+}
+
 
 # --------------------------------------------------------------------------------------------------------
-# Formula display
+# Text and formulas
 
 
-def display(lhs: str, expr: Any, *, rel: str = "=") -> str:
-    r"""A displayed formula ``lhs rel expr`` that fits the page.
-
-    A long top-level ``Max``/``Min`` is shown as ``\max(A_1, …)`` followed by each ``A_i``; a long sum is
-    broken into one line per group of terms; anything still wider than the line is scaled down by the
-    ``\gifsymdisplay`` macro of the preamble.
+def breakable(text: str) -> str:
+    r"""Plain text (a reason, a note) escaped for LaTeX, with break points after ``,*+=(`` so that long
+    formulas written as text wrap instead of running into the margin.
 
     Example:
-        >>> from gifsym import t
-        >>> display("u_t", 1 / (1 - t))
-        '\\gifsymdisplay{u_t = \\frac{1}{1 - t}}'
+        >>> breakable("a*b+c")
+        'a*\\allowbreak{}b+\\allowbreak{}c'
     """
-    body = _expr_latex(expr)
-    if len(body) <= _SPLIT_CHARS or not isinstance(expr, sympy.Basic):
-        return rf"\gifsymdisplay{{{lhs} {rel} {body}}}"
-    if isinstance(expr, (sympy.Max, sympy.Min)):
-        op = r"\max" if isinstance(expr, sympy.Max) else r"\min"
-        names = [rf"A^{{({i + 1})}}_t" for i in range(len(expr.args))]
-        lines = [rf"\gifsymdisplay{{{lhs} {rel} {op}\left({', '.join(names)}\right), \quad\text{{where}}}}"]
-        lines += [display(n, a) for n, a in zip(names, sorted(expr.args, key=sympy.default_sort_key))]
-        return "\n".join(lines)
-    if isinstance(expr, sympy.Piecewise):
-        # One line per branch: a long `cases` block would only be shrunk to an unreadable size.
-        out = []
-        for value, cond in expr.args:
-            when = r"\text{otherwise}" if cond == sympy.true else rf"\text{{for }} {latex_expr(cond)}"
-            branch = _expr_latex(value)
-            if len(branch) <= _SPLIT_CHARS:
-                out.append(rf"\gifsymdisplay{{{lhs} {rel} {branch} \qquad {when}}}")
-            else:
-                out += [rf"\gifsymdisplay{{{when}:}}", display(lhs, value, rel=rel)]
-        return "\n".join(out)
-    if isinstance(expr, sympy.Add):
-        terms = sympy.Add.make_args(expr)
-        chunks, cur = [], []
-        for term in terms:
-            cur.append(term)
-            if len(latex_expr(sympy.Add(*cur, evaluate=False))) > _SPLIT_CHARS // 2:
-                chunks.append(cur)
-                cur = []
-        if cur:
-            chunks.append(cur)
-        if len(chunks) > 1:
-            first = rf"\gifsymdisplay{{{lhs} {rel} {latex_expr(sympy.Add(*chunks[0], evaluate=False))}}}"
-            rest = [
-                rf"\gifsymdisplay{{\qquad + {latex_expr(sympy.Add(*c, evaluate=False))}}}" for c in chunks[1:]
-            ]
-            return "\n".join([first, *rest])
-    return rf"\gifsymdisplay{{{lhs} {rel} {body}}}"
+    out = escape_text(text)
+    return re.sub(r"([,*+=(/])(?!\\allowbreak)", r"\1\\allowbreak{}", out)
 
 
-def _expr_latex(expr: Any) -> str:
-    if expr is None:
-        return r"\infty"
-    if hasattr(expr, "to_latex") and not isinstance(expr, sympy.Basic):
-        return expr.to_latex()
-    if isinstance(expr, (sympy.Basic, sympy.MatrixBase, int, float)):
-        return latex_expr(expr)
-    return rf"\text{{{escape_text(str(expr))}}}"
+def spec_tt(text: str) -> str:
+    r"""A spec or a command line in typewriter type that may break after ``, : + =`` (a long spec such as
+    ``vp:beta_min=1/10,beta_max=20`` has no spaces to break at).
+
+    Example:
+        >>> spec_tt("vp:beta_min=1")
+        '\\texttt{vp:\\allowbreak{}beta\\char95{}min=\\allowbreak{}1}'
+    """
+    body = re.sub(r"([,:+=])", r"\1\\allowbreak{}", escape_tt(text))
+    return rf"\texttt{{{body}}}"
+
+
+def _is_general(e: Any) -> bool:
+    return isinstance(e, sympy.Basic) and bool(e.free_symbols & {A, DA, B, DB})
+
+
+class Forms:
+    """The compact forms of one report: the schedule's quantities are defined once (in the schedule
+    section); abbreviations found for a custom schedule are defined next to the formula that uses them."""
+
+    def __init__(self, schedule: Any) -> None:
+        self.schedule = schedule
+        self.base = schedule_forms(schedule)
+
+    def rows(self, lhs: str, expr: Any, *, rel: str = "=", general: Any = None) -> list[tuple[str, str]]:
+        r"""Rows of an ``align*`` block: ``lhs rel general`` (stated for any schedule, in ``a_t, \dot a_t, b_t,
+        \dot b_t``; a SymPy expression or LaTeX) and then ``= compact`` for this schedule."""
+        out: list[tuple[str, str]] = []
+        if isinstance(general, str):
+            out.append((lhs, f"{rel} {general}"))
+        elif general is not None:
+            out += display_rows(lhs, general, rel=rel, show=latex_expr)
+        if expr is None:
+            return out
+        if _is_general(expr):
+            expr = instantiate(expr, self.schedule)
+        c = compact(expr, self.schedule)
+        if out and c.expr == general:
+            return out
+        first = (lhs, rel) if not out else ("", "=")
+        out += display_rows(first[0], c.expr, rel=first[1], show=c.expr_latex)
+        declared = {d.name for d in self.base.definitions} | _declared(self.schedule)
+        extra = [d for d in c.definitions if d.name not in declared]
+        if extra:
+            names = dict(c.symbols)
+            out[-1] = (out[-1][0], out[-1][1] + r", \quad \text{where}")
+            for d in extra:
+                out += display_rows(names.get(d.name, d.name), d.sympy, show=c.expr_latex)
+        return out
+
+    def where_rows(self) -> list[tuple[str, str]]:
+        """The schedule's quantities, their definitions and meanings."""
+        from gifsym.symbolic.compact import schedule_quantities
+
+        rows = []
+        names = {q.symbol: q.latex for q in schedule_quantities(self.schedule)}
+        for q in schedule_quantities(self.schedule):
+            d = latex_expr(q.definition, symbol_names=names)
+            meaning = rf" \quad \text{{({escape_text(q.meaning)})}}" if q.meaning else ""
+            rows.append((q.latex, f"= {d}{meaning}"))
+        return rows
+
+
+def _declared(schedule: Any) -> set[str]:
+    from gifsym.symbolic.compact import schedule_quantities
+
+    return {q.name for q in schedule_quantities(schedule)}
+
+
+def _block(rows: list[tuple[str, str]]) -> str:
+    return no_plus_minus(align(rows)) if rows else ""
+
+
+def _cite(*keys: str) -> str:
+    return r"\cite{" + ",".join(keys) + "}"
+
+
+def _reference(lemma_name: str, reference: str) -> str:
+    """The lemma's references: the paper, the classical result it rests on, and the section of gifsym's
+    documentation that derives it (the library's "math.md §k" becomes that section's title)."""
+    keys = ["gao2024", *CITATIONS.get(lemma_name, ())]
+    sections = [DOC_SECTIONS[k] for k in re.findall(r"§\s*(\d+)", reference or "") if k in DOC_SECTIONS]
+    out = _cite(*dict.fromkeys(keys))
+    if sections:
+        out += "; gifsym's documentation " + _cite("gifsym") + ", " + ", ".join(
+            rf"\emph{{{escape_text(s)}}}" for s in dict.fromkeys(sections))
+    elif "math.md" not in (reference or "") and reference and not CITATIONS.get(lemma_name):
+        out += "; " + escape_text(reference)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------
-# Pieces gathered from the engine
+# Sections
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for n in names:
-        if isinstance(obj, Mapping) and n in obj:
-            return obj[n]
-        if not isinstance(obj, Mapping) and hasattr(obj, n):
-            return getattr(obj, n)
-    return default
+def _section_setting(gif: Any, command: str | None) -> str:
+    s = gif.schedule
+    lines = [
+        r"\section{Setting}",
+        r"The Gaussian interpolation flow " + _cite("gao2024") + r" interpolates between noise and data,",
+        r"\[ X_t = a_t Z + b_t X_1, \qquad Z \sim N(0, I_d), \quad X_1 \sim \nu, \quad t \in [0, 1], \]",
+        r"with noise at $t = 0$ and data at $t = 1$. The velocity field "
+        r"$v(t, x) = E[\dot a_t Z + \dot b_t X_1 \mid X_t = x]$ transports $p_0$ to $p_1 = \nu$ along "
+        r"the ODE "
+        r"$\dot X_t = v(t, X_t)$. We write $m(t, x) = E[X_1 \mid X_t = x]$ and "
+        r"$C(t, x) = \operatorname{Cov}(X_1 \mid X_t = x)$.",
+        "",
+        rf"This report is about the schedule {spec_tt(s.spec)} and the target {spec_tt(gif.target.spec)}. "
+        r"Each result is stated for a general schedule $(a_t, b_t)$ and then instantiated for this one, in the "
+        r"quantities of Section~\ref{sec:schedule}. Every formula was derived by gifsym with SymPy from these "
+        r"two inputs and printed by SymPy's \LaTeX{} printer; the derivations are those of "
+        + _cite("gao2024") + r", as set out in gifsym's documentation " + _cite("gifsym") + ".",
+    ]
+    if command:
+        lines += [
+            "",
+            r"Reproduce it with",
+            r"\begin{quote}\small " + spec_tt(command) + r"\end{quote}",
+        ]
+    return "\n".join(lines)
+
+
+def _section_schedule(gif: Any, forms: Forms) -> str:
+    from gifsym.symbolic.compact import SCHEDULE_ROWS
+
+    s = gif.schedule
+    params = schedule_params_latex(s)
+    c = forms.base
+    lines = [
+        r"\section{Schedule}\label{sec:schedule}",
+        rf"Schedule {spec_tt(s.spec)}" + (f" with {params}" if params else "") + ".",
+    ]
+    where = forms.where_rows()
+    if where:
+        lines.append("In its own quantities,")
+    rows = []
+    for (_, lhs, _), e in zip(SCHEDULE_ROWS, c.expr):
+        rows += display_rows(lhs, e, show=c.expr_latex)
+    lines.append(_block(rows))
+    extra = [d for d in c.definitions if d.name not in _declared(s)]
+    if extra:  # abbreviations of a custom schedule
+        names = dict(c.symbols)
+        lines += ["with", _block([r for d in extra for r in display_rows(names.get(d.name, d.name), d.sympy)])]
+    if where:
+        lines += ["where", _block(where),
+                  "These quantities are used throughout the report."]
+    lines += [
+        r"\subsection{Assumptions}\label{sec:assumptions}",
+        "Each assumption is checked by gifsym: holds = proved; violated = a counterexample was found; "
+        r"unknown = neither (the proofs: \texttt{gifsym schedule --verbose}).",
+        _assumptions(s.check()),
+    ]
+    return "\n".join(lines)
+
+
+def _assumptions(report: Any) -> str:
+    consequence = {
+        "wronskian": r"$a_t \dot b_t - \dot a_t b_t \ge 0$ on $(0,1)$",
+        "snr-monotone": r"$r_t = b_t / a_t$ non-decreasing",
+    }
+    lines = [r"\begin{description}"]
+    for key, verdict in report.items + report.consequences:
+        what = ASSUMPTION_STATEMENTS.get(key) or consequence.get(key, "")
+        status = STATUS_LATEX.get(verdict.status, escape_text(verdict.status))
+        why = "" if verdict.status == "holds" else ": " + breakable(report.summary(key, limit=400))
+        lines.append(rf"  \item[{escape_text(key)}] {what} --- {status}{why}.")
+    lines.append(r"\end{description}")
+    return "\n".join(lines)
+
+
+def _section_target(gif: Any) -> str:
+    tg = gif.target
+    kind = "an exact law" + (f" in dimension {tg.dim}" if tg.dim else "") if tg.is_exact else "a class of targets"
+    lines = [r"\section{Target}\label{sec:target}",
+             f"Target {spec_tt(tg.spec)}: {kind}.", r"\begin{itemize}"]
+    for m in tg.classes():
+        what = ASSUMPTION_STATEMENTS.get(m.id)
+        lines.append(f"  \\item {membership_latex(m)}" + (f": {what}" if what else ""))
+    lines.append(r"\end{itemize}")
+    return "\n".join(lines)
+
+
+def _section_velocity(gif: Any, forms: Forms) -> str:
+    """The velocity field: the general denoiser form and key identity with this schedule's coefficients;
+    exact for an isotropic Gaussian; the per-component coefficients for other exact laws."""
+    g = general_coefficients()
+    lines = [
+        r"\section{Velocity field}\label{sec:velocity}",
+        r"For every target, $v(t, x) = c_x(t)\, x + c_m(t)\, m(t, x)$ and $\nabla_x v(t, x) = c_x(t)\, I + "
+        r"c_C(t)\, C(t, x)$ (denoiser form and key identity), with, for this schedule,",
+        _block(forms.rows("c_x(t)", g.x, general=g.x) + forms.rows("c_m(t)", g.m, general=g.m)
+               + forms.rows("c_C(t)", g.C, general=g.C)),
+    ]
+    law = gif.target.law
+    if law is not None and law.K == 1 and law.components[0].sigma is not None:
+        comp = law.components[0]
+        L = gif.jacobian()[0, 0]
+        lam = comp.sigma**2
+        general = component_coefficients()[0].subs({sympy.Symbol("lambda", positive=True): lam})
+        lines += [
+            r"The target is an isotropic Gaussian $N(m, \sigma^2 I)$, so the velocity field is exact and affine "
+            r"in $x$: $v(t, x) = L_t\, (x - b_t m) + \dot b_t m$ and $\nabla_x v = L_t I$ with",
+            _block(forms.rows("L_t", L, general=general)),
+        ]
+        v = gif.velocity()
+        if v.shape[0] <= 3:
+            c = compact(v, gif.schedule)
+            lines += ["that is,", _block(display_rows("v(t, x)", c.expr, show=c.expr_latex))]
+    elif law is not None:
+        cx, cm, _, _ = component_coefficients()
+        lines += [
+            rf"The target is {'a Gaussian' if law.K == 1 else f'a mixture of {law.K} Gaussians'} "
+            r"$\sum_k w_k N(m_k, \Sigma_k)$. Given component $k$, $X_t \sim N(b_t m_k, a_t^2 I + b_t^2 "
+            r"\Sigma_k)$, and the component's velocity is $v_k(t, x) = c_x(\Sigma_k)\, x + c_m(\Sigma_k)\, "
+            r"m_k$, where, along an eigendirection of $\Sigma_k$ with eigenvalue $\lambda$,",
+            _block(forms.rows(r"c_x(\lambda)", cx, general=cx) + forms.rows(r"c_m(\lambda)", cm, general=cm)),
+        ]
+        if law.K > 1:
+            lines.append(
+                r"The velocity field is $v(t, x) = \sum_k r_k(t, x)\, v_k(t, x)$ with the responsibilities"
+                r"\[ r_k(t, x) \propto w_k\, N\big(x;\, b_t m_k,\, a_t^2 I + b_t^2 \Sigma_k\big). \]"
+            )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Lemmas
 
 
 @dataclass(frozen=True)
@@ -193,13 +418,22 @@ class LemmaEntry:
     statement: str
     assumptions: tuple[str, ...]
     uses: tuple[str, ...]
-    formula: Any = None  # the instantiated result: a SymPy object, a mapping of them, or None
+    formula: Any = None  # the derived result: a SymPy object, a mapping of them, a result object, or None
     title: str | None = None
     reference: str = ""
 
     @property
     def label(self) -> str:
         return "lem:" + label_key(self.name)
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for n in names:
+        if isinstance(obj, Mapping) and n in obj:
+            return obj[n]
+        if not isinstance(obj, Mapping) and hasattr(obj, n):
+            return getattr(obj, n)
+    return default
 
 
 def applicable_lemmas(gif: Any) -> tuple[list[LemmaEntry], list[tuple[str, tuple[str, ...]]]]:
@@ -237,129 +471,154 @@ def _entry(lemmas: Any, name: str, gif: Any) -> LemmaEntry:
     )
 
 
-# --------------------------------------------------------------------------------------------------------
-# Sections
+_LE, _GE = r"\le", r"\ge"
+
+#: How a part of a lemma's result reads: (lemma, key) -> (left-hand side, relation). Parts not listed are
+#: shown as "general formula = this schedule's form" when they depend on the schedule, and not at all when
+#: they are constants of a cited result (never under their internal key).
+NAMES: dict[tuple[str, str], tuple[str, str]] = {
+    ("interpolation", "X_t"): ("X_t", "="),
+    ("snr-monotone", "snr"): ("r_t", "="),
+    ("snr-monotone", "dsnr"): (r"\dot r_t", "="),
+    ("conditional-law", "log_kernel"): (r"\log k_t(x, y)", "="),
+    ("velocity-identity", "x"): ("c_x(t)", "="),
+    ("velocity-identity", "m"): ("c_m(t)", "="),
+    ("jacobian-identity", "C"): ("c_C(t)", "="),
+    ("probability-flow", "f"): ("f(1 - t)", "="),
+    ("probability-flow", "g2_half"): (r"\tfrac{1}{2} g^2(1 - t)", "="),
+    ("gaussian-convolution", "a_eff"): (r"\tilde a_t", "="),
+    ("gaussian-convolution", "da_eff"): (r"\dot{\tilde a}_t", "="),
+    ("gaussian-classes", "T-slc"): (r"\kappa", "="),
+    ("gaussian-classes", "T-slcvx"): (r"\beta", "="),
+    ("gaussian-classes", "T-conv"): (r"(\sigma, R)", "="),
+    ("gmm-classes", "T-slcvx"): (r"\beta", "="),
+    ("gmm-classes", "T-conv"): (r"(\sigma, R)", "="),
+    ("lipschitz", "theta"): (r"\theta_t", _LE),
+    ("source-stability", "lipschitz"): (r"\operatorname{Lip}(X_{0,1})", _LE),
+    ("source-stability", "bound"): (r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", _LE),
+    ("source-stability", "b0"): ("b_0", "="),
+    ("source-stability", "second_moment"): (r"\mathbb{E}|X_1|^2", "="),
+    ("source-stability", "gaussian_start_cost"): (r"W_2\big(\mu, N(0, a_0^2 I)\big)", _LE),
+    ("source-stability", "pushed_gaussian_start"): (r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", _LE),
+    ("velocity-stability", "gronwall"): (r"W_2\big((Y_{0,1})_\# \mu, \nu\big)", _LE),
+    ("velocity-stability", "cauchy_schwarz"): (r"W_2\big((Y_{0,1})_\# \mu, \nu\big)", _LE),
+    ("velocity-stability", "factor"): (r"\int_0^1 e^{2C(1-t)}\,dt", "="),
+    ("auto-encoding", "decoder"): (r"\operatorname{Lip}(X_{0,1})", _LE),
+    ("auto-encoding", "encoder"): (r"\operatorname{Lip}(X_{1,0})", _LE),
+    ("cycle-consistency", "lipschitz"): (r"\operatorname{Lip}(T)", _LE),
+    ("cycle-consistency", "self"): (r"\operatorname{Lip}(X_{0,1} \circ X_{1,0})", _LE),
+    ("gaussian-sharpness", "exact"): ("L_t", "="),
+}
+#: Parts never shown: restatements of another part, or internal bookkeeping.
+_SKIP = {("gaussian-sharpness", "upper"), ("gaussian-sharpness", "lower"), ("lipschitz", "interval"),
+         ("monotone-coefficient", "as_snr"), ("gaussian-convolution", "params"),
+         ("gaussian-convolution", "implied_by")}
 
 
-def _section_setting(gif: Any, command: str | None) -> str:
-    s = gif.schedule
-    lines = [
-        r"\section{Setting}",
-        r"The Gaussian interpolation flow interpolates between noise and data,",
-        r"\[ X_t = a_t Z + b_t X_1, \qquad Z \sim N(0, I_d), \quad X_1 \sim \nu, \quad t \in [0, 1], \]",
-        r"with noise at $t = 0$ and data at $t = 1$. The velocity field "
-        r"$v(t, x) = E[\dot a_t Z + \dot b_t X_1 \mid X_t = x]$ transports $p_0$ to $p_1 = \nu$ along "
-        r"the ODE "
-        r"$\dot X_t = v(t, X_t)$. We write $m(t, x) = E[X_1 \mid X_t = x]$ and "
-        r"$C(t, x) = \operatorname{Cov}(X_1 \mid X_t = x)$.",
-        "",
-        rf"This report is about the schedule \texttt{{{escape_tt(s.spec)}}} and the target "
-        rf"\texttt{{{escape_tt(gif.target.spec)}}}. Every formula below was derived by gifsym with SymPy "
-        r"from "
-        r"these two inputs and printed by SymPy's \LaTeX{} printer.",
-    ]
-    if command:
-        lines += [
-            "",
-            r"Reproduce it with",
-            r"\begin{quote}\ttfamily\small " + escape_tt(command) + r"\end{quote}",
-        ]
-    return "\n".join(lines)
-
-
-def _section_schedule(gif: Any) -> str:
-    s = gif.schedule
-    params = schedule_params_latex(s)
-    lines = [
-        r"\section{Schedule}\label{sec:schedule}",
-        rf"Schedule \texttt{{{escape_tt(s.spec)}}}" + (f" with {params}" if params else "") + ".",
-    ]
-    lines += [
-        display("a_t", s.a),
-        display("b_t", s.b),
-        display(r"\dot a_t", s.da),
-        display(r"\dot b_t", s.db),
-        display(r"r_t = \frac{b_t}{a_t}", s.snr),
-    ]
-    lines += [
-        r"\subsection{Assumptions}\label{sec:assumptions}",
-        "Each assumption is checked by gifsym (holds = proved; violated = a counterexample was found; "
-        "unknown = neither).",
-        assumption_report_latex(s.check()),
-    ]
-    return "\n".join(lines)
-
-
-def _section_target(gif: Any) -> str:
-    return "\n".join([r"\section{Target}\label{sec:target}", target_latex(gif.target)])
-
-
-def _section_velocity(gif: Any) -> str:
-    """The velocity field and its Jacobian: exact for an isotropic Gaussian, the per-component form for
-    other exact laws (the full expression of a mixture is pages long), the general form for a class."""
-    lines = [r"\section{Velocity field}\label{sec:velocity}"]
-    law = gif.target.law
-    if law is not None and law.K == 1 and law.components[0].sigma is not None:
-        lines.append("The target is an isotropic Gaussian, so the velocity field is exact and affine in $x$:")
-        lines.append(display("v(t, x)", gif.velocity()))
-        lines.append(display(r"\nabla_x v(t, x)", gif.jacobian()))
-    elif law is not None:
-        cx, cm, _, _ = (instantiate(e, gif.schedule) for e in component_coefficients())
-        lines.append(
-            rf"The target is {'a Gaussian' if law.K == 1 else f'a mixture of {law.K} Gaussians'} "
-            r"$\sum_k w_k N(m_k, \Sigma_k)$. Given component $k$, $X_t \sim N(b_t m_k, a_t^2 I + b_t^2 "
-            r"\Sigma_k)$, and the component's velocity is $v_k(t, x) = c_x(\Sigma_k)\, x + c_m(\Sigma_k)\, "
-            r"m_k$, where, along an eigendirection of $\Sigma_k$ with eigenvalue $\lambda$,"
-        )
-        lines.append(display(r"c_x(\lambda)", cx))
-        lines.append(display(r"c_m(\lambda)", cm))
-        if law.K > 1:
-            lines.append(
-                r"The velocity field is $v(t, x) = \sum_k r_k(t, x)\, v_k(t, x)$ with the responsibilities "
-                r"$r_k(t, x) \propto w_k\, N(x;\, b_t m_k,\, a_t^2 I + b_t^2 \Sigma_k)$."
-            )
-    else:
-        # Instantiated without GIF.coefficients' simplify, which can run for minutes on exponential schedules.
-        g = general_coefficients()
-        cx_, cm_, cC = (instantiate(e, gif.schedule) for e in (g.x, g.m, g.C))
-        lines.append(
-            "For a class of targets the velocity field is known through the posterior mean and "
-            "covariance (denoiser form and the key identity):"
-        )
-        lines.append(display("v(t, x)", sympy.Symbol("x") * cx_ + sympy.Symbol("m") * cm_))
-        lines.append(display(r"\nabla_x v(t, x)", cx_ * sympy.Symbol("I") + cC * sympy.Symbol("C")))
-    return "\n".join(lines)
-
-
-def _formula_latex(formula: Any) -> str:
-    if formula is None:
+def _result_latex(e: LemmaEntry, forms: Forms) -> str:
+    """The lemma's result for this flow: each part stated in general and then in compact form."""
+    f = e.formula
+    if f is None:
         return ""
-    if hasattr(formula, "to_latex") and not isinstance(formula, sympy.Basic):
-        # The engine's result objects (envelopes, bound pieces, constants) print maths, not text.
-        return rf"\gifsymdisplay{{{formula.to_latex()}}}"
-    if isinstance(formula, Mapping):
-        parts = []
-        for k, v in formula.items():
-            if v is None or isinstance(v, (str, bool)):
+    rows: list[tuple[str, str]] = []
+    text: list[str] = []
+    items: list[tuple[str, Any]] = []
+    if isinstance(f, Mapping):
+        items = list(f.items())
+    elif isinstance(f, (tuple, list)):
+        for x in f:
+            if isinstance(x, Mapping):
+                items += list(x.items())
+            else:
+                items.append(("", x))
+    else:
+        items = [("", f)]
+    seen: set = set()
+    for key, value in items:
+        if (e.name, key) in _SKIP or value is None:
+            continue
+        if hasattr(value, "side") and hasattr(value, "general") and hasattr(value, "interval"):  # a bound piece
+            text.append(_piece_text(value))
+            rows_ = forms.rows(_piece_name(value), value.formula, general=value.general)
+            text.append(_block(rows_))
+            continue
+        if hasattr(value, "pieces") and hasattr(value, "expr"):  # an envelope
+            name = "u_t" if value.side == "upper" else r"\ell_t"
+            general = value.pieces[0].general if len(value.pieces) == 1 else None
+            text.append(rf"Here $t \in {interval_latex(value.interval)}$ and")
+            text.append(_block(forms.rows(name, value.expr, general=general)))
+            continue
+        if hasattr(value, "finite") and hasattr(value, "method"):  # a flow-map constant
+            lhs = r"\operatorname{Lip}(X_{0,1})" if e.name == "flow-map-lipschitz" else r"\operatorname{Lip}(X_{1,0})"
+            text.append(_constant_text(lhs, value))
+            continue
+        if hasattr(value, "interval") and hasattr(value, "reason"):  # well-posedness
+            text.append(rf"Here: well posed for $t \in {interval_latex(value.interval)}$; {breakable(value.reason)}.")
+            continue
+        if e.name == "gaussian-sharpness" and key == "exact":
+            text.insert(0, r"The exact Jacobian is $\nabla_x v = L_t I$ with")
+            text.insert(1, _block(forms.rows("L_t", value)))
+            continue
+        if isinstance(value, bool) and key == "sharp":
+            text.append("Here the combined bounds are equal to it: the bounds are sharp." if value else
+                        "Here the combined bounds are not both equal to it.")
+            continue
+        if isinstance(value, str):
+            if key == "reason":
+                text.append(breakable(value) + ".")
+            continue
+        if not isinstance(value, (sympy.Basic, sympy.MatrixBase)):
+            continue
+        name, rel = NAMES.get((e.name, key), (None, "="))
+        general = value if _is_general(value) else None
+        if general is not None:
+            if general in seen:
                 continue
-            # The keys name parts of a result (a coefficient, a side, a constant), not equalities.
-            parts.append(display(rf"\text{{\texttt{{{escape_tt(str(k))}}}:}}\quad", v, rel=""))
-        return "\n".join(parts)
-    if isinstance(formula, (tuple, list)):
-        return "\n".join(_formula_latex(f) for f in formula)
-    if isinstance(formula, (sympy.Basic, sympy.MatrixBase)):
-        if isinstance(formula, sympy.Equality):
-            return display(latex_expr(formula.lhs), formula.rhs)
-        return rf"\gifsymdisplay{{{latex_expr(formula)}}}"
-    return ""
+            seen.add(general)
+            rows += forms.rows(name or latex_expr(general), value, rel=rel, general=general if name else None)
+        elif isinstance(value, sympy.Basic) and value.has(t) and name:
+            rows += forms.rows(name, value, rel=rel)
+        elif name:  # a constant of this flow (a class parameter, a value at t = 0)
+            rows += display_rows(name, value, rel=rel)
+    out = []
+    if rows:
+        out.append(_block(rows))
+    out += text
+    return "\n".join(out)
 
 
-def _section_lemmas(entries: Sequence[LemmaEntry], missing: Sequence[tuple[str, tuple[str, ...]]]) -> str:
+def _piece_name(p: Any) -> str:
+    return "U_t" if p.side == "upper" else "L_t"
+
+
+def _piece_text(p: Any) -> str:
+    params = ", ".join(f"{latex_expr(sympy.Symbol(k))} = {latex_expr(v)}" for k, v in p.params)
+    rel = r"\preceq" if p.side == "upper" else r"\succeq"
+    name = _piece_name(p)
+    lead = f"With ${params}$, for" if params else "For"
+    return rf"{lead} $t \in {interval_latex(p.interval)}$: $\nabla_x v \;{rel}\; {name} I$ where"
+
+
+def _constant_text(lhs: str, c: Any) -> str:
+    if not c.finite:
+        return rf"Here ${lhs}$ is unbounded: {breakable(c.reason or c.method)}."
+    value = _get(c, "value")
+    rows = display_rows(lhs, value, rel=r"\le") if not isinstance(value, sympy.Float) else \
+        [(lhs, rf"\le {number_latex(float(value), digits=10)}")]
+    if value.is_number and not isinstance(value, sympy.Float):
+        rows[-1] = (rows[-1][0], rows[-1][1] + rf" \approx {number_latex(float(value))}")
+    how = "exact" if not c.numeric else f"quadrature, error {number_latex(c.error, digits=2)}"
+    return _block(rows) + f"\n({escape_text(how)})."
+
+
+def _section_lemmas(entries: Sequence[LemmaEntry], missing: Sequence[tuple[str, tuple[str, ...]]],
+                    forms: Forms) -> str:
     present = {e.name for e in entries}
     lines = [
         r"\section{Results}\label{sec:results}",
-        "Every result that holds for this flow, in dependency order. Each names the assumptions it needs "
-        "directly (schedule assumptions of Section~\\ref{sec:assumptions}, target classes of "
+        "Every result that holds for this flow, in dependency order. Each is stated for a general schedule; "
+        "where it involves the schedule, it is then instantiated for this one. Each names the assumptions it "
+        "needs directly (schedule assumptions of Section~\\ref{sec:assumptions}, target classes of "
         "Section~\\ref{sec:target}) and the results it uses.",
     ]
     for e in entries:
@@ -370,15 +629,15 @@ def _section_lemmas(entries: Sequence[LemmaEntry], missing: Sequence[tuple[str, 
         lines.append(r"\uses{" + ",".join("lem:" + label_key(u) for u in used) + "}")
         if e.statement:
             lines.append(e.statement)
-        formula = _formula_latex(e.formula)
-        if formula:
-            lines += [r"\par\noindent For this flow:", formula]
+        lines.append(rf"\end{{{env}}}")
+        result = _result_latex(e, forms)
+        if result:
+            lines += [r"\noindent For this flow:", result]
         ass = ", ".join(escape_text(a) for a in e.assumptions) or (
             "none beyond those of the results it uses" if e.uses else "none"
         )
         lines.append(rf"\par\noindent\textit{{Assumptions:}} {ass}.")
-        if e.reference:
-            lines.append(rf"\par\noindent\textit{{Reference:}} {escape_text(e.reference)}.")
+        lines.append(rf"\par\noindent\textit{{References:}} {_reference(e.name, e.reference)}.")
         if e.uses:
             refs = [
                 rf"\ref{{lem:{label_key(u)}}}"
@@ -386,8 +645,8 @@ def _section_lemmas(entries: Sequence[LemmaEntry], missing: Sequence[tuple[str, 
                 else rf"\texttt{{{escape_tt(u)}}} (does not apply)"
                 for u in e.uses
             ]
-            lines.append(r"\par\noindent\textit{Uses:} " + ", ".join(refs) + ".")
-        lines.append(rf"\end{{{env}}}")
+            lines.append(r"\par\noindent{\raggedright\textit{Uses:} " + ", ".join(refs) + r".\par}")
+        lines.append(r"\medskip")
         lines.append("")
     if missing:
         lines += [
@@ -400,8 +659,6 @@ def _section_lemmas(entries: Sequence[LemmaEntry], missing: Sequence[tuple[str, 
             lines.append(rf"  \item \texttt{{{escape_tt(name)}}}: needs {why}")
         lines.append(r"\end{itemize}")
     return "\n".join(lines)
-
-
 def bound_values(bounds: Any, times: Iterable[float]) -> list[dict[str, Any]]:
     """``[{t, upper, lower, lipschitz}]`` at the given times, from the Bounds object's own evaluator
     (``Bounds.values``), the same numbers as ``gifsym bounds --json``'s ``values``.
@@ -449,24 +706,30 @@ def _eval(expr: Any, x: float) -> Any:
     return v if v.is_real is not False else None
 
 
-def _section_bounds(gif: Any, times: Sequence[float], present: set[str]) -> tuple[str, Any]:
+
+
+def _section_bounds(gif: Any, times: Sequence[float], present: set[str], forms: Forms) -> tuple[str, Any]:
     try:
         b = theory.bounds(gif)
     except AssumptionError as e:
         return "\n".join(
             [
                 r"\section{Bounds on the Jacobian of the velocity}\label{sec:bounds}",
-                "No bound on the Jacobian applies to this flow: " + escape_text(str(e)),
+                "No bound on the Jacobian applies to this flow: " + breakable(str(e)),
             ]
         ), None
-    upper, lower, theta = _get(b, "upper"), _get(b, "lower"), _get(b, "lipschitz", "theta")
     lines = [
         r"\section{Bounds on the Jacobian of the velocity}\label{sec:bounds}",
         r"Two-sided bounds $\ell_t I \preceq \nabla_x v(t, x) \preceq u_t I$ for all $x$, and the Lipschitz "
-        r"constant $\theta_t = \sup_x \|\nabla_x v(t, x)\|_{\mathrm{op}} \le \max(|u_t|, |\ell_t|)$"
-        r" ($\pm\infty$ where no bound holds):",
+        r"constant $\theta_t = \sup_x \|\nabla_x v(t, x)\|_{\mathrm{op}} \le \max(u_t, -\ell_t)$"
+        r" ($\pm\infty$ where no bound holds), in the quantities of Section~\ref{sec:schedule}:",
     ]
-    lines += [display(r"u_t", upper), display(r"\ell_t", lower), display(r"\theta_t", theta)]
+    rows = []
+    for name, env, expr in (("u_t", b.upper_envelope, b.upper), (r"\ell_t", b.lower_envelope, b.lower)):
+        general = env.pieces[0].general if len(env.pieces) == 1 else None
+        rows += forms.rows(name, expr, general=general)
+    rows += forms.rows(r"\theta_t", b.lipschitz, rel=r"\le", general=r"\max(u_t, -\ell_t)")
+    lines.append(_block(rows))
     for attr, what in (
         ("upper_interval", "upper bound"),
         ("lower_interval", "lower bound"),
@@ -474,10 +737,8 @@ def _section_bounds(gif: Any, times: Sequence[float], present: set[str]) -> tupl
     ):
         interval = _get(b, attr)
         if interval is not None:
-            lines.append(
-                rf"\par\noindent The {what} {'hold' if what == 'both' else 'holds'} for "
-                rf"$t \in {interval_latex(interval)}$."
-            )
+            lead = "Both hold" if what == "both" else f"The {what} holds"
+            lines.append(rf"\par\noindent {lead} for $t \in {interval_latex(interval)}$.")
     lemma_names = _get(b, "lemmas")
     if lemma_names:
         # Ragged right: long unbreakable \texttt names would otherwise run into the margin.
@@ -485,12 +746,12 @@ def _section_bounds(gif: Any, times: Sequence[float], present: set[str]) -> tupl
         lines.append(r"\par\noindent{\raggedright They come from " + refs + ".\\par}")
     notes = _get(b, "notes") or ()
     if notes:
-        lines += [r"\begin{itemize}"] + [rf"  \item {escape_text(n)}" for n in notes] + [r"\end{itemize}"]
+        lines += [r"\begin{itemize}"] + [rf"  \item {breakable(n)}" for n in notes] + [r"\end{itemize}"]
     values = bound_values(b, times)
     lines += [
         r"\begin{table}[ht]\centering",
-        rf"\caption{{Bounds at chosen times (schedule \texttt{{{escape_tt(gif.schedule.spec)}}}, "
-        rf"target \texttt{{{escape_tt(gif.target.spec)}}}).}}\label{{tab:bounds}}",
+        rf"\caption{{Bounds at chosen times (schedule {spec_tt(gif.schedule.spec)}, "
+        rf"target {spec_tt(gif.target.spec)}).}}\label{{tab:bounds}}",
         r"\begin{tabular}{rrrr}\toprule",
         r"$t$ & $\ell_t$ & $u_t$ & $\theta_t$ \\ \midrule",
     ]
@@ -513,28 +774,41 @@ def _lemma_ref(name: Any, present: set[str]) -> str:
     return rf"\texttt{{{escape_tt(name)}}}"
 
 
-def _section_flow_map(gif: Any, present: set[str]) -> str:
+#: Constants wider than this (digit widths) are given below the table rather than in it.
+_CELL = 24.0
+
+
+def _section_flow_map(gif: Any, present: set[str], forms: Forms) -> str:
     try:
         fm = theory.flow_map_lipschitz(gif)
     except AssumptionError as e:
-        return "\n".join([r"\section{Flow-map constants}\label{sec:flowmap}", escape_text(str(e))])
+        return "\n".join([r"\section{Flow-map constants}\label{sec:flowmap}", breakable(str(e))])
     lines = [
         r"\section{Flow-map constants}\label{sec:flowmap}",
         r"Lipschitz constants of the flow map $X_{0,1}$ (noise $\to$ data) and of its inverse $X_{1,0}$ "
         r"(data $\to$ noise), from $\operatorname{Lip}(X_{0,1}) \le \exp\int_0^1 u_t\,dt$ and "
-        r"$\operatorname{Lip}(X_{1,0}) \le \exp(-\int_0^1 \ell_t\,dt)$ (Gr\"onwall, $\nabla_x v$ symmetric).",
-        r"\begin{center}\begin{tabular}{lll}\toprule",
+        r"$\operatorname{Lip}(X_{1,0}) \le \exp(-\int_0^1 \ell_t\,dt)$ (Gr\"onwall " + _cite("gronwall1919")
+        + r", $\nabla_x v$ symmetric).",
+        r"\begin{center}\begin{tabular}{llp{6.5cm}}\toprule",
         r"map & constant & how \\ \midrule",
     ]
     constants = []
+    below = []
     for attr, name in (
-        ("forward", r"$\operatorname{Lip}(X_{0,1})$"),
-        ("reverse", r"$\operatorname{Lip}(X_{1,0})$"),
+        ("forward", r"\operatorname{Lip}(X_{0,1})"),
+        ("reverse", r"\operatorname{Lip}(X_{1,0})"),
     ):
         c = _get(fm, attr)
         constants.append((attr, c))
-        lines.append(f"{name} & ${_constant(c)}$ & {_how(c)} \\\\")
+        cell = _constant(c)
+        if latex_width(cell) > _CELL:
+            value = _get(c, "value")
+            below += display_rows(name, value, rel=r"\le")
+            cell = number_latex(float(value)) if value.is_number else r"\text{see below}"
+        lines.append(f"${name}$ & ${cell}$ & {_how(c)} \\\\")
     lines += [r"\bottomrule\end{tabular}\end{center}"]
+    if below:
+        lines += ["Exactly:", _block(below)]
     interval = _get(fm, "interval")
     if interval is not None:
         lines.append(
@@ -545,40 +819,41 @@ def _section_flow_map(gif: Any, present: set[str]) -> str:
     for attr, c in constants:
         lhs = r"\operatorname{Lip}(X_{0,T})" if attr == "forward" else r"\operatorname{Lip}(X_{T,0})"
         f_T = _get(c, "as_function_of_T")
-        if (
-            isinstance(f_T, sympy.Basic)
-            and not isinstance(f_T, sympy.Piecewise)
-            and f_T.has(sympy.Piecewise)
-            and len(latex_expr(f_T)) > _SPLIT_CHARS
-        ):
-            # Piecewise in T inside exponentials: shrunk to the page it would be unreadable.
-            lines.append(
-                rf"\par\noindent As a function of the horizon $T$ ({attr}): a piecewise expression, "
-                r"given in full by \texttt{gifsym bounds --json}."
-            )
-        elif isinstance(f_T, sympy.Basic):
+        if isinstance(f_T, sympy.Basic):
+            # g(T) with g written as a function of t in the schedule's quantities (E, β(s), φ, …).
+            g = "g" if attr == "forward" else "h"
+            horizon = _get(fm, "T")
             lines += [
-                rf"\par\noindent As a function of the horizon $T$ ({attr}):",
-                display(lhs, f_T, rel=r"\le"),
+                rf"\par\noindent As a function of the horizon $T$ ({attr}): ${lhs} \le {g}(T)$ for $T < 1$, where",
+                _block(forms.rows(f"{g}(t)", _tidy_T(f_T.xreplace({horizon: t})))),
             ]
         end = _get(c, "endpoint_formula")
         if isinstance(end, sympy.Basic):
             lines += [
                 rf"\par\noindent Schedule-free form ({attr}; it depends on the schedule only through "
                 r"$a_0, b_0$):",
-                display(lhs.replace("T", "1"), end, rel=r"\le"),
+                _block(display_rows(lhs.replace("T", "1"), end, rel=r"\le")),
             ]
         reason = _get(c, "reason")
         if reason:
-            lines.append(rf"\par\noindent {attr.capitalize()}: {escape_text(reason)}.")
+            lines.append(rf"\par\noindent {attr.capitalize()}: {breakable(reason)}.")
     notes = _get(fm, "notes") or ()
     if notes:
-        lines += [r"\begin{itemize}"] + [rf"  \item {escape_text(n)}" for n in notes] + [r"\end{itemize}"]
+        lines += [r"\begin{itemize}"] + [rf"  \item {breakable(n)}" for n in notes] + [r"\end{itemize}"]
     lemma_names = _get(fm, "lemmas")
     if lemma_names:
         refs = ", ".join(_lemma_ref(n, present) for n in lemma_names)
         lines.append(r"\par\noindent{\raggedright From " + refs + ".\\par}")
     return "\n".join(lines)
+
+
+def _tidy_T(e: sympy.Expr) -> sympy.Expr:
+    """A flow-map constant as a function of T: ``sin² + cos²`` and similar removed where SymPy sees it
+    cheaply (the trigonometric schedule's constants carry ``sqrt(sin(πT/2)² + cos(πT/2)²)``)."""
+    if e.has(sympy.sin, sympy.cos) and sympy.count_ops(e) < 200:
+        return e.replace(lambda f: isinstance(f, sympy.Add) and f.has(sympy.sin, sympy.cos),
+                         lambda f: sympy.trigsimp(f))
+    return e
 
 
 def _section_stability(gif: Any, present: set[str]) -> str:
@@ -592,12 +867,13 @@ def _section_stability(gif: Any, present: set[str]) -> str:
         r"\section{Stability in the source}\label{sec:stability}",
         r"For two sources $\mu, \tilde\mu$, $W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big) \le "
         r"\operatorname{Lip}(X_{0,1})\, W_2(\mu, \tilde\mu)$; here, with $W = W_2(\mu, \tilde\mu)$:",
-        display(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le"),
+        _block(display_rows(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le")),
         r"The true source is $\mu = \operatorname{Law}(a_0 Z + b_0 X_1)$, which is the Gaussian "
         r"$N(0, a_0^2 I)$ one samples in practice only when $b_0 = 0$. Coupling the two through the "
         r"same $Z$:",
-        display(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le"),
-        display(r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", st.pushed_gaussian_start, rel=r"\le"),
+        _block(display_rows(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le")
+               + display_rows(r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", st.pushed_gaussian_start,
+                              rel=r"\le")),
     ]
     value = st.pushed_gaussian_start_value
     if value is not None and st.gaussian_start_cost_value:
@@ -625,7 +901,11 @@ def _constant(c: Any) -> str:
     value = c if isinstance(c, (sympy.Basic, float, int)) else _get(c, "value", default=None)
     if isinstance(value, sympy.Float):
         return number_latex(float(value), digits=10)
-    return constant_latex(value)
+    if value is None:
+        return r"\infty"
+    if isinstance(value, sympy.Basic):
+        return latex_expr(value)
+    return number_latex(value)
 
 
 def _how(c: Any) -> str:
@@ -639,6 +919,20 @@ def _how(c: Any) -> str:
         err = _get(c, "error", default=None)
         return "quadrature" + (f" ($\\pm {number_latex(err, digits=2)}$)" if err else "")
     return escape_text(str(method)) if method else "exact"
+
+
+def _section_bibliography(tex: str) -> str:
+    """The references cited in ``tex``, in order of first citation."""
+    cited = []
+    for group in re.findall(r"\\cite\{([^}]*)\}", tex):
+        cited += [k.strip() for k in group.split(",")]
+    keys = list(dict.fromkeys(k for k in cited if k in BIBLIOGRAPHY))
+    if not keys:
+        return ""
+    lines = [r"\begin{thebibliography}{9}"]
+    lines += [rf"\bibitem{{{k}}} {BIBLIOGRAPHY[k]}" for k in keys]
+    lines.append(r"\end{thebibliography}")
+    return "\n".join(lines)
 
 
 def _section_verify(report: Any, figure: str | None) -> str:
@@ -747,12 +1041,13 @@ def make_report(
             raise GifsymError(f"report time {x} is outside [0, 1]")
     entries, missing = applicable_lemmas(gif)
     s, tg = gif.schedule, gif.target
+    forms = Forms(s)
     head = (
         escape_text(title)
         if title
         else (
-            rf"gifsym report\\[0.4em]\large schedule \texttt{{{escape_tt(s.spec)}}}, "
-            rf"target \texttt{{{escape_tt(tg.spec)}}}"
+            rf"gifsym report\\[0.4em]\large schedule {spec_tt(s.spec)}, "
+            rf"target {spec_tt(tg.spec)}"
         )
     )
     parts = [
@@ -763,19 +1058,20 @@ def make_report(
         r"\begin{document}",
         r"\maketitle",
         _section_setting(gif, command),
-        _section_schedule(gif),
+        _section_schedule(gif, forms),
         _section_target(gif),
-        _section_velocity(gif),
+        _section_velocity(gif, forms),
     ]
     if entries or missing:
-        parts.append(_section_lemmas(entries, missing))
-    bounds_tex, bounds = _section_bounds(gif, at, {e.name for e in entries})
+        parts.append(_section_lemmas(entries, missing, forms))
+    bounds_tex, bounds = _section_bounds(gif, at, {e.name for e in entries}, forms)
     if bounds_tex:
         parts.append(bounds_tex)
-        parts.append(_section_flow_map(gif, {e.name for e in entries}))
+        parts.append(_section_flow_map(gif, {e.name for e in entries}, forms))
         parts.append(_section_stability(gif, {e.name for e in entries}))
     if verify_report is not None or figure:
         parts.append(_section_verify(verify_report, figure))
+    parts.append(_section_bibliography("\n".join(parts)))
     parts.append(r"\end{document}")
     values = tuple(bound_values(bounds, at)) if bounds is not None else ()
     return Report("\n\n".join(p for p in parts if p) + "\n", tuple(e.name for e in entries), figure, values)
@@ -806,12 +1102,17 @@ def compile_pdf(
     pdf_path: str | os.PathLike | None = None,
     max_runs: int = 4,
     timeout: float = 180.0,
+    log_path: str | os.PathLike | None = None,
 ) -> str:
     """Compile a .tex file with pdflatex into ``pdf_path`` (default: next to it), atomically.
 
     pdflatex runs in a scratch folder (so no .aux/.log litter and no half-written PDF) at least twice and
     until the cross-references settle. Figures named by ``\\includegraphics`` are taken from the folder of
     the .tex file.
+
+    Args:
+        log_path: where to keep pdflatex's log of the last run (e.g. to look for overfull lines with
+            :func:`overfull_boxes`), or None.
 
     Raises:
         LatexError: pdflatex is missing, fails (the message quotes LaTeX's error and line), or leaves an
@@ -852,7 +1153,22 @@ def compile_pdf(
             )
         with atomic_path(pdf_path) as tmp:
             shutil.copyfile(os.path.join(work, job + ".pdf"), tmp)
+        if log_path is not None:
+            write_atomic(os.fspath(log_path), log)
     return pdf_path
+
+
+_OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)(.*)$", re.MULTILINE)
+
+
+def overfull_boxes(log: str) -> list[tuple[float, str]]:
+    r"""``(points, where)`` of every overfull box pdflatex reported in ``log``.
+
+    Example:
+        >>> overfull_boxes(r"Overfull \hbox (12.5pt too wide) in paragraph at lines 3--4")
+        [(12.5, ' in paragraph at lines 3--4')]
+    """
+    return [(float(p), where) for p, where in _OVERFULL.findall(log)]
 
 
 def _run_pdflatex(exe: str, work: str, job: str, timeout: float, shown: str) -> str:
@@ -981,9 +1297,12 @@ __all__ = [
     "applicable_lemmas",
     "bound_values",
     "compile_pdf",
-    "display",
+    "Forms",
+    "breakable",
     "latex_error_message",
     "make_report",
+    "overfull_boxes",
     "pdflatex_path",
+    "spec_tt",
     "write_report",
 ]

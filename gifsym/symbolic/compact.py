@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 import mpmath
 import sympy
+from sympy.core.function import AppliedUndef
 
 from gifsym.symbolic.printing import latex_expr
 from gifsym.symbolic.schedule import CATALOGUE, Schedule, t
@@ -90,7 +91,9 @@ class Compact:
         e = self.expr if expr is None else expr
         names = dict(self.symbols)
         symbol_names = {s: names[s.name] for s in _free(e) if s.name in names and names[s.name] != s.name}
-        return latex_expr(e, symbol_names=symbol_names, fold_func_brackets=True)
+        # SymPy folds an undefined function's brackets into its name (``\epsilont``): only fold known ones.
+        fold = not (isinstance(e, sympy.Basic) and e.atoms(AppliedUndef))
+        return latex_expr(e, symbol_names=symbol_names, fold_func_brackets=fold)
 
     def where(self) -> list[tuple[str, str]]:
         """``[(LaTeX of the name, LaTeX of its definition)]`` in dependency order."""
@@ -331,8 +334,10 @@ def _rewrite_leaf(e: sympy.Expr, plan: _Plan) -> tuple[sympy.Expr, bool]:
 
     Returns the form and whether it must be checked numerically (False when it is the original, or only
     substituted: each substitution is an identity by construction)."""
-    if not isinstance(e, sympy.Expr) or not e.has(t) and not e.has(sympy.sin, sympy.cos):
+    if not isinstance(e, sympy.Expr) or t not in e.free_symbols and not e.has(sympy.sin, sympy.cos):
         return e, False
+    if e.has(sympy.Integral, sympy.Sum, sympy.Derivative, sympy.Subs):
+        return e, False  # t may be bound there: an unevaluated integral is shown as it is
     sub = _replace_polynomials(_replace_exponentials(e, plan), plan)
     if sub.has(t) and plan.clocks:
         # The last declared clock: the most specific quantity (beta(s) rather than s).
@@ -544,8 +549,17 @@ def compact_many(exprs: Iterable[Any], schedule: Schedule) -> Compact:
     Returns:
         A :class:`Compact` whose ``expr`` is the tuple of the compact expressions (``None`` stays ``None``).
     """
-    exprs = tuple(exprs)
-    return _compact_many(tuple(_hashable(e) for e in exprs), schedule)
+    exprs = tuple(_hashable(e) for e in exprs)
+    return _compact_cached(exprs, schedule)
+
+
+@lru_cache(maxsize=2048)
+def _compact_cached(exprs: tuple[Any, ...], schedule: Schedule) -> Compact:
+    # Also kept on disk (gifsym.store): a new process (each CLI call) reads the forms back.
+    from gifsym import store
+
+    return store.cached("compact", {"exprs": exprs, "schedule": schedule},
+                        {"Compact": Compact, "Definition": Definition}, lambda: _compact_many(exprs, schedule))
 
 
 def _hashable(e: Any) -> Any:

@@ -123,7 +123,7 @@ _VP_QUANTITIES = (
     Quantity("s", "s", "1 - t", "score-SDE time"),
     Quantity("B", "B(s)", "beta_min*s + (beta_max - beta_min)*s**2/2", "integrated noise rate"),
     Quantity("beta_s", r"\beta(s)", "beta_min + (beta_max - beta_min)*s", "noise rate, B'(s)"),
-    Quantity("E", "E", "exp(-B)", "signal power, e^{-B(s)}"),
+    Quantity("E", "E", "exp(-B)", "signal power"),
 )
 _VE_QUANTITIES = (
     Quantity("s", "s", "1 - t", "score-SDE time"),
@@ -299,6 +299,15 @@ class Schedule:
 
 @lru_cache(maxsize=256)
 def _check(s: Schedule) -> AssumptionReport:
+    # Also kept on disk (gifsym.store): a new process (each CLI call) reads the proofs back.
+    from gifsym import store
+    from gifsym.symbolic.prove import Verdict
+
+    return store.cached("schedule-check", {"schedule": s},
+                        {"AssumptionReport": AssumptionReport, "Verdict": Verdict}, lambda: _derive_check(s))
+
+
+def _derive_check(s: Schedule) -> AssumptionReport:
     from gifsym.symbolic import prove
     from gifsym.symbolic.prove import Verdict
 
