@@ -85,7 +85,6 @@ def latex_width(tex: str) -> float:
             return 0.7 * group()
         if tok in (r"\text", r"\textrm", r"\texttt", r"\textit", r"\mbox"):
             if pos < len(tokens) and tokens[pos] == "{":
-                start = pos
                 depth = 0
                 chars = 0
                 while pos < len(tokens):
@@ -96,8 +95,7 @@ def latex_width(tex: str) -> float:
                     if depth == 0:
                         break
                     if t not in "{}":
-                        chars += 1 if not t.startswith("\\") else 1
-                del start
+                        chars += 1
                 return chars * 0.95
             return 1.0
         if tok in _ZERO:

@@ -44,10 +44,12 @@ import sympy
 from gifsym import theory
 from gifsym.errors import AssumptionError, GifsymError, LatexError
 from gifsym.io import atomic_path, write_atomic
-from gifsym.output.formula import align, display_rows, latex_width, no_plus_minus
+from gifsym.output.citations import bibliography, cite
+from gifsym.output.formula import display_rows, latex_width
 from gifsym.output.latex import (
     ASSUMPTION_STATEMENTS,
     STATUS_LATEX,
+    breakable,
     escape_text,
     escape_tt,
     interval_latex,
@@ -56,11 +58,12 @@ from gifsym.output.latex import (
     membership_latex,
     number_latex,
     schedule_params_latex,
+    spec_tt,
 )
-from gifsym.symbolic.compact import Compact, compact, schedule_forms
-from gifsym.symbolic.flow import DA, DB, A, B, component_coefficients, general_coefficients, instantiate
+from gifsym.output.results import Forms, LemmaEntry, applicable_lemmas, block, declared, section_lemmas
+from gifsym.symbolic.compact import compact
+from gifsym.symbolic.flow import LAM, component_coefficients, general_coefficients
 from gifsym.symbolic.schedule import t
-from gifsym.theory import lemmas
 from gifsym.theory.stability import source_stability
 from gifsym.version import __version__
 
@@ -106,170 +109,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
   \else\makebox[\linewidth]{\usebox{\gifsymbox}}\fi\par\smallskip}
 """
 
-# Theorem-like environment for each lemma kind (unknown kinds read as lemmas).
-_ENVIRONMENTS = {
-    "definition": "definition",
-    "lemma": "lemma",
-    "proposition": "proposition",
-    "theorem": "theorem",
-    "corollary": "corollary",
-}
-
-#: The bibliography: the paper, the classical results the lemmas cite, and gifsym's documentation.
-BIBLIOGRAPHY = {
-    "gao2024": r"Y.~Gao, J.~Huang and Y.~Jiao. Gaussian interpolation flows. \emph{Journal of Machine Learning "
-               r"Research}, 25(253):1--52, 2024. arXiv:2311.11475.",
-    "brascamp1976": r"H.~J.~Brascamp and E.~H.~Lieb. On extensions of the Brunn--Minkowski and "
-                    r"Pr\'ekopa--Leindler theorems, including inequalities for log concave functions, and with "
-                    r"an application to the diffusion equation. \emph{Journal of Functional Analysis}, "
-                    r"22(4):366--389, 1976.",
-    "cramer1946": r"H.~Cram\'er. \emph{Mathematical Methods of Statistics}. Princeton University Press, 1946.",
-    "rao1945": r"C.~R.~Rao. Information and the accuracy attainable in the estimation of statistical "
-               r"parameters. \emph{Bulletin of the Calcutta Mathematical Society}, 37:81--91, 1945.",
-    "gronwall1919": r"T.~H.~Gr\"onwall. Note on the derivatives with respect to a parameter of the solutions of "
-                    r"a system of differential equations. \emph{Annals of Mathematics}, 20(4):292--296, 1919.",
-    "efron2011": r"B.~Efron. Tweedie's formula and selection bias. \emph{Journal of the American Statistical "
-                 r"Association}, 106(496):1602--1614, 2011.",
-    "hartman2002": r"P.~Hartman. \emph{Ordinary Differential Equations}, 2nd edition, chapter V. SIAM, 2002.",
-    "gifsym": rf"gifsym {escape_text(__version__)}: documentation, page \emph{{Mathematics}} (the setting, the "
-              r"identities, the bounds and their proofs as gifsym derives them). Distributed with gifsym and "
-              r"built with \texttt{mkdocs}.",
-}
-
-#: Classical results cited by lemma (in addition to the paper and gifsym's documentation).
-CITATIONS = {
-    "brascamp-lieb": ("brascamp1976",),
-    "bound-slc": ("brascamp1976",),
-    "cramer-rao": ("cramer1946", "rao1945"),
-    "bound-slcvx": ("cramer1946", "rao1945"),
-    "tweedie": ("efron2011",),
-    "hessian-log-density": ("efron2011",),
-    "gronwall": ("gronwall1919",),
-    "flow-map-lipschitz": ("gronwall1919",),
-    "reverse-flow-map-lipschitz": ("gronwall1919",),
-    "velocity-stability": ("gronwall1919",),
-    "cauchy-lipschitz": ("hartman2002",),
-    "well-posed": ("hartman2002",),
-}
-
-#: The sections of the documentation's Mathematics page, by the section numbers the lemma library uses.
-DOC_SECTIONS = {
-    "1": "Setting",
-    "2": "Schedule assumptions",
-    "3": "Target classes",
-    "4": "Identities",
-    "5": "Bounds on the Jacobian",
-    "6": "Flow maps and stability",
-    "7": "The dependency structure",
-}
-
-
-# --------------------------------------------------------------------------------------------------------
-# Text and formulas
-
-
-def breakable(text: str) -> str:
-    r"""Plain text (a reason, a note) escaped for LaTeX, with break points after ``,*+=(`` so that long
-    formulas written as text wrap instead of running into the margin.
-
-    Example:
-        >>> breakable("a*b+c")
-        'a*\\allowbreak{}b+\\allowbreak{}c'
-    """
-    out = escape_text(text)
-    return re.sub(r"([,*+=(/])(?!\\allowbreak)", r"\1\\allowbreak{}", out)
-
-
-def spec_tt(text: str) -> str:
-    r"""A spec or a command line in typewriter type that may break after ``, : + =`` (a long spec such as
-    ``vp:beta_min=1/10,beta_max=20`` has no spaces to break at).
-
-    Example:
-        >>> spec_tt("vp:beta_min=1")
-        '\\texttt{vp:\\allowbreak{}beta\\char95{}min=\\allowbreak{}1}'
-    """
-    body = re.sub(r"([,:+=])", r"\1\\allowbreak{}", escape_tt(text))
-    return rf"\texttt{{{body}}}"
-
-
-def _is_general(e: Any) -> bool:
-    return isinstance(e, sympy.Basic) and bool(e.free_symbols & {A, DA, B, DB})
-
-
-class Forms:
-    """The compact forms of one report: the schedule's quantities are defined once (in the schedule
-    section); abbreviations found for a custom schedule are defined next to the formula that uses them."""
-
-    def __init__(self, schedule: Any) -> None:
-        self.schedule = schedule
-        self.base = schedule_forms(schedule)
-
-    def rows(self, lhs: str, expr: Any, *, rel: str = "=", general: Any = None) -> list[tuple[str, str]]:
-        r"""Rows of an ``align*`` block: ``lhs rel general`` (stated for any schedule, in ``a_t, \dot a_t, b_t,
-        \dot b_t``; a SymPy expression or LaTeX) and then ``= compact`` for this schedule."""
-        out: list[tuple[str, str]] = []
-        if isinstance(general, str):
-            out.append((lhs, f"{rel} {general}"))
-        elif general is not None:
-            out += display_rows(lhs, general, rel=rel, show=latex_expr)
-        if expr is None:
-            return out
-        if _is_general(expr):
-            expr = instantiate(expr, self.schedule)
-        c = compact(expr, self.schedule)
-        if out and c.expr == general:
-            return out
-        first = (lhs, rel) if not out else ("", "=")
-        out += display_rows(first[0], c.expr, rel=first[1], show=c.expr_latex)
-        declared = {d.name for d in self.base.definitions} | _declared(self.schedule)
-        extra = [d for d in c.definitions if d.name not in declared]
-        if extra:
-            names = dict(c.symbols)
-            out[-1] = (out[-1][0], out[-1][1] + r", \quad \text{where}")
-            for d in extra:
-                out += display_rows(names.get(d.name, d.name), d.sympy, show=c.expr_latex)
-        return out
-
-    def where_rows(self) -> list[tuple[str, str]]:
-        """The schedule's quantities, their definitions and meanings."""
-        from gifsym.symbolic.compact import schedule_quantities
-
-        rows = []
-        names = {q.symbol: q.latex for q in schedule_quantities(self.schedule)}
-        for q in schedule_quantities(self.schedule):
-            d = latex_expr(q.definition, symbol_names=names)
-            meaning = rf" \quad \text{{({escape_text(q.meaning)})}}" if q.meaning else ""
-            rows.append((q.latex, f"= {d}{meaning}"))
-        return rows
-
-
-def _declared(schedule: Any) -> set[str]:
-    from gifsym.symbolic.compact import schedule_quantities
-
-    return {q.name for q in schedule_quantities(schedule)}
-
-
-def _block(rows: list[tuple[str, str]]) -> str:
-    return no_plus_minus(align(rows)) if rows else ""
-
-
-def _cite(*keys: str) -> str:
-    return r"\cite{" + ",".join(keys) + "}"
-
-
-def _reference(lemma_name: str, reference: str) -> str:
-    """The lemma's references: the paper, the classical result it rests on, and the section of gifsym's
-    documentation that derives it (the library's "math.md §k" becomes that section's title)."""
-    keys = ["gao2024", *CITATIONS.get(lemma_name, ())]
-    sections = [DOC_SECTIONS[k] for k in re.findall(r"§\s*(\d+)", reference or "") if k in DOC_SECTIONS]
-    out = _cite(*dict.fromkeys(keys))
-    if sections:
-        out += "; gifsym's documentation " + _cite("gifsym") + ", " + ", ".join(
-            rf"\emph{{{escape_text(s)}}}" for s in dict.fromkeys(sections))
-    elif "math.md" not in (reference or "") and reference and not CITATIONS.get(lemma_name):
-        out += "; " + escape_text(reference)
-    return out
-
 
 # --------------------------------------------------------------------------------------------------------
 # Sections
@@ -279,7 +118,7 @@ def _section_setting(gif: Any, command: str | None) -> str:
     s = gif.schedule
     lines = [
         r"\section{Setting}",
-        r"The Gaussian interpolation flow " + _cite("gao2024") + r" interpolates between noise and data,",
+        r"The Gaussian interpolation flow " + cite("gao2024") + r" interpolates between noise and data,",
         r"\[ X_t = a_t Z + b_t X_1, \qquad Z \sim N(0, I_d), \quad X_1 \sim \nu, \quad t \in [0, 1], \]",
         r"with noise at $t = 0$ and data at $t = 1$. The velocity field "
         r"$v(t, x) = E[\dot a_t Z + \dot b_t X_1 \mid X_t = x]$ transports $p_0$ to $p_1 = \nu$ along "
@@ -291,7 +130,7 @@ def _section_setting(gif: Any, command: str | None) -> str:
         r"Each result is stated for a general schedule $(a_t, b_t)$ and then instantiated for this one, in the "
         r"quantities of Section~\ref{sec:schedule}. Every formula was derived by gifsym with SymPy from these "
         r"two inputs and printed by SymPy's \LaTeX{} printer; the derivations are those of "
-        + _cite("gao2024") + r", as set out in gifsym's documentation " + _cite("gifsym") + ".",
+        + cite("gao2024") + r", as set out in gifsym's documentation " + cite("gifsym") + ".",
     ]
     if command:
         lines += [
@@ -318,13 +157,13 @@ def _section_schedule(gif: Any, forms: Forms) -> str:
     rows = []
     for (_, lhs, _), e in zip(SCHEDULE_ROWS, c.expr):
         rows += display_rows(lhs, e, show=c.expr_latex)
-    lines.append(_block(rows))
-    extra = [d for d in c.definitions if d.name not in _declared(s)]
+    lines.append(block(rows))
+    extra = [d for d in c.definitions if d.name not in declared(s)]
     if extra:  # abbreviations of a custom schedule
         names = dict(c.symbols)
-        lines += ["with", _block([r for d in extra for r in display_rows(names.get(d.name, d.name), d.sympy)])]
+        lines += ["with", block([r for d in extra for r in display_rows(names.get(d.name, d.name), d.sympy)])]
     if where:
-        lines += ["where", _block(where),
+        lines += ["where", block(where),
                   "These quantities are used throughout the report."]
     lines += [
         r"\subsection{Assumptions}\label{sec:assumptions}",
@@ -370,7 +209,7 @@ def _section_velocity(gif: Any, forms: Forms) -> str:
         r"\section{Velocity field}\label{sec:velocity}",
         r"For every target, $v(t, x) = c_x(t)\, x + c_m(t)\, m(t, x)$ and $\nabla_x v(t, x) = c_x(t)\, I + "
         r"c_C(t)\, C(t, x)$ (denoiser form and key identity), with, for this schedule,",
-        _block(forms.rows("c_x(t)", g.x, general=g.x) + forms.rows("c_m(t)", g.m, general=g.m)
+        block(forms.rows("c_x(t)", g.x, general=g.x) + forms.rows("c_m(t)", g.m, general=g.m)
                + forms.rows("c_C(t)", g.C, general=g.C)),
     ]
     law = gif.target.law
@@ -378,16 +217,16 @@ def _section_velocity(gif: Any, forms: Forms) -> str:
         comp = law.components[0]
         L = gif.jacobian()[0, 0]
         lam = comp.sigma**2
-        general = component_coefficients()[0].subs({sympy.Symbol("lambda", positive=True): lam})
+        general = component_coefficients()[0].subs({LAM: lam})
         lines += [
             r"The target is an isotropic Gaussian $N(m, \sigma^2 I)$, so the velocity field is exact and affine "
             r"in $x$: $v(t, x) = L_t\, (x - b_t m) + \dot b_t m$ and $\nabla_x v = L_t I$ with",
-            _block(forms.rows("L_t", L, general=general)),
+            block(forms.rows("L_t", L, general=general)),
         ]
         v = gif.velocity()
         if v.shape[0] <= 3:
             c = compact(v, gif.schedule)
-            lines += ["that is,", _block(display_rows("v(t, x)", c.expr, show=c.expr_latex))]
+            lines += ["that is,", block(display_rows("v(t, x)", c.expr, show=c.expr_latex))]
     elif law is not None:
         cx, cm, _, _ = component_coefficients()
         lines += [
@@ -395,7 +234,7 @@ def _section_velocity(gif: Any, forms: Forms) -> str:
             r"$\sum_k w_k N(m_k, \Sigma_k)$. Given component $k$, $X_t \sim N(b_t m_k, a_t^2 I + b_t^2 "
             r"\Sigma_k)$, and the component's velocity is $v_k(t, x) = c_x(\Sigma_k)\, x + c_m(\Sigma_k)\, "
             r"m_k$, where, along an eigendirection of $\Sigma_k$ with eigenvalue $\lambda$,",
-            _block(forms.rows(r"c_x(\lambda)", cx, general=cx) + forms.rows(r"c_m(\lambda)", cm, general=cm)),
+            block(forms.rows(r"c_x(\lambda)", cx, general=cx) + forms.rows(r"c_m(\lambda)", cm, general=cm)),
         ]
         if law.K > 1:
             lines.append(
@@ -403,28 +242,6 @@ def _section_velocity(gif: Any, forms: Forms) -> str:
                 r"\[ r_k(t, x) \propto w_k\, N\big(x;\, b_t m_k,\, a_t^2 I + b_t^2 \Sigma_k\big). \]"
             )
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Lemmas
-
-
-@dataclass(frozen=True)
-class LemmaEntry:
-    """One lemma as the report shows it."""
-
-    name: str
-    kind: str
-    statement: str
-    assumptions: tuple[str, ...]
-    uses: tuple[str, ...]
-    formula: Any = None  # the derived result: a SymPy object, a mapping of them, a result object, or None
-    title: str | None = None
-    reference: str = ""
-
-    @property
-    def label(self) -> str:
-        return "lem:" + label_key(self.name)
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -436,229 +253,6 @@ def _get(obj: Any, *names: str, default: Any = None) -> Any:
     return default
 
 
-def applicable_lemmas(gif: Any) -> tuple[list[LemmaEntry], list[tuple[str, tuple[str, ...]]]]:
-    """The lemmas that hold for ``gif`` in dependency order, and the others with the assumptions they miss."""
-    names = list(lemmas.applicable(gif))  # already in dependency order
-    entries = [_entry(lemmas, n, gif) for n in names]
-    reg = lemmas.registry()
-    missing = []
-    for n in reg.names():
-        if n in names:
-            continue
-        try:
-            need = tuple(sorted(reg.missing(n, gif)))
-        except GifsymError:
-            need = ()
-        missing.append((n, need))
-    return entries, missing
-
-
-def _entry(lemmas: Any, name: str, gif: Any) -> LemmaEntry:
-    lem = lemmas.get(name)
-    try:
-        formula = lemmas.derive(name, gif)
-    except GifsymError:  # e.g. an alternative that needs a proof the checker could not give
-        formula = None
-    return LemmaEntry(
-        name,
-        lem.kind,
-        lem.statement,
-        tuple(lem.assumptions),
-        tuple(lem.uses) + tuple(getattr(lem, "any_of", ())),
-        formula,
-        lem.title or None,
-        getattr(lem, "reference", "") or "",
-    )
-
-
-_LE, _GE = r"\le", r"\ge"
-
-#: How a part of a lemma's result reads: (lemma, key) -> (left-hand side, relation). Parts not listed are
-#: shown as "general formula = this schedule's form" when they depend on the schedule, and not at all when
-#: they are constants of a cited result (never under their internal key).
-NAMES: dict[tuple[str, str], tuple[str, str]] = {
-    ("interpolation", "X_t"): ("X_t", "="),
-    ("snr-monotone", "snr"): ("r_t", "="),
-    ("snr-monotone", "dsnr"): (r"\dot r_t", "="),
-    ("conditional-law", "log_kernel"): (r"\log k_t(x, y)", "="),
-    ("velocity-identity", "x"): ("c_x(t)", "="),
-    ("velocity-identity", "m"): ("c_m(t)", "="),
-    ("jacobian-identity", "C"): ("c_C(t)", "="),
-    ("probability-flow", "f"): ("f(1 - t)", "="),
-    ("probability-flow", "g2_half"): (r"\tfrac{1}{2} g^2(1 - t)", "="),
-    ("gaussian-convolution", "a_eff"): (r"\tilde a_t", "="),
-    ("gaussian-convolution", "da_eff"): (r"\dot{\tilde a}_t", "="),
-    ("gaussian-classes", "T-slc"): (r"\kappa", "="),
-    ("gaussian-classes", "T-slcvx"): (r"\beta", "="),
-    ("gaussian-classes", "T-conv"): (r"(\sigma, R)", "="),
-    ("gmm-classes", "T-slcvx"): (r"\beta", "="),
-    ("gmm-classes", "T-conv"): (r"(\sigma, R)", "="),
-    ("lipschitz", "theta"): (r"\theta_t", _LE),
-    ("source-stability", "lipschitz"): (r"\operatorname{Lip}(X_{0,1})", _LE),
-    ("source-stability", "bound"): (r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", _LE),
-    ("source-stability", "b0"): ("b_0", "="),
-    ("source-stability", "second_moment"): (r"\mathbb{E}|X_1|^2", "="),
-    ("source-stability", "gaussian_start_cost"): (r"W_2\big(\mu, N(0, a_0^2 I)\big)", _LE),
-    ("source-stability", "pushed_gaussian_start"): (r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", _LE),
-    ("velocity-stability", "gronwall"): (r"W_2\big((Y_{0,1})_\# \mu, \nu\big)", _LE),
-    ("velocity-stability", "cauchy_schwarz"): (r"W_2\big((Y_{0,1})_\# \mu, \nu\big)", _LE),
-    ("velocity-stability", "factor"): (r"\int_0^1 e^{2C(1-t)}\,dt", "="),
-    ("auto-encoding", "decoder"): (r"\operatorname{Lip}(X_{0,1})", _LE),
-    ("auto-encoding", "encoder"): (r"\operatorname{Lip}(X_{1,0})", _LE),
-    ("cycle-consistency", "lipschitz"): (r"\operatorname{Lip}(T)", _LE),
-    ("cycle-consistency", "self"): (r"\operatorname{Lip}(X_{0,1} \circ X_{1,0})", _LE),
-    ("gaussian-sharpness", "exact"): ("L_t", "="),
-}
-#: Parts never shown: restatements of another part, or internal bookkeeping.
-_SKIP = {("gaussian-sharpness", "upper"), ("gaussian-sharpness", "lower"), ("lipschitz", "interval"),
-         ("monotone-coefficient", "as_snr"), ("gaussian-convolution", "params"),
-         ("gaussian-convolution", "implied_by")}
-
-
-def _result_latex(e: LemmaEntry, forms: Forms) -> str:
-    """The lemma's result for this flow: each part stated in general and then in compact form."""
-    f = e.formula
-    if f is None:
-        return ""
-    rows: list[tuple[str, str]] = []
-    text: list[str] = []
-    items: list[tuple[str, Any]] = []
-    if isinstance(f, Mapping):
-        items = list(f.items())
-    elif isinstance(f, (tuple, list)):
-        for x in f:
-            if isinstance(x, Mapping):
-                items += list(x.items())
-            else:
-                items.append(("", x))
-    else:
-        items = [("", f)]
-    seen: set = set()
-    for key, value in items:
-        if (e.name, key) in _SKIP or value is None:
-            continue
-        if hasattr(value, "side") and hasattr(value, "general") and hasattr(value, "interval"):  # a bound piece
-            text.append(_piece_text(value))
-            rows_ = forms.rows(_piece_name(value), value.formula, general=value.general)
-            text.append(_block(rows_))
-            continue
-        if hasattr(value, "pieces") and hasattr(value, "expr"):  # an envelope
-            name = "u_t" if value.side == "upper" else r"\ell_t"
-            general = value.pieces[0].general if len(value.pieces) == 1 else None
-            text.append(rf"Here $t \in {interval_latex(value.interval)}$ and")
-            text.append(_block(forms.rows(name, value.expr, general=general)))
-            continue
-        if hasattr(value, "finite") and hasattr(value, "method"):  # a flow-map constant
-            lhs = r"\operatorname{Lip}(X_{0,1})" if e.name == "flow-map-lipschitz" else r"\operatorname{Lip}(X_{1,0})"
-            text.append(_constant_text(lhs, value))
-            continue
-        if hasattr(value, "interval") and hasattr(value, "reason"):  # well-posedness
-            text.append(rf"Here: well posed for $t \in {interval_latex(value.interval)}$; {breakable(value.reason)}.")
-            continue
-        if e.name == "gaussian-sharpness" and key == "exact":
-            text.insert(0, r"The exact Jacobian is $\nabla_x v = L_t I$ with")
-            text.insert(1, _block(forms.rows("L_t", value)))
-            continue
-        if isinstance(value, bool) and key == "sharp":
-            text.append("Here the combined bounds are equal to it: the bounds are sharp." if value else
-                        "Here the combined bounds are not both equal to it.")
-            continue
-        if isinstance(value, str):
-            if key == "reason":
-                text.append(breakable(value) + ".")
-            continue
-        if not isinstance(value, (sympy.Basic, sympy.MatrixBase)):
-            continue
-        name, rel = NAMES.get((e.name, key), (None, "="))
-        general = value if _is_general(value) else None
-        if general is not None:
-            if general in seen:
-                continue
-            seen.add(general)
-            rows += forms.rows(name or latex_expr(general), value, rel=rel, general=general if name else None)
-        elif isinstance(value, sympy.Basic) and value.has(t) and name:
-            rows += forms.rows(name, value, rel=rel)
-        elif name:  # a constant of this flow (a class parameter, a value at t = 0)
-            rows += display_rows(name, value, rel=rel)
-    out = []
-    if rows:
-        out.append(_block(rows))
-    out += text
-    return "\n".join(out)
-
-
-def _piece_name(p: Any) -> str:
-    return "U_t" if p.side == "upper" else "L_t"
-
-
-def _piece_text(p: Any) -> str:
-    params = ", ".join(f"{latex_expr(sympy.Symbol(k))} = {latex_expr(v)}" for k, v in p.params)
-    rel = r"\preceq" if p.side == "upper" else r"\succeq"
-    name = _piece_name(p)
-    lead = f"With ${params}$, for" if params else "For"
-    return rf"{lead} $t \in {interval_latex(p.interval)}$: $\nabla_x v \;{rel}\; {name} I$ where"
-
-
-def _constant_text(lhs: str, c: Any) -> str:
-    if not c.finite:
-        return rf"Here ${lhs}$ is unbounded: {breakable(c.reason or c.method)}."
-    value = _get(c, "value")
-    rows = display_rows(lhs, value, rel=r"\le") if not isinstance(value, sympy.Float) else \
-        [(lhs, rf"\le {number_latex(float(value), digits=10)}")]
-    if value.is_number and not isinstance(value, sympy.Float):
-        rows[-1] = (rows[-1][0], rows[-1][1] + rf" \approx {number_latex(float(value))}")
-    how = "exact" if not c.numeric else f"quadrature, error {number_latex(c.error, digits=2)}"
-    return _block(rows) + f"\n({escape_text(how)})."
-
-
-def _section_lemmas(entries: Sequence[LemmaEntry], missing: Sequence[tuple[str, tuple[str, ...]]],
-                    forms: Forms) -> str:
-    present = {e.name for e in entries}
-    lines = [
-        r"\section{Results}\label{sec:results}",
-        "Every result that holds for this flow, in dependency order. Each is stated for a general schedule; "
-        "where it involves the schedule, it is then instantiated for this one. Each names the assumptions it "
-        "needs directly (schedule assumptions of Section~\\ref{sec:assumptions}, target classes of "
-        "Section~\\ref{sec:target}) and the results it uses.",
-    ]
-    for e in entries:
-        env = _ENVIRONMENTS.get(e.kind.lower(), "lemma")
-        title = e.title or e.name
-        lines.append(rf"\begin{{{env}}}[{escape_text(title)}]\label{{{e.label}}}")
-        used = [u for u in e.uses if u in present]
-        lines.append(r"\uses{" + ",".join("lem:" + label_key(u) for u in used) + "}")
-        if e.statement:
-            lines.append(e.statement)
-        lines.append(rf"\end{{{env}}}")
-        result = _result_latex(e, forms)
-        if result:
-            lines += [r"\noindent For this flow:", result]
-        ass = ", ".join(escape_text(a) for a in e.assumptions) or (
-            "none beyond those of the results it uses" if e.uses else "none"
-        )
-        lines.append(rf"\par\noindent\textit{{Assumptions:}} {ass}.")
-        lines.append(rf"\par\noindent\textit{{References:}} {_reference(e.name, e.reference)}.")
-        if e.uses:
-            refs = [
-                rf"\ref{{lem:{label_key(u)}}}"
-                if u in present
-                else rf"\texttt{{{escape_tt(u)}}} (does not apply)"
-                for u in e.uses
-            ]
-            lines.append(r"\par\noindent{\raggedright\textit{Uses:} " + ", ".join(refs) + r".\par}")
-        lines.append(r"\medskip")
-        lines.append("")
-    if missing:
-        lines += [
-            r"\subsection*{Results that do not apply}",
-            "These lemmas need assumptions this flow does not satisfy (or that could not be proved):",
-            r"\begin{itemize}",
-        ]
-        for name, need in missing:
-            why = ", ".join(escape_text(n) for n in need) if need else "its premises"
-            lines.append(rf"  \item \texttt{{{escape_tt(name)}}}: needs {why}")
-        lines.append(r"\end{itemize}")
-    return "\n".join(lines)
 def bound_values(bounds: Any, times: Iterable[float]) -> list[dict[str, Any]]:
     """``[{t, upper, lower, lipschitz}]`` at the given times, from the Bounds object's own evaluator
     (``Bounds.values``), the same numbers as ``gifsym bounds --json``'s ``values``.
@@ -729,7 +323,7 @@ def _section_bounds(gif: Any, times: Sequence[float], present: set[str], forms: 
         general = env.pieces[0].general if len(env.pieces) == 1 else None
         rows += forms.rows(name, expr, general=general)
     rows += forms.rows(r"\theta_t", b.lipschitz, rel=r"\le", general=r"\max(u_t, -\ell_t)")
-    lines.append(_block(rows))
+    lines.append(block(rows))
     for attr, what in (
         ("upper_interval", "upper bound"),
         ("lower_interval", "lower bound"),
@@ -787,7 +381,7 @@ def _section_flow_map(gif: Any, present: set[str], forms: Forms) -> str:
         r"\section{Flow-map constants}\label{sec:flowmap}",
         r"Lipschitz constants of the flow map $X_{0,1}$ (noise $\to$ data) and of its inverse $X_{1,0}$ "
         r"(data $\to$ noise), from $\operatorname{Lip}(X_{0,1}) \le \exp\int_0^1 u_t\,dt$ and "
-        r"$\operatorname{Lip}(X_{1,0}) \le \exp(-\int_0^1 \ell_t\,dt)$ (Gr\"onwall " + _cite("gronwall1919")
+        r"$\operatorname{Lip}(X_{1,0}) \le \exp(-\int_0^1 \ell_t\,dt)$ (Gr\"onwall " + cite("gronwall1919")
         + r", $\nabla_x v$ symmetric).",
         r"\begin{center}\begin{tabular}{llp{6.5cm}}\toprule",
         r"map & constant & how \\ \midrule",
@@ -808,7 +402,7 @@ def _section_flow_map(gif: Any, present: set[str], forms: Forms) -> str:
         lines.append(f"${name}$ & ${cell}$ & {_how(c)} \\\\")
     lines += [r"\bottomrule\end{tabular}\end{center}"]
     if below:
-        lines += ["Exactly:", _block(below)]
+        lines += ["Exactly:", block(below)]
     interval = _get(fm, "interval")
     if interval is not None:
         lines.append(
@@ -825,14 +419,14 @@ def _section_flow_map(gif: Any, present: set[str], forms: Forms) -> str:
             horizon = _get(fm, "T")
             lines += [
                 rf"\par\noindent As a function of the horizon $T$ ({attr}): ${lhs} \le {g}(T)$ for $T < 1$, where",
-                _block(forms.rows(f"{g}(t)", _tidy_T(f_T.xreplace({horizon: t})))),
+                block(forms.rows(f"{g}(t)", _tidy_T(f_T.xreplace({horizon: t})))),
             ]
         end = _get(c, "endpoint_formula")
         if isinstance(end, sympy.Basic):
             lines += [
                 rf"\par\noindent Schedule-free form ({attr}; it depends on the schedule only through "
                 r"$a_0, b_0$):",
-                _block(display_rows(lhs.replace("T", "1"), end, rel=r"\le")),
+                block(display_rows(lhs.replace("T", "1"), end, rel=r"\le")),
             ]
         reason = _get(c, "reason")
         if reason:
@@ -867,11 +461,11 @@ def _section_stability(gif: Any, present: set[str]) -> str:
         r"\section{Stability in the source}\label{sec:stability}",
         r"For two sources $\mu, \tilde\mu$, $W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big) \le "
         r"\operatorname{Lip}(X_{0,1})\, W_2(\mu, \tilde\mu)$; here, with $W = W_2(\mu, \tilde\mu)$:",
-        _block(display_rows(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le")),
+        block(display_rows(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le")),
         r"The true source is $\mu = \operatorname{Law}(a_0 Z + b_0 X_1)$, which is the Gaussian "
         r"$N(0, a_0^2 I)$ one samples in practice only when $b_0 = 0$. Coupling the two through the "
         r"same $Z$:",
-        _block(display_rows(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le")
+        block(display_rows(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le")
                + display_rows(r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", st.pushed_gaussian_start,
                               rel=r"\le")),
     ]
@@ -920,19 +514,6 @@ def _how(c: Any) -> str:
         return "quadrature" + (f" ($\\pm {number_latex(err, digits=2)}$)" if err else "")
     return escape_text(str(method)) if method else "exact"
 
-
-def _section_bibliography(tex: str) -> str:
-    """The references cited in ``tex``, in order of first citation."""
-    cited = []
-    for group in re.findall(r"\\cite\{([^}]*)\}", tex):
-        cited += [k.strip() for k in group.split(",")]
-    keys = list(dict.fromkeys(k for k in cited if k in BIBLIOGRAPHY))
-    if not keys:
-        return ""
-    lines = [r"\begin{thebibliography}{9}"]
-    lines += [rf"\bibitem{{{k}}} {BIBLIOGRAPHY[k]}" for k in keys]
-    lines.append(r"\end{thebibliography}")
-    return "\n".join(lines)
 
 
 def _section_verify(report: Any, figure: str | None) -> str:
@@ -1063,7 +644,7 @@ def make_report(
         _section_velocity(gif, forms),
     ]
     if entries or missing:
-        parts.append(_section_lemmas(entries, missing, forms))
+        parts.append(section_lemmas(entries, missing, forms))
     bounds_tex, bounds = _section_bounds(gif, at, {e.name for e in entries}, forms)
     if bounds_tex:
         parts.append(bounds_tex)
@@ -1071,7 +652,7 @@ def make_report(
         parts.append(_section_stability(gif, {e.name for e in entries}))
     if verify_report is not None or figure:
         parts.append(_section_verify(verify_report, figure))
-    parts.append(_section_bibliography("\n".join(parts)))
+    parts.append(bibliography("\n".join(parts)))
     parts.append(r"\end{document}")
     values = tuple(bound_values(bounds, at)) if bounds is not None else ()
     return Report("\n\n".join(p for p in parts if p) + "\n", tuple(e.name for e in entries), figure, values)
