@@ -351,7 +351,24 @@ def _rewrite_leaf(e: sympy.Expr, plan: _Plan) -> tuple[sympy.Expr, bool]:
         return e, False
     if sub == e:
         forms.append(e)
-    return _choose(forms), True
+    return _positive_denominators(_choose(forms), plan), True
+
+
+def _positive_denominators(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
+    """``E β/(2(E − 2))`` as ``−E β/(2(2 − E))``: each factor of the denominator written positive on (0, 1)
+    (checked at t = 1/2), the sign in front, as one would write it in a paper."""
+    if not isinstance(e, sympy.Mul):
+        return e
+    flips = 0
+    factors = []
+    for f in e.args:
+        base, k = (f.base, f.exp) if isinstance(f, sympy.Pow) else (f, sympy.Integer(1))
+        if isinstance(base, sympy.Add) and k.is_integer and k.is_negative and k % 2 == 1:
+            v = _at(base, sympy.Rational(1, 2), plan)
+            if v.is_number and v.is_extended_negative:
+                base, flips = -base, flips + 1
+        factors.append(base**k if base is not f else f)
+    return -sympy.Mul(*factors) if flips % 2 else sympy.Mul(*factors)
 
 
 def _has_branches(e: sympy.Basic) -> bool:
@@ -535,7 +552,7 @@ def compact(expr: Any, schedule: Schedule) -> Compact:
         >>> vp = schedule("vp")
         >>> c = compact(GIF(vp, target("slc:kappa=2")).bounds().upper, vp)
         >>> c.expr
-        E*beta_s/(2*(E - 2))
+        -E*beta_s/(2*(2 - E))
         >>> c.full().equals(GIF(vp, target("slc:kappa=2")).bounds().upper)
         True
     """
