@@ -394,10 +394,10 @@ def _section_flow_map(gif: Any, present: set[str], forms: Forms) -> str:
     ):
         c = _get(fm, attr)
         constants.append((attr, c))
-        cell = _constant(c)
+        cell = _constant(c, forms)
         if latex_width(cell) > _CELL:
             value = _get(c, "value")
-            below += display_rows(name, value, rel=r"\le")
+            below += forms.rows(name, value, rel=r"\le")
             cell = number_latex(float(value)) if value.is_number else r"\text{see below}"
         lines.append(f"${name}$ & ${cell}$ & {_how(c)} \\\\")
     lines += [r"\bottomrule\end{tabular}\end{center}"]
@@ -431,7 +431,8 @@ def _section_flow_map(gif: Any, present: set[str], forms: Forms) -> str:
         reason = _get(c, "reason")
         if reason:
             lines.append(rf"\par\noindent {attr.capitalize()}: {breakable(reason)}.")
-    notes = _get(fm, "notes") or ()
+    # The schedule-free forms are displayed above; the other notes as text.
+    notes = [n for n in (_get(fm, "notes") or ()) if "depends on the schedule only through" not in n]
     if notes:
         lines += [r"\begin{itemize}"] + [rf"  \item {breakable(n)}" for n in notes] + [r"\end{itemize}"]
     lemma_names = _get(fm, "lemmas")
@@ -450,7 +451,7 @@ def _tidy_T(e: sympy.Expr) -> sympy.Expr:
     return e
 
 
-def _section_stability(gif: Any, present: set[str]) -> str:
+def _section_stability(gif: Any, present: set[str], forms: Forms) -> str:
     """Source stability: the flow map's Lipschitz constant times W₂ of the sources, and the cost of starting
     from the Gaussian N(0, a₀² I) when b₀ > 0 (VP, sub-VP, VE)."""
     try:
@@ -461,13 +462,13 @@ def _section_stability(gif: Any, present: set[str]) -> str:
         r"\section{Stability in the source}\label{sec:stability}",
         r"For two sources $\mu, \tilde\mu$, $W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big) \le "
         r"\operatorname{Lip}(X_{0,1})\, W_2(\mu, \tilde\mu)$; here, with $W = W_2(\mu, \tilde\mu)$:",
-        block(display_rows(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le")),
+        block(forms.rows(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le")),
         r"The true source is $\mu = \operatorname{Law}(a_0 Z + b_0 X_1)$, which is the Gaussian "
         r"$N(0, a_0^2 I)$ one samples in practice only when $b_0 = 0$. Coupling the two through the "
         r"same $Z$:",
-        block(display_rows(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le")
-               + display_rows(r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", st.pushed_gaussian_start,
-                              rel=r"\le")),
+        block(forms.rows(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le")
+              + forms.rows(r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", st.pushed_gaussian_start,
+                           rel=r"\le")),
     ]
     value = st.pushed_gaussian_start_value
     if value is not None and st.gaussian_start_cost_value:
@@ -489,7 +490,7 @@ def _right_open_at_one(interval: Any) -> bool:
     return isinstance(interval, sympy.Interval) and interval.sup == 1 and bool(interval.right_open)
 
 
-def _constant(c: Any) -> str:
+def _constant(c: Any, forms: Forms | None = None) -> str:
     if c is None:
         return r"\infty"
     value = c if isinstance(c, (sympy.Basic, float, int)) else _get(c, "value", default=None)
@@ -498,6 +499,9 @@ def _constant(c: Any) -> str:
     if value is None:
         return r"\infty"
     if isinstance(value, sympy.Basic):
+        if forms is not None and value.is_finite is not False:
+            cc = compact(value, forms.schedule)
+            return cc.expr_latex()
         return latex_expr(value)
     return number_latex(value)
 
@@ -649,7 +653,7 @@ def make_report(
     if bounds_tex:
         parts.append(bounds_tex)
         parts.append(_section_flow_map(gif, {e.name for e in entries}, forms))
-        parts.append(_section_stability(gif, {e.name for e in entries}))
+        parts.append(_section_stability(gif, {e.name for e in entries}, forms))
     if verify_report is not None or figure:
         parts.append(_section_verify(verify_report, figure))
     parts.append(bibliography("\n".join(parts)))

@@ -249,7 +249,7 @@ def _result_latex(e: LemmaEntry, forms: Forms) -> str:
             continue
         if hasattr(value, "finite") and hasattr(value, "method"):  # a flow-map constant
             lhs = r"\operatorname{Lip}(X_{0,1})" if e.name == "flow-map-lipschitz" else r"\operatorname{Lip}(X_{1,0})"
-            text.append(_constant_text(lhs, value))
+            text.append(_constant_text(lhs, value, forms))
             continue
         if hasattr(value, "interval") and hasattr(value, "reason"):  # well-posedness
             text.append(rf"Here: well posed for $t \in {interval_latex(value.interval)}$; {breakable(value.reason)}.")
@@ -278,7 +278,8 @@ def _result_latex(e: LemmaEntry, forms: Forms) -> str:
         elif isinstance(value, sympy.Basic) and value.has(t) and name:
             rows += forms.rows(name, value, rel=rel)
         elif name:  # a constant of this flow (a class parameter, a value at t = 0)
-            rows += display_rows(name, value, rel=rel)
+            rows += forms.rows(name, value, rel=rel) if isinstance(value, sympy.Expr) else \
+                display_rows(name, value, rel=rel)
     out = []
     if rows:
         out.append(block(rows))
@@ -298,11 +299,11 @@ def _piece_text(p: Any) -> str:
     return rf"{lead} $t \in {interval_latex(p.interval)}$: $\nabla_x v \;{rel}\; {name} I$ where"
 
 
-def _constant_text(lhs: str, c: Any) -> str:
+def _constant_text(lhs: str, c: Any, forms: Forms) -> str:
     if not c.finite:
         return rf"Here ${lhs}$ is unbounded: {breakable(c.reason or c.method)}."
     value = _get(c, "value")
-    rows = display_rows(lhs, value, rel=r"\le") if not isinstance(value, sympy.Float) else \
+    rows = forms.rows(lhs, value, rel=r"\le") if not isinstance(value, sympy.Float) else \
         [(lhs, rf"\le {number_latex(float(value), digits=10)}")]
     if value.is_number and not isinstance(value, sympy.Float):
         rows[-1] = (rows[-1][0], rows[-1][1] + rf" \approx {number_latex(float(value))}")

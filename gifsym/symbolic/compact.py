@@ -161,6 +161,14 @@ def schedule_quantities(schedule: Schedule) -> tuple[_Quantity, ...]:
         full[sym] = resolved
         names[q.name] = sym
         out.append(_Quantity(q.name, sym, q.latex, definition, resolved, q.meaning))
+    # The start value of an exponential quantity (VP: E_0 = e^{-B(1)}): flow-map constants and b_0 are
+    # powers of it, e.g. b_0 = sqrt(E_0).
+    for q in list(out):
+        if isinstance(q.full, sympy.exp) and q.full.args[0].has(t):
+            v0 = q.full.xreplace({t: sympy.Integer(0)})
+            if v0.is_number and v0 != 1 and f"{q.name}_0" not in names:
+                sym = sympy.Symbol(f"{q.name}_0", positive=True)
+                out.append(_Quantity(f"{q.name}_0", sym, f"{q.latex}_0", v0, v0, f"{q.name} at t = 0"))
     return tuple(out)
 
 
@@ -170,13 +178,18 @@ class _Plan:
     exponentials: tuple[tuple[sympy.Symbol, sympy.Expr], ...]  # (Q, log Q in t)
     clocks: tuple[tuple[sympy.Symbol, sympy.Expr], ...]  # (Q, t in terms of Q)
     polynomials: tuple[tuple[sympy.Symbol, sympy.Poly], ...] = ()  # (Q, Q as a polynomial in t of degree >= 2)
+    starts: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()  # (Q_0, log Q_0): start values of exponentials
 
 
 @lru_cache(maxsize=256)
 def _plan(schedule: Schedule) -> _Plan:
     qs = schedule_quantities(schedule)
-    exps, clocks, polys = [], [], []
+    exps, clocks, polys, starts = [], [], [], []
     for q in qs:
+        if q.full.is_number:
+            if isinstance(q.full, sympy.exp):
+                starts.append((q.symbol, q.full.args[0]))
+            continue
         log = _log_of(q.full)
         if log is not None:
             exps.append((q.symbol, log))
@@ -188,7 +201,7 @@ def _plan(schedule: Schedule) -> _Plan:
                 clocks.append((q.symbol, sympy.expand((q.symbol - c0) / c1)))
         elif poly.is_polynomial(t) and sympy.degree(poly, t) >= 2:
             polys.append((q.symbol, sympy.Poly(poly, t)))
-    return _Plan(qs, tuple(exps), tuple(clocks), tuple(polys))
+    return _Plan(qs, tuple(exps), tuple(clocks), tuple(polys), tuple(starts))
 
 
 def _log_of(e: sympy.Expr) -> sympy.Expr | None:
@@ -237,6 +250,14 @@ def _replace_exponentials(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
     if not plan.exponentials:
         return e
     mapping = {}
+    for f in e.atoms(sympy.exp):
+        # A constant e^c that is a small rational power of a start value: e^{-201/40} = sqrt(E_0).
+        if f.args[0].is_number:
+            for Q0, L0 in plan.starts:
+                k = sympy.nsimplify(f.args[0] / L0)
+                if k.is_Rational and k.q <= 4 and abs(k) <= 8:
+                    mapping[f] = Q0**k
+                    break
     for f in e.atoms(sympy.exp, sympy.Pow):
         log = _log_of(f)
         # The declared exponential quantities have logarithms polynomial in t (VP: -B(s); VE: s log c);
@@ -334,8 +355,17 @@ def _rewrite_leaf(e: sympy.Expr, plan: _Plan) -> tuple[sympy.Expr, bool]:
 
     Returns the form and whether it must be checked numerically (False when it is the original, or only
     substituted: each substitution is an identity by construction)."""
-    if not isinstance(e, sympy.Expr) or t not in e.free_symbols and not e.has(sympy.sin, sympy.cos):
+    if not isinstance(e, sympy.Expr):
         return e, False
+    if t not in e.free_symbols and not e.has(sympy.sin, sympy.cos):
+        # A constant: only its exponentials are written in start values (a flow-map constant in E_0).
+        if not plan.starts or not e.has(sympy.exp):
+            return e, False
+        sub = _replace_exponentials(e, plan)
+        if sub == e:
+            return e, False
+        forms = [sympy.factor(sympy.together(sub)), sympy.cancel(sub), sub]
+        return _positive_denominators(_choose(forms), plan), True
     if e.has(sympy.Integral, sympy.Sum, sympy.Derivative, sympy.Subs):
         return e, False  # t may be bound there: an unevaluated integral is shown as it is
     sub = _replace_polynomials(_replace_exponentials(e, plan), plan)
