@@ -8,8 +8,13 @@ from gifsym.cli._common import Readable, emit_json, expr_json, resolve_schedule,
 
 
 def schedule_json(s) -> dict:
-    """The JSON object of one schedule (interface.md): name, a, b, da, db, snr, params, assumptions."""
+    """The JSON object of one schedule (interface.md): name, a, b, da, db, snr, params, assumptions; and
+    (issue 10) ``compact``: a, b, da, db, snr and log_snr in the schedule's quantities, with ``definitions``."""
+    from gifsym.symbolic.compact import SCHEDULE_ROWS, schedule_forms
+
     report = s.check()
+    forms = schedule_forms(s)
+    symbols, meanings = dict(forms.symbols), dict(forms.meanings)
     return {
         "name": s.name,
         "spec": s.spec,
@@ -21,6 +26,11 @@ def schedule_json(s) -> dict:
         "snr": expr_json(s.snr),
         "assumptions": report.to_dict(),
         "consequences": {k: {"status": v.status, "reason": v.reason} for k, v in report.consequences},
+        "compact": {key: {"sympy": str(e), "latex": forms.expr_latex(e)}
+                    for (key, _, _), e in zip(SCHEDULE_ROWS, forms.expr)},
+        "definitions": [{"name": d.name, "sympy": str(d.sympy), "latex": d.latex,
+                         "symbol": symbols.get(d.name, d.name), "meaning": meanings.get(d.name, "")}
+                        for d in forms.definitions],
     }
 
 
@@ -109,7 +119,12 @@ def schedules(as_json: bool, latex: bool, verbose: bool) -> None:
     """The catalogue: a_t, b_t and each assumption's status, as one table."""
     from gifsym.symbolic.schedule import catalogue
 
+    from gifsym.cli._display import working
+
     items = catalogue()
+    with working("checking the assumptions of the catalogue"):
+        for s in items:
+            s.check()
     if as_json:
         emit_json([schedule_json(s) for s in items])
         return
