@@ -448,6 +448,12 @@ def _leaf(e: sympy.Expr, plan: _Plan) -> sympy.Expr:
 # The numerical guard: a rewritten piece must agree with the original at seeded points
 
 
+@lru_cache(maxsize=256)
+def _quantity_functions(plan: _Plan) -> tuple:
+    """Each quantity as an mpmath function of t (compiled once per schedule)."""
+    return tuple(sympy.lambdify([t], q.full, modules="mpmath") for q in plan.quantities)
+
+
 def _checked(original: sympy.Expr, rewritten: sympy.Expr, plan: _Plan) -> sympy.Expr:
     if rewritten is original or rewritten == original:
         return original
@@ -458,7 +464,11 @@ def _checked(original: sympy.Expr, rewritten: sympy.Expr, plan: _Plan) -> sympy.
         f = sympy.lambdify([t, *others], original, modules="mpmath")
         qs = [q.symbol for q in plan.quantities]
         g = sympy.lambdify([*qs, t, *others], rewritten, modules="mpmath")
-        defs = [sympy.lambdify([t, *others], q.full, modules="mpmath") for q in plan.quantities]
+        if any(q.full.free_symbols - {t} for q in plan.quantities):  # symbolic schedule parameters
+            defs = tuple((lambda fn: (lambda *a: fn(*a)))(sympy.lambdify([t, *others], q.full, modules="mpmath"))
+                         for q in plan.quantities)
+        else:
+            defs = tuple((lambda fn: (lambda *a: fn(a[0])))(fn) for fn in _quantity_functions(plan))
     except Exception:  # noqa: BLE001 — an expression lambdify cannot print: keep the original
         return original
     agreed = 0
@@ -468,7 +478,7 @@ def _checked(original: sympy.Expr, rewritten: sympy.Expr, plan: _Plan) -> sympy.
             try:
                 x = mpmath.mpc(f(*args))
                 y = mpmath.mpc(g(*[d(*args) for d in defs], *args))
-            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError):
                 continue
             if not mpmath.isfinite(x):
                 continue
