@@ -364,6 +364,8 @@ def _rewrite_leaf(e: sympy.Expr, plan: _Plan) -> tuple[sympy.Expr, bool]:
         sub = _replace_exponentials(e, plan)
         if sub == e:
             return e, False
+        if _transcendental(sub) or sympy.count_ops(sub) > MAX_FACTOR_OPS:
+            return sub, False  # e.g. a function of the horizon T: substitution only (exact by construction)
         forms = [sympy.factor(sympy.together(sub)), sympy.cancel(sub), sub]
         return _positive_denominators(_choose(forms), plan), True
     if e.has(sympy.Integral, sympy.Sum, sympy.Derivative, sympy.Subs):
