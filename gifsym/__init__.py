@@ -22,10 +22,11 @@ Example:
 
 from __future__ import annotations
 
+from gifsym import convert
 from gifsym.errors import GifsymError
 from gifsym.gif import GIF
 from gifsym.output.latex import to_latex
-from gifsym import convert
+from gifsym.symbolic.compact import compact
 from gifsym.symbolic.schedule import Schedule, schedule, t
 from gifsym.symbolic.target import Target, target
 from gifsym.theory import lemmas
@@ -46,5 +47,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
 
 
-__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "certify", "convert", "lemmas", "schedule",
-           "t", "target", "to_latex", "verify"]
+__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "certify", "compact", "convert", "lemmas",
+           "schedule", "t", "target", "to_latex", "verify"]

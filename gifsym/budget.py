@@ -70,6 +70,15 @@ def resident_bytes() -> int:
 #: the next tick after the pause raises again, in ordinary code.
 _PAUSE = 0.1
 _last_raise = [0.0]
+#: How many times a budget has run out in this process (see :func:`exceeded_count`).
+_exceeded = [0]
+
+
+def exceeded_count() -> int:
+    """How many times a budget has run out (or could not be enforced) in this process so far: a caller
+    compares it before and after some work to learn whether that work was cut short, and then keeps the
+    weaker result out of its caches."""
+    return _exceeded[0]
 
 
 def _on_tick(signum, frame) -> None:
@@ -81,9 +90,11 @@ def _on_tick(signum, frame) -> None:
     deadline, ceiling = _stack[-1]
     if time.process_time() >= deadline:
         _last_raise[0] = wall
+        _exceeded[0] += 1
         raise BudgetExceeded("time")
     if ceiling and resident_bytes() > ceiling:
         _last_raise[0] = wall
+        _exceeded[0] += 1
         raise BudgetExceeded("memory")
 
 
@@ -102,6 +113,7 @@ def work_budget(seconds: float, *, memory: int = DEFAULT_MEMORY, strict: bool = 
     """
     if not budgets_available():
         if strict:
+            _exceeded[0] += 1
             raise BudgetExceeded("unavailable")
         yield
         return

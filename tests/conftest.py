@@ -3,7 +3,13 @@ the one inventory in :mod:`gifsym.symbolic.inventory`, so a new schedule or targ
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# No test may depend on results an earlier run left on disk (gifsym.store): the on-disk cache is off unless
+# a test turns it on for a folder of its own.
+os.environ["GIFSYM_CACHE"] = "off"
 
 from gifsym.symbolic import inventory
 

@@ -19,18 +19,13 @@ import pytest
 import sympy
 from scipy import integrate, stats
 
-from gifsym import GIF, t
-
+from gifsym import GIF, schedule, t, target
 from gifsym.symbolic import inventory
-
-from gifsym import schedule
-
-from gifsym import target
+from gifsym.symbolic.flow import DA, DB, A, B
+from gifsym.symbolic.schedule import CATALOGUE
 from gifsym.theory import bounds, flow_map_lipschitz
 from gifsym.theory.flow_constants import A0, B0, T
 from gifsym.theory.integrals import find_potential
-from gifsym.symbolic.schedule import CATALOGUE
-from gifsym.symbolic.flow import DA, DB, A, B
 
 SCHEDULES = list(CATALOGUE)
 

@@ -31,7 +31,7 @@ from scipy.integrate import quad
 import gifsym
 from gifsym import GIF, schedule, target
 from gifsym.errors import GifsymError, NumericError
-from gifsym.numerics.certify import certify, error_budget, upper_sum
+from gifsym.numerics.certify import certify, error_budget
 from gifsym.numerics.mlp import MLPVelocity, spectral_norm_ball
 from gifsym.numerics.models import adapt
 

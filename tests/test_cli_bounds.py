@@ -34,8 +34,11 @@ def fails(argv, capsys) -> str:
 
 
 def is_expr(obj) -> bool:
-    return isinstance(obj, dict) and {"sympy", "latex"} <= set(obj) and obj.get("kind", "exact") in (
-        "exact", "certified", "estimate")
+    # interface.md: {"sympy", "latex"} with the kind (issue 9), and (issue 10) the same in the flow's named
+    # quantities
+    return (isinstance(obj, dict) and {"sympy", "latex", "compact"} <= set(obj)
+            and obj.get("kind", "exact") in ("exact", "certified", "estimate")
+            and set(obj["compact"]) == {"sympy", "latex"})
 
 
 def num(obj):
@@ -157,7 +160,7 @@ def test_bounds_report_the_cost_of_a_gaussian_start():
 
 
 def test_to_latex_of_the_results():
-    from gifsym import GIF, lemmas, to_latex, schedule, target
+    from gifsym import GIF, lemmas, schedule, target, to_latex
 
     gif = GIF(schedule("linear"), target("slc:kappa=2"))
     assert r"\begin{aligned}" in to_latex(gif.bounds())

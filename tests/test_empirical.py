@@ -31,7 +31,7 @@ from gifsym.symbolic.schedule import CATALOGUE, t
 
 pytest.importorskip("jax")
 
-from gifsym.numerics.fields import compile_field, compile_jacobian_field, empirical_field  # noqa: E402
+from gifsym.numerics.fields import compile_field, compile_jacobian_field, empirical_field
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULES = list(CATALOGUE)

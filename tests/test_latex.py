@@ -10,9 +10,9 @@ import pytest
 import sympy
 
 import gifsym
-from gifsym import GIF, t, schedule, target
-from gifsym.output import latex as L
+from gifsym import GIF, schedule, t, target
 from gifsym.errors import GifsymError
+from gifsym.output import latex as L
 from gifsym.symbolic.flow import DA, DB, A, B
 
 

@@ -9,16 +9,11 @@ import networkx as nx
 import pytest
 import sympy
 
-from gifsym import GIF, lemmas
-
-from gifsym.symbolic import inventory
-
-from gifsym import schedule
-
-from gifsym import target
+from gifsym import GIF, lemmas, schedule, target
 from gifsym.errors import AssumptionError, GifsymError, GraphError, LemmaError
-from gifsym.theory.lemmas import KINDS, STATUS_COLOURS, STATUSES, Lemma, Registry
+from gifsym.symbolic import inventory
 from gifsym.symbolic.flow import DA, DB, A, B, general_coefficients
+from gifsym.theory.lemmas import KINDS, STATUS_COLOURS, STATUSES, Lemma, Registry
 
 #: The names interface.md promises.
 REQUIRED = ["velocity-identity", "tweedie", "jacobian-identity", "bound-slc", "bound-slcvx", "bound-ball",

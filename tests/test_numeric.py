@@ -21,14 +21,9 @@ import sympy
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp
 
-from gifsym import GIF, t
-
-from gifsym.symbolic import inventory
-
-from gifsym import schedule
-
-from gifsym import target
+from gifsym import GIF, schedule, t, target
 from gifsym.numerics.fields import endpoint_report, lambdify_jax
+from gifsym.symbolic import inventory
 
 RTOL = 1e-10
 TIMES = (0.0, 0.13, 0.5, 0.87, 0.999, 1.0)

@@ -26,11 +26,7 @@ import pytest
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp
 
-from gifsym import GIF
-
-from gifsym import schedule
-
-from gifsym import target
+from gifsym import GIF, schedule, target
 from gifsym.errors import GifsymError, NumericError
 from gifsym.numerics.oracle import (
     LogCoshLaw,

@@ -11,13 +11,9 @@ import numpy as np
 import pytest
 import sympy
 
-from gifsym import GIF, t
-
-from gifsym import schedule
-
-from gifsym import target
-from gifsym.output import plot as P
+from gifsym import GIF, schedule, t, target
 from gifsym.errors import GifsymError
+from gifsym.output import plot as P
 
 MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<?xml"}
 

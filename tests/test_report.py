@@ -11,13 +11,10 @@ import unicodedata
 
 import pytest
 
-from gifsym import GIF, lemmas
-
-from gifsym import schedule
-
-from gifsym import target
-from gifsym.output import report as R
+from gifsym import GIF, lemmas, schedule, target
 from gifsym.errors import LatexError
+from gifsym.output import report as R
+from gifsym.symbolic import inventory
 
 HAVE_PDFLATEX = shutil.which("pdflatex") is not None
 needs_latex = pytest.mark.skipif(not HAVE_PDFLATEX, reason="pdflatex not installed")
@@ -96,16 +93,22 @@ def test_bound_values_are_the_bounds_objects_values():
             assert mine[k] == pytest.approx(float(theirs[k]), rel=1e-15)
 
 
-def test_display_splits_and_shrinks_long_formulas():
+def test_display_splits_long_formulas_and_never_shrinks():
     import sympy
 
     from gifsym import t
+    from gifsym.output.formula import LINE, display, latex_width
 
     long_max = sympy.Max(*[sympy.exp(k * t) / (1 + t**k) + sympy.sin(k * t) ** 3 for k in range(2, 14)])
-    out = R.display(r"\theta_t", long_max)
-    assert out.count(r"\gifsymdisplay{") == len(long_max.args) + 1 and r"\max\left(" in out
-    short = R.display("u_t", 1 / (1 - t))
-    assert short == r"\gifsymdisplay{u_t = \frac{1}{1 - t}}"
+    out = display(r"\theta_t", long_max)
+    assert r"\max\left(" in out and out.count("A_{") == 2 * len(long_max.args)  # named, then defined
+    long_sum = sum(sympy.exp(k * t) / (k + t) for k in range(1, 30))
+    out = display("u_t", long_sum)
+    rows = out.split(r"\\")
+    assert len(rows) > 3 and all(latex_width(r.replace("&", "")) <= LINE + 8 for r in rows)
+    for text in (display(r"\theta_t", long_max), out):
+        assert "resizebox" not in text and "gifsymdisplay" not in text and "+ -" not in text
+    assert display("u_t", 1 / (1 - t)) == "\\begin{align*}\n  u_t &= \\frac{1}{1 - t}\n\\end{align*}"
 
 
 def test_write_report_rejects_bad_paths(tmp_path):
@@ -204,3 +207,50 @@ def test_report_with_verify_includes_the_checks_and_the_figure(tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", written.pdf, "-"], capture_output=True, text=True).stdout
         assert "Numerical checks" in text and "passed" in text and "FAILED" not in text
+
+
+# ------------------------------------------------------------------------------------------------------
+# Paper-ready (issue 10): nothing runs into the margin, nothing is shrunk, no internal keys, real references
+
+
+def _compiled_log(flow, tmp_path, name="r"):
+    tex = tmp_path / f"{name}.tex"
+    R.write_report(flow, tex, at=TIMES)
+    R.compile_pdf(tex, log_path=tmp_path / f"{name}.log")
+    return tex.read_text(), (tmp_path / f"{name}.log").read_text(encoding="latin-1")
+
+
+def _check_paper_ready(tex: str, log: str) -> None:
+    assert R.overfull_boxes(log) == [], R.overfull_boxes(log)
+    assert "+ -" not in tex and "resizebox" not in tex.split(r"\begin{document}")[1]
+    assert "math.md" not in tex
+    for key in ("cov_upper", "cov_lower", "as_snr", "score_x", "grad_m", "log_kernel", "precision_shift",
+                "a_eff", "g2_half", "gaussian_start_cost"):
+        assert key not in tex and key.replace("_", r"\_") not in tex and key.replace("_", r"\char95{}") not in tex
+    assert r"\begin{thebibliography}" in tex and r"\bibitem{gao2024}" in tex and "Gao" in tex
+    assert r"\cite{gao2024" in tex and r"\bibitem{gifsym}" in tex
+
+
+#: The worst cases of gifsym 0.1 (issue 10: 3, 2 and 4 overfull lines, up to 45 pt; the conv bound shrunk).
+WORST = [("vp", "conv:sigma=0.5,R=1"), ("subvp", "conv:sigma=0.5,R=1"), ("ve", "conv:sigma=0.5,R=1")]
+
+
+@needs_latex
+@pytest.mark.latex
+@pytest.mark.parametrize("sched, spec", WORST, ids=[w[0] for w in WORST])
+def test_worst_cases_have_no_overfull_line(sched, spec, tmp_path):
+    tex, log = _compiled_log(_flow({"spec": sched}, spec), tmp_path)
+    _check_paper_ready(tex, log)
+    # Each result is stated in general and then in compact form: VP's upper bound in E and β(s).
+    if sched == "vp":
+        assert r"E &= e^{- B(s)}" in tex and r"\frac{E \beta(s) \left(9 E + 4\right)}{2 \left(3 E - 4\right)^{2}}" in tex
+
+
+@needs_latex
+@pytest.mark.latex
+@pytest.mark.slow
+@pytest.mark.parametrize("tid", list(inventory.EXACT_TARGETS) + list(inventory.CLASS_TARGETS))
+def test_no_report_of_the_inventory_has_an_overfull_line(any_schedule, tid, tmp_path):
+    tg = {**inventory.exact_targets(), **inventory.class_targets()}[tid]
+    tex, log = _compiled_log(GIF(any_schedule, tg), tmp_path)
+    _check_paper_ready(tex, log)

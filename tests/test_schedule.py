@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from gifsym import t
-
-from gifsym import schedule
+from gifsym import schedule, t
 from gifsym.errors import ExpressionError, GifsymError, ScheduleError
 from gifsym.symbolic.schedule import CATALOGUE, SCHEDULE_ASSUMPTIONS
 

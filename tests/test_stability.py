@@ -9,11 +9,7 @@ import pytest
 import sympy
 from scipy import integrate
 
-from gifsym import GIF, t
-
-from gifsym import schedule
-
-from gifsym import target
+from gifsym import GIF, schedule, t, target
 from gifsym.errors import GifsymError
 from gifsym.theory.stability import cycle_consistency, source_stability, velocity_stability
 

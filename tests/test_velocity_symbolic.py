@@ -9,15 +9,10 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from gifsym import GIF, t
-
+from gifsym import GIF, schedule, t, target
 from gifsym.symbolic import inventory
-
-from gifsym import schedule
-
-from gifsym import target
-from gifsym.symbolic.schedule import Schedule
 from gifsym.symbolic.flow import DA, DB, A, B, component_coefficients, general_coefficients
+from gifsym.symbolic.schedule import Schedule
 
 
 def is_zero(expr) -> bool:

@@ -17,15 +17,11 @@ import sympy
 
 pytest.importorskip("diffrax")
 
-from gifsym import GIF, lemmas
-
-from gifsym import schedule
-
-from gifsym import target
+from gifsym import GIF, lemmas, schedule, target
 from gifsym.errors import NumericError
-from gifsym.theory.lemmas import Lemma
-from gifsym.symbolic.schedule import CATALOGUE
 from gifsym.numerics.verify import CHECKS, CheckResult, VerifyReport, verify
+from gifsym.symbolic.schedule import CATALOGUE
+from gifsym.theory.lemmas import Lemma
 
 GAUSS = "gaussian:sigma=0.5"
 GMM = {"weights": [0.3, 0.7], "means": [[-1.0, 0.0], [1.0, 0.5]], "sigma": 0.4}

@@ -13,11 +13,45 @@ import sympy
 from gifsym.errors import GifsymError
 
 
-def expr_json(expr: Any) -> dict[str, str]:
-    """``{"sympy": str(expr), "latex": latex(expr)}`` as interface.md asks for every expression field."""
+def expr_json(expr: Any, readable: Readable | None = None) -> dict[str, Any]:
+    """``{"sympy": str(expr), "latex": latex(expr)}`` as interface.md asks for every expression field, plus
+    ``"compact": {"sympy", "latex"}`` (the same expression in the flow's named quantities) when
+    ``readable`` holds the compact forms of the output."""
     from gifsym.output.latex import latex_expr
 
-    return {"sympy": str(expr), "latex": latex_expr(expr)}
+    out: dict[str, Any] = {"sympy": str(expr), "latex": latex_expr(expr)}
+    if readable is not None:
+        out["compact"] = readable.compact_json(expr)
+    return out
+
+
+class Readable:
+    """The compact forms of every expression of one JSON output, with one shared "where" list
+    (interface.md, "Readable forms"): ``definitions`` in dependency order."""
+
+    def __init__(self, schedule: Any, exprs: list[Any]) -> None:
+        from gifsym.symbolic.compact import compact_many
+
+        keep = [e for e in dict.fromkeys(_key(e) for e in exprs if e is not None)]
+        self._compact = compact_many(keep, schedule)
+        self._forms = dict(zip(keep, self._compact.expr))
+
+    def compact_json(self, expr: Any) -> dict[str, str]:
+        form = self._forms.get(_key(expr), expr)
+        return {"sympy": str(form), "latex": self._compact.expr_latex(form)}
+
+    def definitions(self) -> list[dict[str, str]]:
+        """``[{"name", "sympy", "latex", "symbol", "meaning"}]``: ``sympy`` in t, numbers and earlier names;
+        ``latex`` its LaTeX; ``symbol`` the LaTeX of the name."""
+        symbols, meanings = dict(self._compact.symbols), dict(self._compact.meanings)
+        return [{"name": d.name, "sympy": str(d.sympy), "latex": d.latex, "symbol": symbols.get(d.name, d.name),
+                 "meaning": meanings.get(d.name, "")} for d in self._compact.definitions]
+
+
+def _key(e: Any) -> Any:
+    if isinstance(e, sympy.MatrixBase) and not isinstance(e, sympy.ImmutableMatrix):
+        return sympy.ImmutableMatrix(e)
+    return e
 
 
 def _float_down(x: Any) -> float:
@@ -41,11 +75,12 @@ def expr_kind(expr: Any) -> str:
     return "certified" if isinstance(expr, sympy.Basic) and expr.atoms(sympy.Float) else "exact"
 
 
-def known_json(value: Any, kind: str = "exact", enclosure: Any = None) -> dict[str, Any]:
+def known_json(value: Any, kind: str = "exact", enclosure: Any = None,
+               readable: Readable | None = None) -> dict[str, Any]:
     """A value with its kind of knowledge (interface.md, "Results carry their conditions"):
     ``{"value": float, "kind", "sympy"}`` (+ ``"enclosure": [lo, hi]`` for certified values, rounded
     outward to floats); ``"value": null`` only for ``±oo`` (the sign is in ``"sympy"``); an expression in
-    symbolic parameters gives ``{"sympy", "latex", "kind"}``.
+    symbolic parameters gives ``{"sympy", "latex", "kind"}`` (+ ``"compact"`` with ``readable``).
 
     Raises:
         GifsymError: the value is not a real number (nothing is silently turned into null).
@@ -56,7 +91,7 @@ def known_json(value: Any, kind: str = "exact", enclosure: Any = None) -> dict[s
         value = sympy.oo if value == math.inf else -sympy.oo if value == -math.inf else sympy.Float(value)
     value = sympy.sympify(value)
     if value.free_symbols:
-        return {**expr_json(value), "kind": kind}
+        return {**expr_json(value, readable), "kind": kind}
     if value in (sympy.oo, -sympy.oo):
         return {"value": None, "sympy": str(value), "kind": kind}
     try:
@@ -73,9 +108,9 @@ def known_json(value: Any, kind: str = "exact", enclosure: Any = None) -> dict[s
     return out
 
 
-def kinded_expr_json(expr: Any) -> dict[str, str]:
-    """An expression field with its kind (see :func:`expr_kind`)."""
-    return {**expr_json(expr), "kind": expr_kind(expr)}
+def kinded_expr_json(expr: Any, readable: Readable | None = None) -> dict[str, Any]:
+    """An expression field with its kind (see :func:`expr_kind`), and its compact form with ``readable``."""
+    return {**expr_json(expr, readable), "kind": expr_kind(expr)}
 
 
 def number_json(x: Any) -> float | None:

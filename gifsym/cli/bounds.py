@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import click
 import sympy
 
 from gifsym.cli._common import (
+    Readable,
     emit_json,
-    expr_json,
     exclusive,
+    expr_json,
     kinded_expr_json,
     known_json,
     resolve_schedule,
@@ -42,94 +42,103 @@ def parse_times(text: str | None) -> list[float]:
     return out
 
 
-def constant_json(c: Any) -> dict:
+def constant_json(c: Any, readable: Readable | None = None) -> dict:
     """A flow-map constant: its value with its kind (null only for +oo: no finite bound, ``reason`` says
     why), how it was obtained, and ``conditional_on`` when the flow is not shown to exist."""
-    out = known_json(c.value, c.kind, c.enclosure)
+    out = known_json(c.value, c.kind, c.enclosure, readable)
     out["method"] = c.method
     if c.reason:
         out["reason"] = c.reason
     if c.conditional_on:
         out["conditional_on"] = c.conditional_on
         if c.value.free_symbols or c.condition not in (sympy.true, sympy.false):
-            out["condition"] = kinded_expr_json(c.condition)
+            out["condition"] = kinded_expr_json(c.condition, readable)
     return out
 
 
-def source_json(src: Any) -> dict | None:
+def source_json(src: Any, readable: Readable | None = None) -> dict | None:
     """Source stability (math.md §6): the cost of starting from N(0, a_0² I) when b_0 > 0."""
     if src is None:
         return None
     kind = src.kind
-    return {"b0": known_json(src.b0), "second_moment": known_json(src.second_moment),
-            "gaussian_start_cost": known_json(src.gaussian_start_cost),
-            "pushed_gaussian_start": known_json(src.pushed_gaussian_start, kind, src.pushed_enclosure)}
+    return {"b0": known_json(src.b0, readable=readable), "second_moment": known_json(src.second_moment,
+                                                                                      readable=readable),
+            "gaussian_start_cost": known_json(src.gaussian_start_cost, readable=readable),
+            "pushed_gaussian_start": known_json(src.pushed_gaussian_start, kind, src.pushed_enclosure, readable)}
 
 
-def well_posed_json(fm: Any) -> dict:
+def well_posed_json(fm: Any, readable: Readable | None = None) -> dict:
     """Where the flow is well posed, with its condition on symbolic parameters and the other cases."""
-    out = kinded_expr_json(fm.interval)
+    out = kinded_expr_json(fm.interval, readable)
     wp = fm.well_posed
     if wp is None:
         out["reason"] = "well-posedness does not apply: " + next((n for n in fm.notes if "well posed" in n), "")
         return out
     out["reason"] = wp.reason
     if wp.condition is not sympy.true:
-        out["condition"] = kinded_expr_json(wp.condition)
-        out["cases"] = [{"interval": kinded_expr_json(i), "condition": kinded_expr_json(c)} for i, c in wp.cases]
+        out["condition"] = kinded_expr_json(wp.condition, readable)
+        out["cases"] = [{"interval": kinded_expr_json(i, readable), "condition": kinded_expr_json(c, readable)}
+                        for i, c in wp.cases]
     return out
+
+
+def bounds_expressions(b: Any, fm: Any, rows: list[dict], src: Any = None) -> list[Any]:
+    """Every expression :func:`bounds_json` prints (their compact forms share one "where" list)."""
+    out = [b.upper, b.lower, b.lipschitz, fm.interval, b.interval]
+    out += [p.formula for p in b.pieces] + [p.interval for p in b.pieces] + [p.where() for p in b.pieces]
+    for c in (fm.forward, fm.reverse):
+        out += [c.value, c.as_function_of_T, c.endpoint_formula, c.condition]
+    if fm.well_posed is not None:
+        out += [fm.well_posed.condition] + [e for case in fm.well_posed.cases for e in case]
+    out += [v for row in rows for k, v in row.items() if k != "t" and isinstance(v, sympy.Basic)]
+    if src is not None:
+        out += [src.b0, src.second_moment, src.gaussian_start_cost, src.pushed_gaussian_start]
+    return [e for e in out if isinstance(e, sympy.Basic)]
 
 
 def bounds_json(b: Any, fm: Any, times: list, src: Any = None) -> dict:
     """The JSON object of interface.md (plus ``pieces``, ``notes`` and details of the flow-map constants).
 
     Every number carries its kind (exact / certified / estimate, see :func:`known_json`); expression fields
-    carry theirs too (``certified`` when they contain numerically located points).
+    carry theirs too (``certified`` when they contain numerically located points). Every expression field
+    also has ``"compact"``, and ``"definitions"`` lists the named quantities those use (interface.md,
+    "Readable forms").
     """
+    exact_rows = b.values(times, exact=True)
+    readable = Readable(b.schedule, bounds_expressions(b, fm, exact_rows, src))
+
+    def ej(e):
+        return kinded_expr_json(e, readable)
 
     def details(c):
-        return {"as_function_of_T": kinded_expr_json(c.as_function_of_T) if c.as_function_of_T is not None
-                else None, "endpoint_formula": kinded_expr_json(c.endpoint_formula)
-                if c.endpoint_formula is not None else None}
+        return {"as_function_of_T": ej(c.as_function_of_T) if c.as_function_of_T is not None else None,
+                "endpoint_formula": ej(c.endpoint_formula) if c.endpoint_formula is not None else None}
 
     used = set(b.upper_envelope.pieces + b.lower_envelope.pieces)
-    rows = []
-    for row in b.values(times, exact=True):
-        rows.append({k: known_json(v) for k, v in row.items()})
+    rows = [{k: known_json(v, readable=readable) for k, v in row.items()} for row in exact_rows]
     return {
         "schedule": b.schedule.spec,
         "target": b.target.spec,
-        "upper": kinded_expr_json(b.upper),
-        "lower": kinded_expr_json(b.lower),
-        "lipschitz": kinded_expr_json(b.lipschitz),
+        "upper": ej(b.upper),
+        "lower": ej(b.lower),
+        "lipschitz": ej(b.lipschitz),
         "flow_map": {
-            "forward": constant_json(fm.forward),
-            "reverse": constant_json(fm.reverse),
-            "well_posed": well_posed_json(fm),
+            "forward": constant_json(fm.forward, readable),
+            "reverse": constant_json(fm.reverse, readable),
+            "well_posed": well_posed_json(fm, readable),
             "details": {"forward": details(fm.forward), "reverse": details(fm.reverse)},
         },
-        "interval": kinded_expr_json(b.interval),
+        "interval": ej(b.interval),
         "lemmas": list(b.lemmas),
         "values": rows,
         "pieces": [{"lemma": p.lemma, "side": p.side, "params": {k: str(v) for k, v in p.params},
-                    "formula": kinded_expr_json(p.formula), "interval": kinded_expr_json(p.interval),
-                    "holds_when": kinded_expr_json(p.where()), "used": p in used}
+                    "formula": ej(p.formula), "interval": ej(p.interval), "holds_when": ej(p.where()),
+                    "used": p in used}
                    for p in b.pieces],
-        "source_stability": source_json(src),
+        "source_stability": source_json(src, readable),
         "notes": list(b.notes) + [n for n in fm.notes if n not in b.notes],
+        "definitions": readable.definitions(),
     }
-
-
-def _show(e: Any, latex: bool) -> str:
-    from gifsym.output.latex import latex_expr
-
-    return latex_expr(e) if latex else str(e)
-
-
-def _num(v: Any) -> str:
-    if isinstance(v, float):
-        return "inf" if v == math.inf else "-inf" if v == -math.inf else f"{v:.6g}"
-    return str(v)
 
 
 @click.command("bounds")
@@ -140,7 +149,8 @@ def _num(v: Any) -> str:
               help="Take an assumption as given (e.g. S-mono) when the checker could not decide it (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--latex", is_flag=True, help="Print LaTeX.")
-def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_json, latex) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also print the formulas in t and every note.")
+def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_json, latex, verbose) -> None:
     """Bounds on the Jacobian of the velocity, its Lipschitz constant θ_t and the flow-map constants.
 
     Prints the combined upper and lower bounds on ∇v (with the lemma and time interval of each piece),
@@ -163,15 +173,17 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
     # A σ_min path (a_1 > 0) is the GIF of the smoothed target: every result below is for that GIF.
+    from gifsym.cli._display import working
     from gifsym.symbolic.convert.sigma_min import equivalent_flow
 
-    flow, path = equivalent_flow(flow)
-    b = derive_bounds(flow, assume=tuple(assume))
-    fm = flow_map_lipschitz(flow, assume=tuple(assume))
-    try:
-        src = source_stability(flow, assume=tuple(assume))
-    except AssumptionError:  # no forward constant: nothing to say about the pushed-forward source
-        src = None
+    with working("deriving the bounds and flow-map constants"):
+        flow, path = equivalent_flow(flow)
+        b = derive_bounds(flow, assume=tuple(assume))
+        fm = flow_map_lipschitz(flow, assume=tuple(assume))
+        try:
+            src = source_stability(flow, assume=tuple(assume))
+        except AssumptionError:  # no forward constant: nothing to say about the pushed-forward source
+            src = None
     if as_json:
         out = bounds_json(b, fm, times, src)
         if path is not None:
@@ -187,19 +199,51 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
         click.echo(b.to_latex())
         click.echo(fm.to_latex())
         return
-    click.echo(f"flow: schedule {s.spec}, target {flow.target.spec}")
-    if path is not None:
-        click.echo(f"  sigma_min path: {path.describe()}; the results below are for that GIF")
-    click.echo(f"  upper    u_t = {_show(b.upper, False)}")
-    click.echo(f"  lower    l_t = {_show(b.lower, False)}")
-    click.echo(f"  theta_t      = {_show(b.lipschitz, False)}")
-    click.echo(f"  interval     : {b.interval}")
-    click.echo("  pieces:")
+    print_bounds(b, fm, src, times or list(DEFAULT_TIMES), verbose=verbose,
+                 sigma_min_note=None if path is None else path.describe())
+
+
+#: Times of the values table when --at is not given.
+DEFAULT_TIMES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99)
+
+
+def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool = False,
+                 sigma_min_note: str | None = None) -> None:
+    """The terminal form: compact formulas with their "where" list, a values table, one line per piece and
+    per constant; ``verbose`` adds the formulas in t and every note."""
+    from rich.table import Table
+
+    from gifsym.cli import _display as d
+    from gifsym.symbolic.compact import compact_many
+
+    con = d.console()
+    s = b.schedule
+    d.heading(con, f"flow: schedule {s.spec}, target {b.target.spec}")
+    if sigma_min_note is not None:
+        con.print(f"  sigma_min path: {d.one_line(sigma_min_note)}; the results below are for that GIF")
+    forms = compact_many((b.upper, b.lower, b.lipschitz), s)
+    d.formulas(con, [("upper    u_t", forms.expr[0]), ("lower    l_t", forms.expr[1]),
+                     ("theta_t", forms.expr[2])], forms)
+    d.where(con, forms)
+    if verbose:
+        con.print("  in t:")
+        d.formulas(con, [("u_t", b.upper), ("l_t", b.lower), ("theta_t", b.lipschitz)], indent=4)
+    con.print(f"  interval: both bounds hold for t in {d.plain(b.interval)}")
+    con.print()
+    rows = [(r["t"], r["lower"], r["upper"], r["lipschitz"]) for r in b.values(times)]
+    con.print(d.values_table("  values", ["t", "lower", "upper", "theta"], rows))
+    con.print()
     used = set(b.upper_envelope.pieces + b.lower_envelope.pieces)
+    dropped = {p: why for p, why in b.upper_envelope.dropped + b.lower_envelope.dropped}
+    table = Table(title="  pieces", title_justify="left", box=None, pad_edge=False, padding=(0, 1),
+                  show_header=False)
+    for col in ("side", "lemma", "interval", "status"):
+        table.add_column(col)
     for p in b.pieces:
-        mark = "" if p in used else "  (dominated, not used)"
-        click.echo(f"    {p.side:5} {p.label:28} on {p.interval}: {p.formula}{mark}")
-    for name, c, lip in (("forward", fm.forward, "Lip(X_{0,1})"), ("reverse", fm.reverse, "Lip(X_{1,0})")):
+        status = "used" if p in used else f"not used: {dropped.get(p, 'dominated')}"
+        table.add_row("  " + p.side, p.label, "on " + d.plain(p.interval), status)
+    con.print(table)
+    for c, lip in ((fm.forward, "Lip(X_{0,1})"), (fm.reverse, "Lip(X_{1,0})")):
         if c.finite:
             extra = f" = {float(sympy.N(c.value)):.6g}" if c.value.is_number and not c.numeric else ""
             how = c.kind if c.method == c.kind else f"{c.kind}, {c.method}"
@@ -207,23 +251,23 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
                 how += f", in [{float(c.enclosure[0]):.15g}, {float(c.enclosure[1]):.15g}]"
             if c.conditional_on:
                 known = c.condition not in (sympy.true, sympy.false)
-                how += (f"; holds if the flow is {c.conditional_on}, i.e. when {c.condition}" if known else
-                        f"; holds if the flow is {c.conditional_on} on [0, 1], which is not established")
-            click.echo(f"  {lip} <= {c.value}{extra}  ({how})")
+                how += (f"; holds if the flow is {c.conditional_on}, i.e. when {d.plain(c.condition)}" if known
+                        else f"; holds if the flow is {c.conditional_on} on [0, 1], which is not established")
+            con.print(f"  {lip} <= {d.plain(c.value)}{extra}  ({how})")
         else:
-            click.echo(f"  {lip} unbounded ({c.reason or c.method})")
+            con.print(f"  {lip} unbounded ({d.one_line(c.reason or c.method)})")
     wp = fm.well_posed
-    cond = f" if {wp.condition}" if wp is not None and wp.condition is not sympy.true else ""
-    click.echo(f"  well posed on {fm.interval}{cond}")
+    cond = f" if {d.plain(wp.condition)}" if wp is not None and wp.condition is not sympy.true else ""
+    con.print(f"  well posed on {d.plain(fm.interval)}{cond}")
     if src is not None and src.b0 != 0:
-        click.echo(f"  b_0 = {src.b0} > 0: starting from N(0, a_0^2 I) costs W2 <= {src.gaussian_start_cost} "
-                   f"at t = 0 and <= {src.pushed_gaussian_start} at t = 1 (source stability)")
-    if times:
-        click.echo("  values:")
-        click.echo(f"    {'t':>8} {'lower':>14} {'upper':>14} {'theta':>14}")
-        for row in b.values(times):
-            click.echo(f"    {row['t']:>8.4g} {_num(row['lower']):>14} {_num(row['upper']):>14} "
-                       f"{_num(row['lipschitz']):>14}")
-    click.echo("  lemmas: " + ", ".join(b.lemmas))
-    for n in list(b.notes) + [n for n in fm.notes if n not in b.notes]:
-        click.echo(f"  note: {n}")
+        con.print(f"  b_0 = {d.plain(src.b0)} > 0: starting from N(0, a_0^2 I) costs W2 <= "
+                  f"{d.plain(src.gaussian_start_cost)} at t = 0 and <= {d.plain(src.pushed_gaussian_start)} at t = 1 "
+                  "(source stability)")
+    con.print("  lemmas: " + ", ".join(b.lemmas))
+    notes = list(b.notes) + [n for n in fm.notes if n not in b.notes]
+    for n in notes if verbose else notes[:3]:
+        con.print(f"  note: {n if verbose else d.one_line(n)}")
+    if not verbose:
+        extra = len(notes) - 3
+        more = f"{extra} more note{'s' if extra > 1 else ''}, " if extra > 0 else ""
+        con.print(f"  ({more}the formulas in t: --verbose)")

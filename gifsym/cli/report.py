@@ -66,9 +66,11 @@ def report(
 ) -> None:
     """Write a standalone LaTeX report of every result that applies to the flow, in dependency order.
 
-    The document holds the setting, the schedule and its assumption report, the target's classes, each
-    applicable lemma (with \\label, assumptions, the formula for this flow and a \\uses{...} line for
-    leanblueprint), a table of bounds at chosen times and the flow-map constants.
+    The document holds the setting, the schedule in its own quantities and its assumption report, the
+    target's classes, each applicable lemma (stated for a general schedule, then instantiated for this one
+    in compact form, with \\label, assumptions, references and a \\uses{...} line for leanblueprint), a
+    table of bounds at chosen times, the flow-map constants and a bibliography. Long formulas are split
+    over lines, never shrunk.
 
     Example: gifsym report --schedule vp --target slc:kappa=2 -o report.tex --pdf
     """
@@ -80,9 +82,14 @@ def report(
     flow = GIF(resolve_schedule(schedule_spec, a_expr, b_expr, params), target(target_spec))
     # Rebuilt from the parsed inputs rather than sys.argv, so it is canonical and works under CliRunner.
     command = _command_line(flow, output, times, pdf, run_verify)
-    written = write_report(
-        flow, output, at=times, pdf=pdf, verify=run_verify, samples=samples, seed=seed, command=command
-    )
+    from gifsym.cli._display import working
+
+    what = "deriving every result" + (", running the checks" if run_verify else "") + (
+        ", compiling with pdflatex" if pdf else "")
+    with working(what):
+        written = write_report(
+            flow, output, at=times, pdf=pdf, verify=run_verify, samples=samples, seed=seed, command=command
+        )
     if as_json:
         emit_json(
             {"tex": written.tex, "pdf": written.pdf, "figure": written.figure, "lemmas": list(written.lemmas)}

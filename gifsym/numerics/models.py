@@ -161,7 +161,7 @@ class Model:
         return {"jax": "jax.jvp", "torch": "torch.func.jvp", "numpy": "central differences"}[self.backend]
 
     def _jacobians_jax(self, t, x):
-        f = lambda y: jnp.asarray(self.fn(float(t), y), dtype=jnp.float64)  # noqa: E731
+        f = lambda y: jnp.asarray(self.fn(float(t), y), dtype=jnp.float64)
         xj = jnp.asarray(x)
         cols = [np.asarray(jax.jvp(f, (xj,), (jnp.zeros_like(xj).at[:, j].set(1.0),))[1])
                 for j in range(x.shape[1])]
@@ -203,7 +203,7 @@ class Model:
     def jax_field(self) -> Callable:
         """A JAX function ``(t, x) -> ṽ(t, x)`` (float64) that diffrax can integrate."""
         if self.backend == "jax":
-            f = lambda tt, y: jnp.asarray(self.fn(tt, y), dtype=jnp.float64)  # noqa: E731
+            f = lambda tt, y: jnp.asarray(self.fn(tt, y), dtype=jnp.float64)
             try:
                 jax.eval_shape(f, jnp.float64(0.5), jax.ShapeDtypeStruct((2, self.dim), jnp.float64))
                 return f
@@ -250,7 +250,7 @@ def adapt(model, *, dim: int, backend: str | None = None) -> Model:
             raise NumericError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
         if backend == "torch" and _torch() is None:
             try:
-                import torch  # noqa: F401
+                import torch
             except ImportError:
                 raise NumericError("backend 'torch' needs PyTorch installed") from None
         m = Model(model, backend, dim, name)

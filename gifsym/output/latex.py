@@ -88,6 +88,9 @@ _UNICODE = {
     "←": r"$\leftarrow$",
     "⇒": r"$\Rightarrow$",
     "∈": r"$\in$",
+    "∪": r"$\cup$",
+    "∅": r"$\emptyset$",
+    "✓": r"$\checkmark$",
     "±": r"$\pm$",
     "×": r"$\times$",
     "·": r"$\cdot$",
@@ -535,10 +538,35 @@ def to_latex(obj: Any) -> str:
     raise GifsymError(f"to_latex does not know {type(obj).__name__}; give a SymPy object or a gifsym result")
 
 
+def breakable(text: str) -> str:
+    r"""Plain text (a reason, a note) escaped for LaTeX, with break points after ``,*+=(`` so that long
+    formulas written as text wrap instead of running into the margin.
+
+    Example:
+        >>> breakable("a*b+c")
+        'a*\\allowbreak{}b+\\allowbreak{}c'
+    """
+    out = escape_text(text)
+    return re.sub(r"([,*+=(/])(?!\\allowbreak)", r"\1\\allowbreak{}", out)
+
+
+def spec_tt(text: str) -> str:
+    r"""A spec or a command line in typewriter type that may break after ``, : + =`` (a long spec such as
+    ``vp:beta_min=1/10,beta_max=20`` has no spaces to break at).
+
+    Example:
+        >>> spec_tt("vp:beta_min=1")
+        '\\texttt{vp:\\allowbreak{}beta\\char95{}min=\\allowbreak{}1}'
+    """
+    body = re.sub(r"([,:+=])", r"\1\\allowbreak{}", escape_tt(text))
+    return rf"\texttt{{{body}}}"
+
+
 __all__ = [
     "SYMBOL_NAMES",
     "assumption_report_latex",
     "bounds_latex",
+    "breakable",
     "constant_latex",
     "escape_text",
     "escape_tt",
@@ -550,6 +578,7 @@ __all__ = [
     "number_latex",
     "schedule_latex",
     "schedule_params_latex",
+    "spec_tt",
     "target_latex",
     "to_latex",
     "velocity_latex",

@@ -1,13 +1,20 @@
-r"""Standalone LaTeX reports of a flow: every result that applies, in dependency order, with its assumptions.
+r"""Standalone LaTeX reports of a flow: every result that applies, in dependency order, ready for a paper.
 
-:func:`make_report` builds a document (``article`` with amsmath, amssymb, amsthm; nothing
-outside TeX Live's base and recommended packages): the setting; the schedule with its assumption report;
-the target and its classes; every applicable lemma in dependency order as a theorem-like environment with
-a ``\label``, its assumptions, the formula instantiated for this flow and a ``\uses{…}`` line (``\uses`` is
-a no-op macro here, so the file compiles on its own and also feeds leanblueprint's dependency graph); a
-table of the bounds at chosen times; the flow-map constants; and, when a verify run is given, a figure of
-bound against observed worst case. :func:`compile_pdf` runs pdflatex until the cross-references settle
-and fails with a :class:`~gifsym.errors.LatexError` on any LaTeX error or undefined reference.
+:func:`make_report` builds a document (``article`` with amsmath, amssymb, amsthm; nothing outside TeX
+Live's base and recommended packages): the setting; the schedule in its own quantities with its
+assumption report; the target and its classes; every applicable lemma in dependency order as a
+theorem-like environment with a ``\label``, its assumptions, its references and a ``\uses{…}`` line
+(``\uses`` is a no-op macro here, so the file compiles on its own and also feeds leanblueprint's
+dependency graph); the bounds with a table at chosen times; the flow-map constants; stability; a
+bibliography; and, when a verify run is given, a figure of bound against observed worst case.
+
+Each result is stated first for a general schedule, in :math:`a_t, \dot a_t, b_t, \dot b_t`, and then
+instantiated for this schedule in compact form (:mod:`gifsym.symbolic.compact`: VP in ``E = e^{-B(s)}``
+and ``β(s)``, the trigonometric schedule in its angle, …), the quantities defined once in the schedule
+section. Formulas too long for a line are split over lines or into named parts
+(:mod:`gifsym.output.formula`), never shrunk. :func:`compile_pdf` runs pdflatex until the
+cross-references settle and fails with a :class:`~gifsym.errors.LatexError` on any LaTeX error or
+undefined reference; its log can be kept to check for overfull lines.
 
 Every formula is printed by SymPy (:mod:`gifsym.output.latex`); nothing here imports JAX unless a verify run
 is asked for.
@@ -16,6 +23,8 @@ Example:
     >>> from gifsym import GIF, schedule, target
     >>> tex = make_report(GIF(schedule("linear"), target("gaussian:sigma=0.5")), at=(0.5,)).tex
     >>> tex.startswith("\\documentclass") and "\\providecommand{\\uses}" in tex
+    True
+    >>> "\\begin{thebibliography}" in tex and "math.md" not in tex
     True
 """
 
@@ -35,30 +44,31 @@ import sympy
 from gifsym import theory
 from gifsym.errors import AssumptionError, GifsymError, LatexError
 from gifsym.io import atomic_path, write_atomic
+from gifsym.output.citations import bibliography, cite
+from gifsym.output.formula import display_rows, latex_width
 from gifsym.output.latex import (
-    assumption_report_latex,
-    constant_latex,
+    ASSUMPTION_STATEMENTS,
+    STATUS_LATEX,
+    breakable,
     escape_text,
     escape_tt,
     interval_latex,
     label_key,
     latex_expr,
+    membership_latex,
     number_latex,
     schedule_params_latex,
-    target_latex,
+    spec_tt,
 )
+from gifsym.output.results import Forms, LemmaEntry, applicable_lemmas, block, declared, section_lemmas
+from gifsym.symbolic.compact import compact
 from gifsym.symbolic.flow import LAM, component_coefficients, general_coefficients, instantiate, tidy
 from gifsym.symbolic.schedule import t
-from gifsym.theory import lemmas
 from gifsym.theory.stability import source_stability
 from gifsym.version import __version__
 
 #: Times of the bounds table when none are given.
 DEFAULT_TIMES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99)
-
-# Formulas longer than this (in LaTeX characters) are broken at a top-level max/min/sum before being
-# shrunk to the line width; shorter ones are only shrunk if they do not fit.
-_SPLIT_CHARS = 600
 
 # OT1 (the default) rather than T1: with TeX Live's base packages T1 falls back to bitmap fonts whose
 # ligatures pdftotext cannot read back; OT1 uses the Type 1 Computer Modern fonts.
@@ -70,6 +80,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2.3cm]{geometry}
 \usepackage[hidelinks]{hyperref}
 \allowdisplaybreaks
+% Looser lines rather than lines into the margin where a statement has long inline formulas.
+\setlength{\emergencystretch}{3em}
 
 % leanblueprint's dependency macros; no-ops when the file is compiled on its own.
 \providecommand{\uses}[1]{}
@@ -88,153 +100,14 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \theoremstyle{remark}
 \newtheorem*{remark}{Remark}
 
-% A displayed formula, shrunk to the line width when SymPy's expression is wider than the page.
+% gifsym 0.1's display macro, kept for documents built on this preamble (the derivations' tables); reports
+% split long formulas instead (gifsym.output.formula).
 \newsavebox{\gifsymbox}
 \newcommand{\gifsymdisplay}[1]{\par\smallskip\noindent%
   \sbox{\gifsymbox}{$\displaystyle #1$}%
   \ifdim\wd\gifsymbox>\linewidth\resizebox{\linewidth}{!}{\usebox{\gifsymbox}}%
   \else\makebox[\linewidth]{\usebox{\gifsymbox}}\fi\par\smallskip}
 """
-
-# Theorem-like environment for each lemma kind (unknown kinds read as lemmas).
-_ENVIRONMENTS = {
-    "definition": "definition",
-    "lemma": "lemma",
-    "proposition": "proposition",
-    "theorem": "theorem",
-    "corollary": "corollary",
-}
-
-
-# --------------------------------------------------------------------------------------------------------
-# Formula display
-
-
-def display(lhs: str, expr: Any, *, rel: str = "=") -> str:
-    r"""A displayed formula ``lhs rel expr`` that fits the page.
-
-    A long top-level ``Max``/``Min`` is shown as ``\max(A_1, …)`` followed by each ``A_i``; a long sum is
-    broken into one line per group of terms; anything still wider than the line is scaled down by the
-    ``\gifsymdisplay`` macro of the preamble.
-
-    Example:
-        >>> from gifsym import t
-        >>> display("u_t", 1 / (1 - t))
-        '\\gifsymdisplay{u_t = \\frac{1}{1 - t}}'
-    """
-    body = _expr_latex(expr)
-    if len(body) <= _SPLIT_CHARS or not isinstance(expr, sympy.Basic):
-        return rf"\gifsymdisplay{{{lhs} {rel} {body}}}"
-    if isinstance(expr, (sympy.Max, sympy.Min)):
-        op = r"\max" if isinstance(expr, sympy.Max) else r"\min"
-        names = [rf"A^{{({i + 1})}}_t" for i in range(len(expr.args))]
-        lines = [rf"\gifsymdisplay{{{lhs} {rel} {op}\left({', '.join(names)}\right), \quad\text{{where}}}}"]
-        lines += [display(n, a) for n, a in zip(names, sorted(expr.args, key=sympy.default_sort_key))]
-        return "\n".join(lines)
-    if isinstance(expr, sympy.Piecewise):
-        # One line per branch: a long `cases` block would only be shrunk to an unreadable size.
-        out = []
-        for value, cond in expr.args:
-            when = r"\text{otherwise}" if cond == sympy.true else rf"\text{{for }} {latex_expr(cond)}"
-            branch = _expr_latex(value)
-            if len(branch) <= _SPLIT_CHARS:
-                out.append(rf"\gifsymdisplay{{{lhs} {rel} {branch} \qquad {when}}}")
-            else:
-                out += [rf"\gifsymdisplay{{{when}:}}", display(lhs, value, rel=rel)]
-        return "\n".join(out)
-    if isinstance(expr, sympy.Add):
-        terms = sympy.Add.make_args(expr)
-        chunks, cur = [], []
-        for term in terms:
-            cur.append(term)
-            if len(latex_expr(sympy.Add(*cur, evaluate=False))) > _SPLIT_CHARS // 2:
-                chunks.append(cur)
-                cur = []
-        if cur:
-            chunks.append(cur)
-        if len(chunks) > 1:
-            first = rf"\gifsymdisplay{{{lhs} {rel} {latex_expr(sympy.Add(*chunks[0], evaluate=False))}}}"
-            rest = [
-                rf"\gifsymdisplay{{\qquad + {latex_expr(sympy.Add(*c, evaluate=False))}}}" for c in chunks[1:]
-            ]
-            return "\n".join([first, *rest])
-    return rf"\gifsymdisplay{{{lhs} {rel} {body}}}"
-
-
-def _expr_latex(expr: Any) -> str:
-    if expr is None:
-        return r"\infty"
-    if hasattr(expr, "to_latex") and not isinstance(expr, sympy.Basic):
-        return expr.to_latex()
-    if isinstance(expr, (sympy.Basic, sympy.MatrixBase, int, float)):
-        return latex_expr(expr)
-    return rf"\text{{{escape_text(str(expr))}}}"
-
-
-# --------------------------------------------------------------------------------------------------------
-# Pieces gathered from the engine
-
-
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for n in names:
-        if isinstance(obj, Mapping) and n in obj:
-            return obj[n]
-        if not isinstance(obj, Mapping) and hasattr(obj, n):
-            return getattr(obj, n)
-    return default
-
-
-@dataclass(frozen=True)
-class LemmaEntry:
-    """One lemma as the report shows it."""
-
-    name: str
-    kind: str
-    statement: str
-    assumptions: tuple[str, ...]
-    uses: tuple[str, ...]
-    formula: Any = None  # the instantiated result: a SymPy object, a mapping of them, or None
-    title: str | None = None
-    reference: str = ""
-
-    @property
-    def label(self) -> str:
-        return "lem:" + label_key(self.name)
-
-
-def applicable_lemmas(gif: Any) -> tuple[list[LemmaEntry], list[tuple[str, tuple[str, ...]]]]:
-    """The lemmas that hold for ``gif`` in dependency order, and the others with the assumptions they miss."""
-    names = list(lemmas.applicable(gif))  # already in dependency order
-    entries = [_entry(lemmas, n, gif) for n in names]
-    reg = lemmas.registry()
-    missing = []
-    for n in reg.names():
-        if n in names:
-            continue
-        try:
-            need = tuple(sorted(reg.missing(n, gif)))
-        except GifsymError:
-            need = ()
-        missing.append((n, need))
-    return entries, missing
-
-
-def _entry(lemmas: Any, name: str, gif: Any) -> LemmaEntry:
-    lem = lemmas.get(name)
-    try:
-        formula = lemmas.derive(name, gif)
-    except GifsymError:  # e.g. an alternative that needs a proof the checker could not give
-        formula = None
-    return LemmaEntry(
-        name,
-        lem.kind,
-        lem.statement,
-        tuple(lem.assumptions),
-        tuple(lem.uses) + tuple(getattr(lem, "any_of", ())),
-        formula,
-        lem.title or None,
-        getattr(lem, "reference", "") or "",
-    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -245,7 +118,7 @@ def _section_setting(gif: Any, command: str | None) -> str:
     s = gif.schedule
     lines = [
         r"\section{Setting}",
-        r"The Gaussian interpolation flow interpolates between noise and data,",
+        r"The Gaussian interpolation flow " + cite("gao2024") + r" interpolates between noise and data,",
         r"\[ X_t = a_t Z + b_t X_1, \qquad Z \sim N(0, I_d), \quad X_1 \sim \nu, \quad t \in [0, 1], \]",
         r"with noise at $t = 0$ and data at $t = 1$. The velocity field "
         r"$v(t, x) = E[\dot a_t Z + \dot b_t X_1 \mid X_t = x]$ transports $p_0$ to $p_1 = \nu$ along "
@@ -253,163 +126,141 @@ def _section_setting(gif: Any, command: str | None) -> str:
         r"$\dot X_t = v(t, X_t)$. We write $m(t, x) = E[X_1 \mid X_t = x]$ and "
         r"$C(t, x) = \operatorname{Cov}(X_1 \mid X_t = x)$.",
         "",
-        rf"This report is about the schedule \texttt{{{escape_tt(s.spec)}}} and the target "
-        rf"\texttt{{{escape_tt(gif.target.spec)}}}. Every formula below was derived by gifsym with SymPy "
-        r"from "
-        r"these two inputs and printed by SymPy's \LaTeX{} printer.",
+        rf"This report is about the schedule {spec_tt(s.spec)} and the target {spec_tt(gif.target.spec)}. "
+        r"Each result is stated for a general schedule $(a_t, b_t)$ and then instantiated for this one, in the "
+        r"quantities of Section~\ref{sec:schedule}. Every formula was derived by gifsym with SymPy from these "
+        r"two inputs and printed by SymPy's \LaTeX{} printer; the derivations are those of "
+        + cite("gao2024") + r", as set out in gifsym's documentation " + cite("gifsym") + ".",
     ]
     if command:
         lines += [
             "",
             r"Reproduce it with",
-            r"\begin{quote}\ttfamily\small " + escape_tt(command) + r"\end{quote}",
+            r"\begin{quote}\small " + spec_tt(command) + r"\end{quote}",
         ]
     return "\n".join(lines)
 
 
-def _section_schedule(gif: Any) -> str:
+def _section_schedule(gif: Any, forms: Forms) -> str:
+    from gifsym.symbolic.compact import SCHEDULE_ROWS
+
     s = gif.schedule
     params = schedule_params_latex(s)
+    c = forms.base
     lines = [
         r"\section{Schedule}\label{sec:schedule}",
-        rf"Schedule \texttt{{{escape_tt(s.spec)}}}" + (f" with {params}" if params else "") + ".",
+        rf"Schedule {spec_tt(s.spec)}" + (f" with {params}" if params else "") + ".",
     ]
-    lines += [
-        display("a_t", s.a),
-        display("b_t", s.b),
-        display(r"\dot a_t", s.da),
-        display(r"\dot b_t", s.db),
-        display(r"r_t = \frac{b_t}{a_t}", s.snr),
-    ]
+    where = forms.where_rows()
+    if where:
+        lines.append("In its own quantities,")
+    rows = []
+    for (_, lhs, _), e in zip(SCHEDULE_ROWS, c.expr):
+        rows += display_rows(lhs, e, show=c.expr_latex)
+    lines.append(block(rows))
+    extra = [d for d in c.definitions if d.name not in declared(s)]
+    if extra:  # abbreviations of a custom schedule
+        names = dict(c.symbols)
+        lines += ["with", block([r for d in extra for r in display_rows(names.get(d.name, d.name), d.sympy)])]
+    if where:
+        lines += ["where", block(where),
+                  "These quantities are used throughout the report."]
     lines += [
         r"\subsection{Assumptions}\label{sec:assumptions}",
-        "Each assumption is checked by gifsym (holds = proved; violated = a counterexample was found; "
-        "unknown = neither).",
-        assumption_report_latex(s.check()),
+        "Each assumption is checked by gifsym: holds = proved; violated = a counterexample was found; "
+        r"unknown = neither (the proofs: \texttt{gifsym schedule --verbose}).",
+        _assumptions(s.check()),
     ]
+    return "\n".join(lines)
+
+
+def _assumptions(report: Any) -> str:
+    consequence = {
+        "wronskian": r"$a_t \dot b_t - \dot a_t b_t \ge 0$ on $(0,1)$",
+        "snr-monotone": r"$r_t = b_t / a_t$ non-decreasing",
+    }
+    lines = [r"\begin{description}"]
+    for key, verdict in report.items + report.consequences:
+        what = ASSUMPTION_STATEMENTS.get(key) or consequence.get(key, "")
+        status = STATUS_LATEX.get(verdict.status, escape_text(verdict.status))
+        why = "" if verdict.status == "holds" else ": " + breakable(report.summary(key, limit=400))
+        lines.append(rf"  \item[{escape_text(key)}] {what} --- {status}{why}.")
+    lines.append(r"\end{description}")
     return "\n".join(lines)
 
 
 def _section_target(gif: Any) -> str:
-    return "\n".join([r"\section{Target}\label{sec:target}", target_latex(gif.target)])
+    tg = gif.target
+    kind = "an exact law" + (f" in dimension {tg.dim}" if tg.dim else "") if tg.is_exact else "a class of targets"
+    lines = [r"\section{Target}\label{sec:target}",
+             f"Target {spec_tt(tg.spec)}: {kind}.", r"\begin{itemize}"]
+    for m in tg.classes():
+        what = ASSUMPTION_STATEMENTS.get(m.id)
+        lines.append(f"  \\item {membership_latex(m)}" + (f": {what}" if what else ""))
+    lines.append(r"\end{itemize}")
+    return "\n".join(lines)
 
 
-def _section_velocity(gif: Any) -> str:
-    """The velocity field and its Jacobian: exact for an isotropic Gaussian, the per-component form for
-    other exact laws (the full expression of a mixture is pages long), the general form for a class."""
-    lines = [r"\section{Velocity field}\label{sec:velocity}"]
+def _section_velocity(gif: Any, forms: Forms) -> str:
+    """The velocity field: the general denoiser form and key identity with this schedule's coefficients;
+    exact for an isotropic Gaussian; the per-component coefficients for other exact laws."""
+    g = general_coefficients()
+    lines = [
+        r"\section{Velocity field}\label{sec:velocity}",
+        r"For every target, $v(t, x) = c_x(t)\, x + c_m(t)\, m(t, x)$ and $\nabla_x v(t, x) = c_x(t)\, I + "
+        r"c_C(t)\, C(t, x)$ (denoiser form and key identity), with, for this schedule,",
+        block(forms.rows("c_x(t)", g.x, general=g.x) + forms.rows("c_m(t)", g.m, general=g.m)
+               + forms.rows("c_C(t)", g.C, general=g.C)),
+    ]
     law = gif.target.law
     if law is not None and hasattr(law, "points"):  # data (gifsym.symbolic.empirical): the softmax over points
-        cx, cm, _, _ = (tidy(instantiate(e, gif.schedule).subs(LAM, law.sigma**2)) for e in component_coefficients())
+        general = [e.subs(LAM, law.sigma**2) for e in component_coefficients()[:2]]
+        cx, cm = (tidy(instantiate(e, gif.schedule)) for e in general)
         smooth = rf" smoothed by $N(0, \sigma^2 I)$, $\sigma = {latex_expr(law.sigma)}$" if law.smoothed else ""
-        lines.append(
+        lines += [
             rf"The target is the empirical law of $N = {law.N}$ points $y_i \in \mathbb{{R}}^{{{law.dim}}}$"
             rf"{smooth}. With $s_t = a_t^2 + \sigma^2 b_t^2$ and the responsibilities $r_i(t, x) \propto "
-            r"\exp(-|x - b_t y_i|^2 / (2 s_t))$, $v(t, x) = c_x x + c_m \sum_i r_i(t, x)\, y_i$ with"
-        )
-        lines.append(display(r"c_x", cx))
-        lines.append(display(r"c_m", cm))
+            r"\exp(-|x - b_t y_i|^2 / (2 s_t))$, $v(t, x) = c_x x + c_m \sum_i r_i(t, x)\, y_i$ with",
+            block(forms.rows("c_x", cx, general=general[0]) + forms.rows("c_m", cm, general=general[1])),
+        ]
     elif law is not None and law.K == 1 and law.components[0].sigma is not None:
-        lines.append("The target is an isotropic Gaussian, so the velocity field is exact and affine in $x$:")
-        lines.append(display("v(t, x)", gif.velocity()))
-        lines.append(display(r"\nabla_x v(t, x)", gif.jacobian()))
+        comp = law.components[0]
+        L = gif.jacobian()[0, 0]
+        lam = comp.sigma**2
+        general = component_coefficients()[0].subs({LAM: lam})
+        lines += [
+            r"The target is an isotropic Gaussian $N(m, \sigma^2 I)$, so the velocity field is exact and affine "
+            r"in $x$: $v(t, x) = L_t\, (x - b_t m) + \dot b_t m$ and $\nabla_x v = L_t I$ with",
+            block(forms.rows("L_t", L, general=general)),
+        ]
+        v = gif.velocity()
+        if v.shape[0] <= 3:
+            c = compact(v, gif.schedule)
+            lines += ["that is,", block(display_rows("v(t, x)", c.expr, show=c.expr_latex))]
     elif law is not None:
-        cx, cm, _, _ = (instantiate(e, gif.schedule) for e in component_coefficients())
-        lines.append(
+        cx, cm, _, _ = component_coefficients()
+        lines += [
             rf"The target is {'a Gaussian' if law.K == 1 else f'a mixture of {law.K} Gaussians'} "
             r"$\sum_k w_k N(m_k, \Sigma_k)$. Given component $k$, $X_t \sim N(b_t m_k, a_t^2 I + b_t^2 "
             r"\Sigma_k)$, and the component's velocity is $v_k(t, x) = c_x(\Sigma_k)\, x + c_m(\Sigma_k)\, "
-            r"m_k$, where, along an eigendirection of $\Sigma_k$ with eigenvalue $\lambda$,"
-        )
-        lines.append(display(r"c_x(\lambda)", cx))
-        lines.append(display(r"c_m(\lambda)", cm))
+            r"m_k$, where, along an eigendirection of $\Sigma_k$ with eigenvalue $\lambda$,",
+            block(forms.rows(r"c_x(\lambda)", cx, general=cx) + forms.rows(r"c_m(\lambda)", cm, general=cm)),
+        ]
         if law.K > 1:
             lines.append(
-                r"The velocity field is $v(t, x) = \sum_k r_k(t, x)\, v_k(t, x)$ with the responsibilities "
-                r"$r_k(t, x) \propto w_k\, N(x;\, b_t m_k,\, a_t^2 I + b_t^2 \Sigma_k)$."
+                r"The velocity field is $v(t, x) = \sum_k r_k(t, x)\, v_k(t, x)$ with the responsibilities"
+                r"\[ r_k(t, x) \propto w_k\, N\big(x;\, b_t m_k,\, a_t^2 I + b_t^2 \Sigma_k\big). \]"
             )
-    else:
-        # Instantiated without GIF.coefficients' simplify, which can run for minutes on exponential schedules.
-        g = general_coefficients()
-        cx_, cm_, cC = (instantiate(e, gif.schedule) for e in (g.x, g.m, g.C))
-        lines.append(
-            "For a class of targets the velocity field is known through the posterior mean and "
-            "covariance (denoiser form and the key identity):"
-        )
-        lines.append(display("v(t, x)", sympy.Symbol("x") * cx_ + sympy.Symbol("m") * cm_))
-        lines.append(display(r"\nabla_x v(t, x)", cx_ * sympy.Symbol("I") + cC * sympy.Symbol("C")))
     return "\n".join(lines)
 
 
-def _formula_latex(formula: Any) -> str:
-    if formula is None:
-        return ""
-    if hasattr(formula, "to_latex") and not isinstance(formula, sympy.Basic):
-        # The engine's result objects (envelopes, bound pieces, constants) print maths, not text.
-        return rf"\gifsymdisplay{{{formula.to_latex()}}}"
-    if isinstance(formula, Mapping):
-        parts = []
-        for k, v in formula.items():
-            if v is None or isinstance(v, (str, bool)):
-                continue
-            # The keys name parts of a result (a coefficient, a side, a constant), not equalities.
-            parts.append(display(rf"\text{{\texttt{{{escape_tt(str(k))}}}:}}\quad", v, rel=""))
-        return "\n".join(parts)
-    if isinstance(formula, (tuple, list)):
-        return "\n".join(_formula_latex(f) for f in formula)
-    if isinstance(formula, (sympy.Basic, sympy.MatrixBase)):
-        if isinstance(formula, sympy.Equality):
-            return display(latex_expr(formula.lhs), formula.rhs)
-        return rf"\gifsymdisplay{{{latex_expr(formula)}}}"
-    return ""
-
-
-def _section_lemmas(entries: Sequence[LemmaEntry], missing: Sequence[tuple[str, tuple[str, ...]]]) -> str:
-    present = {e.name for e in entries}
-    lines = [
-        r"\section{Results}\label{sec:results}",
-        "Every result that holds for this flow, in dependency order. Each names the assumptions it needs "
-        "directly (schedule assumptions of Section~\\ref{sec:assumptions}, target classes of "
-        "Section~\\ref{sec:target}) and the results it uses.",
-    ]
-    for e in entries:
-        env = _ENVIRONMENTS.get(e.kind.lower(), "lemma")
-        title = e.title or e.name
-        lines.append(rf"\begin{{{env}}}[{escape_text(title)}]\label{{{e.label}}}")
-        used = [u for u in e.uses if u in present]
-        lines.append(r"\uses{" + ",".join("lem:" + label_key(u) for u in used) + "}")
-        if e.statement:
-            lines.append(e.statement)
-        formula = _formula_latex(e.formula)
-        if formula:
-            lines += [r"\par\noindent For this flow:", formula]
-        ass = ", ".join(escape_text(a) for a in e.assumptions) or (
-            "none beyond those of the results it uses" if e.uses else "none"
-        )
-        lines.append(rf"\par\noindent\textit{{Assumptions:}} {ass}.")
-        if e.reference:
-            lines.append(rf"\par\noindent\textit{{Reference:}} {escape_text(e.reference)}.")
-        if e.uses:
-            refs = [
-                rf"\ref{{lem:{label_key(u)}}}"
-                if u in present
-                else rf"\texttt{{{escape_tt(u)}}} (does not apply)"
-                for u in e.uses
-            ]
-            lines.append(r"\par\noindent\textit{Uses:} " + ", ".join(refs) + ".")
-        lines.append(rf"\end{{{env}}}")
-        lines.append("")
-    if missing:
-        lines += [
-            r"\subsection*{Results that do not apply}",
-            "These lemmas need assumptions this flow does not satisfy (or that could not be proved):",
-            r"\begin{itemize}",
-        ]
-        for name, need in missing:
-            why = ", ".join(escape_text(n) for n in need) if need else "its premises"
-            lines.append(rf"  \item \texttt{{{escape_tt(name)}}}: needs {why}")
-        lines.append(r"\end{itemize}")
-    return "\n".join(lines)
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for n in names:
+        if isinstance(obj, Mapping) and n in obj:
+            return obj[n]
+        if not isinstance(obj, Mapping) and hasattr(obj, n):
+            return getattr(obj, n)
+    return default
 
 
 def bound_values(bounds: Any, times: Iterable[float]) -> list[dict[str, Any]]:
@@ -459,24 +310,30 @@ def _eval(expr: Any, x: float) -> Any:
     return v if v.is_real is not False else None
 
 
-def _section_bounds(gif: Any, times: Sequence[float], present: set[str]) -> tuple[str, Any]:
+
+
+def _section_bounds(gif: Any, times: Sequence[float], present: set[str], forms: Forms) -> tuple[str, Any]:
     try:
         b = theory.bounds(gif)
     except AssumptionError as e:
         return "\n".join(
             [
                 r"\section{Bounds on the Jacobian of the velocity}\label{sec:bounds}",
-                "No bound on the Jacobian applies to this flow: " + escape_text(str(e)),
+                "No bound on the Jacobian applies to this flow: " + breakable(str(e)),
             ]
         ), None
-    upper, lower, theta = _get(b, "upper"), _get(b, "lower"), _get(b, "lipschitz", "theta")
     lines = [
         r"\section{Bounds on the Jacobian of the velocity}\label{sec:bounds}",
         r"Two-sided bounds $\ell_t I \preceq \nabla_x v(t, x) \preceq u_t I$ for all $x$, and the Lipschitz "
-        r"constant $\theta_t = \sup_x \|\nabla_x v(t, x)\|_{\mathrm{op}} \le \max(|u_t|, |\ell_t|)$"
-        r" ($\pm\infty$ where no bound holds):",
+        r"constant $\theta_t = \sup_x \|\nabla_x v(t, x)\|_{\mathrm{op}} \le \max(u_t, -\ell_t)$"
+        r" ($\pm\infty$ where no bound holds), in the quantities of Section~\ref{sec:schedule}:",
     ]
-    lines += [display(r"u_t", upper), display(r"\ell_t", lower), display(r"\theta_t", theta)]
+    rows = []
+    for name, env, expr in (("u_t", b.upper_envelope, b.upper), (r"\ell_t", b.lower_envelope, b.lower)):
+        general = env.pieces[0].general if len(env.pieces) == 1 else None
+        rows += forms.rows(name, expr, general=general)
+    rows += forms.rows(r"\theta_t", b.lipschitz, rel=r"\le", general=r"\max(u_t, -\ell_t)")
+    lines.append(block(rows))
     for attr, what in (
         ("upper_interval", "upper bound"),
         ("lower_interval", "lower bound"),
@@ -484,10 +341,8 @@ def _section_bounds(gif: Any, times: Sequence[float], present: set[str]) -> tupl
     ):
         interval = _get(b, attr)
         if interval is not None:
-            lines.append(
-                rf"\par\noindent The {what} {'hold' if what == 'both' else 'holds'} for "
-                rf"$t \in {interval_latex(interval)}$."
-            )
+            lead = "Both hold" if what == "both" else f"The {what} holds"
+            lines.append(rf"\par\noindent {lead} for $t \in {interval_latex(interval)}$.")
     lemma_names = _get(b, "lemmas")
     if lemma_names:
         # Ragged right: long unbreakable \texttt names would otherwise run into the margin.
@@ -495,12 +350,12 @@ def _section_bounds(gif: Any, times: Sequence[float], present: set[str]) -> tupl
         lines.append(r"\par\noindent{\raggedright They come from " + refs + ".\\par}")
     notes = _get(b, "notes") or ()
     if notes:
-        lines += [r"\begin{itemize}"] + [rf"  \item {escape_text(n)}" for n in notes] + [r"\end{itemize}"]
+        lines += [r"\begin{itemize}"] + [rf"  \item {breakable(n)}" for n in notes] + [r"\end{itemize}"]
     values = bound_values(b, times)
     lines += [
         r"\begin{table}[ht]\centering",
-        rf"\caption{{Bounds at chosen times (schedule \texttt{{{escape_tt(gif.schedule.spec)}}}, "
-        rf"target \texttt{{{escape_tt(gif.target.spec)}}}).}}\label{{tab:bounds}}",
+        rf"\caption{{Bounds at chosen times (schedule {spec_tt(gif.schedule.spec)}, "
+        rf"target {spec_tt(gif.target.spec)}).}}\label{{tab:bounds}}",
         r"\begin{tabular}{rrrr}\toprule",
         r"$t$ & $\ell_t$ & $u_t$ & $\theta_t$ \\ \midrule",
     ]
@@ -523,28 +378,41 @@ def _lemma_ref(name: Any, present: set[str]) -> str:
     return rf"\texttt{{{escape_tt(name)}}}"
 
 
-def _section_flow_map(gif: Any, present: set[str]) -> str:
+#: Constants wider than this (digit widths) are given below the table rather than in it.
+_CELL = 24.0
+
+
+def _section_flow_map(gif: Any, present: set[str], forms: Forms) -> str:
     try:
         fm = theory.flow_map_lipschitz(gif)
     except AssumptionError as e:
-        return "\n".join([r"\section{Flow-map constants}\label{sec:flowmap}", escape_text(str(e))])
+        return "\n".join([r"\section{Flow-map constants}\label{sec:flowmap}", breakable(str(e))])
     lines = [
         r"\section{Flow-map constants}\label{sec:flowmap}",
         r"Lipschitz constants of the flow map $X_{0,1}$ (noise $\to$ data) and of its inverse $X_{1,0}$ "
         r"(data $\to$ noise), from $\operatorname{Lip}(X_{0,1}) \le \exp\int_0^1 u_t\,dt$ and "
-        r"$\operatorname{Lip}(X_{1,0}) \le \exp(-\int_0^1 \ell_t\,dt)$ (Gr\"onwall, $\nabla_x v$ symmetric).",
-        r"\begin{center}\begin{tabular}{lll}\toprule",
+        r"$\operatorname{Lip}(X_{1,0}) \le \exp(-\int_0^1 \ell_t\,dt)$ (Gr\"onwall " + cite("gronwall1919")
+        + r", $\nabla_x v$ symmetric).",
+        r"\begin{center}\begin{tabular}{llp{6.5cm}}\toprule",
         r"map & constant & how \\ \midrule",
     ]
     constants = []
+    below = []
     for attr, name in (
-        ("forward", r"$\operatorname{Lip}(X_{0,1})$"),
-        ("reverse", r"$\operatorname{Lip}(X_{1,0})$"),
+        ("forward", r"\operatorname{Lip}(X_{0,1})"),
+        ("reverse", r"\operatorname{Lip}(X_{1,0})"),
     ):
         c = _get(fm, attr)
         constants.append((attr, c))
-        lines.append(f"{name} & ${_constant(c)}$ & {_how(c)} \\\\")
+        cell = _constant(c, forms)
+        if latex_width(cell) > _CELL:
+            value = _get(c, "value")
+            below += forms.rows(name, value, rel=r"\le")
+            cell = number_latex(float(value)) if value.is_number else r"\text{see below}"
+        lines.append(f"${name}$ & ${cell}$ & {_how(c)} \\\\")
     lines += [r"\bottomrule\end{tabular}\end{center}"]
+    if below:
+        lines += ["Exactly:", block(below)]
     interval = _get(fm, "interval")
     if interval is not None:
         lines.append(
@@ -555,35 +423,28 @@ def _section_flow_map(gif: Any, present: set[str]) -> str:
     for attr, c in constants:
         lhs = r"\operatorname{Lip}(X_{0,T})" if attr == "forward" else r"\operatorname{Lip}(X_{T,0})"
         f_T = _get(c, "as_function_of_T")
-        if (
-            isinstance(f_T, sympy.Basic)
-            and not isinstance(f_T, sympy.Piecewise)
-            and f_T.has(sympy.Piecewise)
-            and len(latex_expr(f_T)) > _SPLIT_CHARS
-        ):
-            # Piecewise in T inside exponentials: shrunk to the page it would be unreadable.
-            lines.append(
-                rf"\par\noindent As a function of the horizon $T$ ({attr}): a piecewise expression, "
-                r"given in full by \texttt{gifsym bounds --json}."
-            )
-        elif isinstance(f_T, sympy.Basic):
+        if isinstance(f_T, sympy.Basic):
+            # g(T) with g written as a function of t in the schedule's quantities (E, β(s), φ, …).
+            g = "g" if attr == "forward" else "h"
+            horizon = _get(fm, "T")
             lines += [
-                rf"\par\noindent As a function of the horizon $T$ ({attr}):",
-                display(lhs, f_T, rel=r"\le"),
+                rf"\par\noindent As a function of the horizon $T$ ({attr}): ${lhs} \le {g}(T)$ for $T < 1$, where",
+                block(forms.rows(f"{g}(t)", _tidy_T(f_T.xreplace({horizon: t})))),
             ]
         end = _get(c, "endpoint_formula")
         if isinstance(end, sympy.Basic):
             lines += [
                 rf"\par\noindent Schedule-free form ({attr}; it depends on the schedule only through "
                 r"$a_0, b_0$):",
-                display(lhs.replace("T", "1"), end, rel=r"\le"),
+                block(display_rows(lhs.replace("T", "1"), end, rel=r"\le")),
             ]
         reason = _get(c, "reason")
         if reason:
-            lines.append(rf"\par\noindent {attr.capitalize()}: {escape_text(reason)}.")
-    notes = _get(fm, "notes") or ()
+            lines.append(rf"\par\noindent {attr.capitalize()}: {breakable(reason)}.")
+    # The schedule-free forms are displayed above; the other notes as text.
+    notes = [n for n in (_get(fm, "notes") or ()) if "depends on the schedule only through" not in n]
     if notes:
-        lines += [r"\begin{itemize}"] + [rf"  \item {escape_text(n)}" for n in notes] + [r"\end{itemize}"]
+        lines += [r"\begin{itemize}"] + [rf"  \item {breakable(n)}" for n in notes] + [r"\end{itemize}"]
     lemma_names = _get(fm, "lemmas")
     if lemma_names:
         refs = ", ".join(_lemma_ref(n, present) for n in lemma_names)
@@ -591,7 +452,16 @@ def _section_flow_map(gif: Any, present: set[str]) -> str:
     return "\n".join(lines)
 
 
-def _section_stability(gif: Any, present: set[str]) -> str:
+def _tidy_T(e: sympy.Expr) -> sympy.Expr:
+    """A flow-map constant as a function of T: ``sin² + cos²`` and similar removed where SymPy sees it
+    cheaply (the trigonometric schedule's constants carry ``sqrt(sin(πT/2)² + cos(πT/2)²)``)."""
+    if e.has(sympy.sin, sympy.cos) and sympy.count_ops(e) < 200:
+        return e.replace(lambda f: isinstance(f, sympy.Add) and f.has(sympy.sin, sympy.cos),
+                         lambda f: sympy.trigsimp(f))
+    return e
+
+
+def _section_stability(gif: Any, present: set[str], forms: Forms) -> str:
     """Source stability: the flow map's Lipschitz constant times W₂ of the sources, and the cost of starting
     from the Gaussian N(0, a₀² I) when b₀ > 0 (VP, sub-VP, VE)."""
     try:
@@ -602,12 +472,13 @@ def _section_stability(gif: Any, present: set[str]) -> str:
         r"\section{Stability in the source}\label{sec:stability}",
         r"For two sources $\mu, \tilde\mu$, $W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big) \le "
         r"\operatorname{Lip}(X_{0,1})\, W_2(\mu, \tilde\mu)$; here, with $W = W_2(\mu, \tilde\mu)$:",
-        display(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le"),
+        block(forms.rows(r"W_2\big((X_{0,1})_\# \mu, (X_{0,1})_\# \tilde\mu\big)", st.bound, rel=r"\le")),
         r"The true source is $\mu = \operatorname{Law}(a_0 Z + b_0 X_1)$, which is the Gaussian "
         r"$N(0, a_0^2 I)$ one samples in practice only when $b_0 = 0$. Coupling the two through the "
         r"same $Z$:",
-        display(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le"),
-        display(r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", st.pushed_gaussian_start, rel=r"\le"),
+        block(forms.rows(r"W_2\big(\mu, N(0, a_0^2 I)\big)", st.gaussian_start_cost, rel=r"\le")
+              + forms.rows(r"W_2\big((X_{0,1})_\# N(0, a_0^2 I), \nu\big)", st.pushed_gaussian_start,
+                           rel=r"\le")),
     ]
     value = st.pushed_gaussian_start_value
     if value is not None and st.gaussian_start_cost_value:
@@ -629,13 +500,20 @@ def _right_open_at_one(interval: Any) -> bool:
     return isinstance(interval, sympy.Interval) and interval.sup == 1 and bool(interval.right_open)
 
 
-def _constant(c: Any) -> str:
+def _constant(c: Any, forms: Forms | None = None) -> str:
     if c is None:
         return r"\infty"
     value = c if isinstance(c, (sympy.Basic, float, int)) else _get(c, "value", default=None)
     if isinstance(value, sympy.Float):
         return number_latex(float(value), digits=10)
-    return constant_latex(value)
+    if value is None:
+        return r"\infty"
+    if isinstance(value, sympy.Basic):
+        if forms is not None and value.is_finite is not False:
+            cc = compact(value, forms.schedule)
+            return cc.expr_latex()
+        return latex_expr(value)
+    return number_latex(value)
 
 
 def _how(c: Any) -> str:
@@ -653,6 +531,7 @@ def _how(c: Any) -> str:
                     f"{number_latex(float(enc[1]), digits=15)}]$" + cond)
         return "estimate (no guarantee)" + cond
     return (escape_text(str(method)) if method else "exact") + cond
+
 
 
 def _section_verify(report: Any, figure: str | None) -> str:
@@ -766,12 +645,15 @@ def make_report(
     gif, sigma_path = equivalent_flow(gif)
     entries, missing = applicable_lemmas(gif)
     s, tg = original.schedule, original.target
+    forms = Forms(gif.schedule)
+    # A σ_min path is stated in its own schedule, then every result for the GIF it is equivalent to.
+    stated = forms if sigma_path is None else Forms(s)
     head = (
         escape_text(title)
         if title
         else (
-            rf"gifsym report\\[0.4em]\large schedule \texttt{{{escape_tt(s.spec)}}}, "
-            rf"target \texttt{{{escape_tt(tg.spec)}}}"
+            rf"gifsym report\\[0.4em]\large schedule {spec_tt(s.spec)}, "
+            rf"target {spec_tt(tg.spec)}"
         )
     )
     parts = [
@@ -782,27 +664,28 @@ def make_report(
         r"\begin{document}",
         r"\maketitle",
         _section_setting(original, command),
-        _section_schedule(original),
+        _section_schedule(original, stated),
     ]
     if sigma_path is not None:
         parts += [r"\section{A $\sigma_{\min}$ path}",
-                  escape_text(sigma_path.describe() + f". Reparametrised schedule: a~_t = {sigma_path.schedule.a}, "
-                              f"b_t = {sigma_path.schedule.b}; smoothed target: {gif.target.spec}. "
-                              f"Velocity identity: {sigma_path.identity.reason}. Everything below is for "
-                              "that GIF.")]
+                  escape_text(sigma_path.describe() + ".") + " Reparametrised schedule:",
+                  block(forms.rows(r"\tilde a_t", sigma_path.schedule.a) + forms.rows("b_t", sigma_path.schedule.b)),
+                  f"smoothed target: {spec_tt(gif.target.spec)}. "
+                  + escape_text(f"Velocity identity: {sigma_path.identity.reason}. Everything below is for that GIF.")]
     parts += [
         _section_target(gif),
-        _section_velocity(original),
+        _section_velocity(original, stated),
     ]
     if entries or missing:
-        parts.append(_section_lemmas(entries, missing))
-    bounds_tex, bounds = _section_bounds(gif, at, {e.name for e in entries})
+        parts.append(section_lemmas(entries, missing, forms))
+    bounds_tex, bounds = _section_bounds(gif, at, {e.name for e in entries}, forms)
     if bounds_tex:
         parts.append(bounds_tex)
-        parts.append(_section_flow_map(gif, {e.name for e in entries}))
-        parts.append(_section_stability(gif, {e.name for e in entries}))
+        parts.append(_section_flow_map(gif, {e.name for e in entries}, forms))
+        parts.append(_section_stability(gif, {e.name for e in entries}, forms))
     if verify_report is not None or figure:
         parts.append(_section_verify(verify_report, figure))
+    parts.append(bibliography("\n".join(parts)))
     parts.append(r"\end{document}")
     values = tuple(bound_values(bounds, at)) if bounds is not None else ()
     return Report("\n\n".join(p for p in parts if p) + "\n", tuple(e.name for e in entries), figure, values)
@@ -833,12 +716,17 @@ def compile_pdf(
     pdf_path: str | os.PathLike | None = None,
     max_runs: int = 4,
     timeout: float = 180.0,
+    log_path: str | os.PathLike | None = None,
 ) -> str:
     """Compile a .tex file with pdflatex into ``pdf_path`` (default: next to it), atomically.
 
     pdflatex runs in a scratch folder (so no .aux/.log litter and no half-written PDF) at least twice and
     until the cross-references settle. Figures named by ``\\includegraphics`` are taken from the folder of
     the .tex file.
+
+    Args:
+        log_path: where to keep pdflatex's log of the last run (e.g. to look for overfull lines with
+            :func:`overfull_boxes`), or None.
 
     Raises:
         LatexError: pdflatex is missing, fails (the message quotes LaTeX's error and line), or leaves an
@@ -879,7 +767,22 @@ def compile_pdf(
             )
         with atomic_path(pdf_path) as tmp:
             shutil.copyfile(os.path.join(work, job + ".pdf"), tmp)
+        if log_path is not None:
+            write_atomic(os.fspath(log_path), log)
     return pdf_path
+
+
+_OVERFULL = re.compile(r"^Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)(.*)$", re.MULTILINE)
+
+
+def overfull_boxes(log: str) -> list[tuple[float, str]]:
+    r"""``(points, where)`` of every overfull box pdflatex reported in ``log``.
+
+    Example:
+        >>> overfull_boxes(r"Overfull \hbox (12.5pt too wide) in paragraph at lines 3--4")
+        [(12.5, ' in paragraph at lines 3--4')]
+    """
+    return [(float(p), where) for p, where in _OVERFULL.findall(log)]
 
 
 def _run_pdflatex(exe: str, work: str, job: str, timeout: float, shown: str) -> str:
@@ -1002,15 +905,18 @@ def write_report(
 __all__ = [
     "DEFAULT_TIMES",
     "PREAMBLE",
+    "Forms",
     "LemmaEntry",
     "Report",
     "WrittenReport",
     "applicable_lemmas",
     "bound_values",
+    "breakable",
     "compile_pdf",
-    "display",
     "latex_error_message",
     "make_report",
+    "overfull_boxes",
     "pdflatex_path",
+    "spec_tt",
     "write_report",
 ]

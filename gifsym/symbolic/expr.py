@@ -38,9 +38,9 @@ from gifsym.errors import ExpressionError
 __all__ = [
     "ALLOWED_FUNCTIONS",
     "CONSTANTS",
+    "MAX_CALL_DEPTH",
     "MAX_DEPTH",
     "MAX_EXPONENT",
-    "MAX_CALL_DEPTH",
     "MAX_LENGTH",
     "MAX_MAGNITUDE",
     "MAX_NUMBER_DIGITS",

@@ -36,6 +36,16 @@ t = sympy.Symbol("t", real=True)
 #: The assumption ids a schedule is checked against (math.md §2).
 SCHEDULE_ASSUMPTIONS = ("S-end", "S-mono", "S-pos", "S-smooth")
 
+#: What each checked statement says, in one line of text (summaries of an assumption report).
+SUMMARIES = {
+    "S-end": "a_0 > 0, b_0 >= 0, a_1 = 0, b_1 = 1",
+    "S-mono": "da/dt <= 0 and db/dt >= 0 on (0, 1)",
+    "S-pos": "a > 0 on [0, 1) and b > 0 on (0, 1]",
+    "S-smooth": "a, b continuous on [0, 1] and C^2 on (0, 1)",
+    "wronskian": "a b' - a' b >= 0 on (0, 1)",
+    "snr-monotone": "the SNR b/a is non-decreasing",
+}
+
 _s = 1 - t  # score-SDE time, for the VP/VE family
 
 
@@ -67,14 +77,34 @@ def _ve_sigma(p: Mapping[str, sympy.Expr]) -> sympy.Expr:
 
 
 @dataclass(frozen=True)
+class Quantity:
+    r"""A named quantity of a schedule, used to print results compactly (:mod:`gifsym.symbolic.compact`).
+
+    Attributes:
+        name: an identifier (the SymPy symbol's name), e.g. ``"E"``.
+        latex: how it reads in formulas, e.g. ``r"\beta(s)"``.
+        definition: its definition in the safe expression grammar, in ``t``, the schedule's parameters and
+            the quantities declared before it, e.g. ``"exp(-B)"``.
+        meaning: a few words for the "where" list.
+    """
+
+    name: str
+    latex: str
+    definition: str
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
 class CatalogueEntry:
-    """One named schedule: its builder ``params -> (a, b)``, parameters and a one-line description."""
+    """One named schedule: its builder ``params -> (a, b)``, parameters, a one-line description and the
+    natural quantities its results are written in (compact forms)."""
 
     name: str
     description: str
     build: Callable[[Mapping[str, sympy.Expr]], tuple[sympy.Expr, sympy.Expr]]
     parameters: tuple[Parameter, ...] = ()
     relations: tuple[tuple[str, Callable[[Mapping[str, sympy.Expr]], bool | None]], ...] = ()
+    quantities: tuple[Quantity, ...] = ()
 
 
 _BETA = (
@@ -88,13 +118,28 @@ _SIGMA = (
 )
 _SIGMA_REL = (("sigma_max > sigma_min", lambda p: (p["sigma_max"] - p["sigma_min"]).is_positive),)
 
+# The natural quantities of each family (issue 10): results are rewritten in them. Names avoid the target
+# parameters (beta, sigma, kappa, R), which may appear in the same formula.
+_VP_QUANTITIES = (
+    Quantity("s", "s", "1 - t", "score-SDE time"),
+    Quantity("B", "B(s)", "beta_min*s + (beta_max - beta_min)*s**2/2", "integrated noise rate"),
+    Quantity("beta_s", r"\beta(s)", "beta_min + (beta_max - beta_min)*s", "noise rate, B'(s)"),
+    Quantity("E", "E", "exp(-B)", "signal power"),
+)
+_VE_QUANTITIES = (
+    Quantity("s", "s", "1 - t", "score-SDE time"),
+    Quantity("sigma_s", r"\sigma(s)", "sigma_min*(sigma_max/sigma_min)**s", "noise scale"),
+)
+_TRIG_QUANTITIES = (Quantity("phi", r"\varphi", "pi*t/2", "angle"),)
+
 #: The catalogue of math.md §2, keyed by spec name.
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.name: e
     for e in (
         CatalogueEntry("linear", "rectified flow / OT-CFM", lambda p: (1 - t, t)),
         CatalogueEntry(
-            "trigonometric", "cosine schedule", lambda p: (sympy.cos(sympy.pi * t / 2), sympy.sin(sympy.pi * t / 2))
+            "trigonometric", "cosine schedule", lambda p: (sympy.cos(sympy.pi * t / 2), sympy.sin(sympy.pi * t / 2)),
+            quantities=_TRIG_QUANTITIES,
         ),
         CatalogueEntry("follmer", "Föllmer flow", lambda p: (sympy.sqrt(1 - t**2), t)),
         CatalogueEntry(
@@ -103,6 +148,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             lambda p: (sympy.sqrt(1 - sympy.exp(-_vp_B(p))), sympy.exp(-_vp_B(p) / 2)),
             _BETA,
             _BETA_REL,
+            _VP_QUANTITIES,
         ),
         CatalogueEntry(
             "subvp",
@@ -110,6 +156,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             lambda p: (1 - sympy.exp(-_vp_B(p)), sympy.exp(-_vp_B(p) / 2)),
             _BETA,
             _BETA_REL,
+            _VP_QUANTITIES,
         ),
         CatalogueEntry(
             "ve",
@@ -117,6 +164,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             lambda p: (sympy.sqrt(_ve_sigma(p) ** 2 - p["sigma_min"] ** 2), sympy.Integer(1)),
             _SIGMA,
             _SIGMA_REL,
+            _VE_QUANTITIES,
         ),
     )
 }
@@ -259,6 +307,30 @@ class AssumptionReport:
 
     items: tuple[tuple[str, Verdict], ...]
     consequences: tuple[tuple[str, Verdict], ...] = ()
+    #: For each id, the verdict of each part of the statement: ``(id, ((label, Verdict), ...))``.
+    parts: tuple[tuple[str, tuple[tuple[str, Verdict], ...]], ...] = ()
+
+    def parts_of(self, key: str) -> tuple[tuple[str, Verdict], ...]:
+        """The parts of assumption ``key`` with their own verdicts (e.g. ``a_0 > 0`` of S-end)."""
+        return dict(self.parts).get(key, ())
+
+    def summary(self, key: str, limit: int = 110) -> str:
+        """One line: what was proved, or which part failed and why (shortened to ``limit`` characters).
+
+        Example:
+            >>> schedule(a="1 - t", b="t**2 - t/2").check().summary("S-end")[:25]
+            'b_1 = 1 violated: limit o'
+        """
+        v = self[key]
+        if v.status == "holds":
+            return f"proved: {SUMMARIES.get(key, key)}"
+        bad = [(label, p) for label, p in self.parts_of(key) if p.status != "holds"]
+        label, p = bad[0] if bad else (key, v)
+        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
+        text = " ".join(f"{label} {p.status}: {p.reason}".split())
+        if len(text) > limit - len(more):
+            text = text[: limit - len(more) - 1] + "…"
+        return text + more
 
     def __getitem__(self, key: str) -> Verdict:
         for k, v in self.items + self.consequences:
@@ -355,7 +427,7 @@ class Schedule:
         """The verdict of one assumption (``S-end``, ``S-mono``, ``S-pos``, ``S-smooth``) or consequence
         (``wronskian``, ``snr-monotone``), checked alone: a result that needs only some assumptions checks
         only those. Cached per schedule."""
-        if key not in _CHECKS:
+        if key not in _CHECKS and key != "snr-monotone":
             raise KeyError(key)
         return _verdict(self, key)
 
@@ -366,14 +438,18 @@ def _named(v, label: str):
     return Verdict(v.status, f"{label}: {v.reason}")
 
 
+# Each check returns the parts of its statement, ``((label, Verdict), ...)``: the verdict of the whole is
+# their conjunction, and the parts give the one-line reasons (which part failed) and the ``--verbose`` steps.
+
+
 def _end(s: Schedule):
     from gifsym.symbolic import prove
 
-    return prove.combine(
-        _named(prove.prove_value(s.a, t, 0, ">", 0), "a_0 > 0"),
-        _named(prove.prove_value(s.b, t, 0, ">=", 0), "b_0 >= 0"),
-        _named(prove.prove_value(s.a, t, 1, "==", 0, side="-"), "a_1 = 0"),
-        _named(prove.prove_value(s.b, t, 1, "==", 1, side="-"), "b_1 = 1"),
+    return (
+        ("a_0 > 0", prove.prove_value(s.a, t, 0, ">", 0)),
+        ("b_0 >= 0", prove.prove_value(s.b, t, 0, ">=", 0)),
+        ("a_1 = 0", prove.prove_value(s.a, t, 1, "==", 0, side="-")),
+        ("b_1 = 1", prove.prove_value(s.b, t, 1, "==", 1, side="-")),
     )
 
 
@@ -382,29 +458,29 @@ def _mono(s: Schedule):
 
     # Derivatives are about the functions, not about SymPy's formulas for them: a 0/0 in a formula at an
     # isolated point is checked by one-sided limits (prove.prove_extended), not taken as a counterexample.
-    return prove.combine(
-        _named(prove.prove_extended(s.da, t, "<=", lo_open=True, hi_open=True, of=s.a), "da/dt <= 0 on (0,1)"),
-        _named(prove.prove_extended(s.db, t, ">=", lo_open=True, hi_open=True, of=s.b), "db/dt >= 0 on (0,1)"),
+    return (
+        ("da/dt <= 0 on (0,1)", prove.prove_extended(s.da, t, "<=", lo_open=True, hi_open=True, of=s.a)),
+        ("db/dt >= 0 on (0,1)", prove.prove_extended(s.db, t, ">=", lo_open=True, hi_open=True, of=s.b)),
     )
 
 
 def _pos(s: Schedule):
     from gifsym.symbolic import prove
 
-    return prove.combine(
-        _named(prove.prove_relation(s.a, t, ">", hi_open=True), "a > 0 on [0,1)"),
-        _named(prove.prove_relation(s.b, t, ">", lo_open=True), "b > 0 on (0,1]"),
+    return (
+        ("a > 0 on [0,1)", prove.prove_relation(s.a, t, ">", hi_open=True)),
+        ("b > 0 on (0,1]", prove.prove_relation(s.b, t, ">", lo_open=True)),
     )
 
 
 def _smooth(s: Schedule):
     from gifsym.symbolic import prove
 
-    return prove.combine(
-        _named(prove.prove_relation(s.a, t, "finite"), "a finite (continuous) on [0,1]"),
-        _named(prove.prove_relation(s.b, t, "finite"), "b finite (continuous) on [0,1]"),
+    return (
+        ("a finite (continuous) on [0,1]", prove.prove_relation(s.a, t, "finite")),
+        ("b finite (continuous) on [0,1]", prove.prove_relation(s.b, t, "finite")),
         *(
-            _named(prove.prove_extended(e, t, "finite", lo_open=True, hi_open=True), f"{lab} continuous on (0,1)")
+            (f"{lab} continuous on (0,1)", prove.prove_extended(e, t, "finite", lo_open=True, hi_open=True))
             for e, lab in ((s.da, "a'"), (s.db, "b'"), (s.d2a, "a''"), (s.d2b, "b''"))
         ),
     )
@@ -413,24 +489,31 @@ def _smooth(s: Schedule):
 def _wronskian(s: Schedule):
     from gifsym.symbolic import prove
 
-    return _named(prove.prove_relation(s.wronskian, t, ">=", lo_open=True, hi_open=True),
-                  "a b' - a' b >= 0 on (0,1)")
+    return (("a b' - a' b >= 0 on (0,1)", prove.prove_relation(s.wronskian, t, ">=", lo_open=True, hi_open=True)),)
 
 
-def _snr(s: Schedule):
+_CHECKS = {"S-end": _end, "S-mono": _mono, "S-pos": _pos, "S-smooth": _smooth, "wronskian": _wronskian}
+
+
+@lru_cache(maxsize=2048)
+def _parts(s: Schedule, key: str):
+    # Also kept on disk (gifsym.store): a new process (each CLI call) reads the proofs back.
+    from gifsym import store
     from gifsym.symbolic.prove import Verdict
 
-    wv = _verdict(s, "wronskian")
-    return Verdict(wv.status, "d/dt (b/a) = (a b' - a' b)/a^2, so it is non-decreasing where " + wv.reason)
-
-
-_CHECKS = {"S-end": _end, "S-mono": _mono, "S-pos": _pos, "S-smooth": _smooth, "wronskian": _wronskian,
-           "snr-monotone": _snr}
+    return store.cached("schedule-check", {"schedule": s, "key": key}, {"Verdict": Verdict},
+                        lambda: _CHECKS[key](s))
 
 
 @lru_cache(maxsize=2048)
 def _verdict(s: Schedule, key: str):
-    return _CHECKS[key](s)
+    from gifsym.symbolic import prove
+    from gifsym.symbolic.prove import Verdict
+
+    if key == "snr-monotone":
+        wv = _verdict(s, "wronskian")
+        return Verdict(wv.status, "d/dt (b/a) = (a b' - a' b)/a^2, so it is non-decreasing where " + wv.reason)
+    return prove.combine(*(_named(v, label) for label, v in _parts(s, key)))
 
 
 @lru_cache(maxsize=256)
@@ -438,6 +521,7 @@ def _check(s: Schedule) -> AssumptionReport:
     return AssumptionReport(
         items=tuple((k, _verdict(s, k)) for k in SCHEDULE_ASSUMPTIONS),
         consequences=tuple((k, _verdict(s, k)) for k in ("wronskian", "snr-monotone")),
+        parts=tuple((k, _parts(s, k)) for k in (*SCHEDULE_ASSUMPTIONS, "wronskian")),
     )
 
 

@@ -40,22 +40,61 @@ def _as_gif(flow: Any) -> tuple[Any, tuple[str, ...]]:
 
 def bounds(flow: Any, *, registry: Any = None, assume: tuple[str, ...] = ()) -> Bounds:
     """Every bound on ``∇_x v`` that applies to the flow, combined, with θ_t (see
-    :func:`gifsym.theory.jacobian_bounds.bounds`); ``registry`` defaults to gifsym's library. A σ_min path
-    gets the bounds of its equivalent GIF (with a note)."""
+    :func:`gifsym.theory.jacobian_bounds.bounds`); ``registry`` defaults to gifsym's library, whose
+    results are also kept in the on-disk cache (:mod:`gifsym.store`). A σ_min path gets the bounds of its
+    equivalent GIF (with a note)."""
     flow, notes = _as_gif(flow)
-    b = jacobian_bounds.bounds(flow, registry=registry if registry is not None else lemmas.registry(),
-                               assume=assume)
+    if registry is not None:
+        b = jacobian_bounds.bounds(flow, registry=registry, assume=assume)
+    else:
+        b = _library("bounds", flow, assume)
     return replace(b, notes=notes + b.notes) if notes else b
 
 
 def flow_map_lipschitz(flow: Any, *, registry: Any = None, assume: tuple[str, ...] = ()) -> FlowMapBounds:
     """Forward and reverse flow-map Lipschitz constants with the well-posedness interval (see
-    :func:`gifsym.theory.flow_maps.flow_map_lipschitz`); ``registry`` defaults to gifsym's library. A σ_min
-    path gets the constants of its equivalent GIF (with a note)."""
+    :func:`gifsym.theory.flow_maps.flow_map_lipschitz`); ``registry`` defaults to gifsym's library, whose
+    results are also kept in the on-disk cache. A σ_min path gets the constants of its equivalent GIF
+    (with a note)."""
     flow, notes = _as_gif(flow)
-    fm = flow_maps.flow_map_lipschitz(flow, registry=registry if registry is not None else lemmas.registry(),
-                                      assume=assume)
+    if registry is not None:
+        fm = flow_maps.flow_map_lipschitz(flow, registry=registry, assume=assume)
+    else:
+        fm = _library("flow-map", flow, assume)
     return replace(fm, notes=notes + fm.notes) if notes else fm
+
+
+def _result_types() -> dict[str, type]:
+    from gifsym.theory.envelopes import BoundPiece, Cell, Envelope
+    from gifsym.theory.flow_constants import FlowConstant
+
+    return {c.__name__: c for c in (Bounds, FlowMapBounds, BoundPiece, Cell, Envelope, FlowConstant)}
+
+
+#: Results of gifsym's library already derived in this process, by (kind, schedule, target, assumptions).
+_derived: dict[tuple[Any, ...], Any] = {}
+
+
+def _library(kind: str, flow: Any, assume: tuple[str, ...]) -> Any:
+    """The result of ``kind`` ("bounds" or "flow-map") from gifsym's library: from this process's memo, the
+    disk cache, or derived. A result that a time or memory budget cut short is kept nowhere, so a later
+    call can still get the full answer."""
+    from gifsym import budget, store
+    from gifsym.symbolic.flow import Flow
+
+    assume = tuple(sorted(assume))
+    k = (kind, flow.schedule, flow.target, assume)
+    found = _derived.get(k)
+    if found is not None:
+        return found
+    derive = jacobian_bounds.bounds if kind == "bounds" else flow_maps.flow_map_lipschitz
+    before = budget.exceeded_count()
+    result = store.cached(kind, {"schedule": flow.schedule, "target": flow.target, "assume": assume},
+                          _result_types(),
+                          lambda: derive(Flow(flow.schedule, flow.target), registry=lemmas.registry(), assume=assume))
+    if budget.exceeded_count() == before:
+        _derived[k] = result
+    return result
 
 
 __all__ = ["Bounds", "FlowMapBounds", "bounds", "flow_map_lipschitz", "lemmas"]

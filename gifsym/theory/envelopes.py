@@ -424,10 +424,16 @@ def _ends(s: sympy.Set) -> list[sympy.Expr]:
 
 def _dominates(i: BoundPiece, j: BoundPiece) -> bool:
     """Piece i is at least as good as j wherever j holds, for every admissible schedule."""
-    d = sympy.cancel(j.general - i.general) if i.side == "upper" else sympy.cancel(i.general - j.general)
-    if d != 0 and sign(d) not in (">", ">="):
+    if not _better_formula(i.side, i.general, j.general):
         return False
     return j.interval.is_subset(i.interval) is True
+
+
+@lru_cache(maxsize=4096)
+def _better_formula(side: str, gi: sympy.Expr, gj: sympy.Expr) -> bool:
+    # A sign question about placeholder formulas only: the same for every schedule, so cached across them.
+    d = sympy.cancel(gj - gi) if side == "upper" else sympy.cancel(gi - gj)
+    return d == 0 or sign(d) in (">", ">=")
 
 
 @lru_cache(maxsize=1024)

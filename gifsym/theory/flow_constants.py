@@ -276,7 +276,14 @@ def flow_constant(env: Envelope, schedule: Schedule, direction: str) -> FlowCons
 def _endpoint_formula(env: Envelope, sgn: int) -> sympy.Expr | None:
     """For an envelope that is one piece on all of [0, 1] with a potential G(a, b): the constant
     ``exp(±(G(0, 1) − G(a_0, b_0)))``, valid for every schedule with S-end (a_1 = 0, b_1 = 1)."""
-    G = find_potential(env.pieces[0].general)
+    return _endpoint_constant(env.pieces[0].general, sgn)
+
+
+@lru_cache(maxsize=1024)
+def _endpoint_constant(general: sympy.Expr, sgn: int) -> sympy.Expr | None:
+    # Schedule-free (a function of the placeholder formula alone), so cached across schedules: the simplify
+    # below is the costliest step of a flow-map constant.
+    G = find_potential(general)
     if G is None:
         return None
     g1 = G.subs({A: 0, B: 1}, simultaneous=True)

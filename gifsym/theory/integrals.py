@@ -123,7 +123,7 @@ def sign(expr: sympy.Expr) -> str | None:
         >>> sign(A**2 + B**2)
         '>'
     """
-    e = sympy.together(expr.subs(_SIGNED, simultaneous=True))
+    e = sympy.together(expr.xreplace(_SIGNED))
     if e.is_positive:
         return ">"
     if e.is_negative:
@@ -233,7 +233,7 @@ def endpoint_value(expr: sympy.Expr, point: sympy.Expr, side: str = "+") -> Endp
     point = sympy.sympify(point)
     if t not in expr.free_symbols:
         return EndpointValue(expr)
-    v = expr.subs(t, point)
+    v = expr.xreplace({t: point})
     if _is_good(v):
         return EndpointValue(v)
     ok, lim = attempt(lambda: sympy.limit(expr, t, point, side), LIMIT_BUDGET)
@@ -533,7 +533,7 @@ def potential_value(G: sympy.Expr, schedule: Schedule, point: sympy.Expr, side: 
     defined there (a fact about G alone, true for every schedule with those end values), else as a limit."""
     ends = _schedule_point(schedule, point, side)
     if ends is not None:
-        v = G.subs(ends, simultaneous=True)
+        v = G.xreplace(ends)
         if _is_good(v):
             return EndpointValue(v)
         v = _separable_limit(G, ends)
@@ -552,14 +552,14 @@ def _separable_limit(G: sympy.Expr, ends: dict) -> sympy.Expr | None:
     finite = sympy.Integer(0)
     infinite: list[tuple[sympy.Expr, sympy.Expr, sympy.Expr]] = []  # (f(a), g(b) at the end, limit of f)
     for term in sympy.Add.make_args(sympy.expand(G)):
-        v = term.subs(ends, simultaneous=True)
+        v = term.xreplace(ends)
         if _is_good(v):
             finite += v
             continue
         g_b, f_a = term.as_independent(A, as_Add=False)  # term = g(b) · f(a)
         if f_a.has(B) or not f_a.has(A):
             return None
-        gv = g_b.subs(ends, simultaneous=True)
+        gv = g_b.xreplace(ends)
         if not _is_good(gv) or gv == 0:
             return None
         ok, lim = attempt(lambda f=f_a: sympy.limit(f, A, a0, "+"), LIMIT_BUDGET)

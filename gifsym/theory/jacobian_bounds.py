@@ -120,6 +120,20 @@ class Bounds:
         return "\n".join(lines)
 
 
+def interval_text(s: sympy.Set) -> str:
+    """A time set as people write it: ``[0, 1)``, ``(-1 + sqrt(2), 1]``, unions with ``∪``.
+
+    Example:
+        >>> interval_text(sympy.Interval.Ropen(0, 1))
+        '[0, 1)'
+    """
+    if isinstance(s, sympy.Interval):
+        return f"{'(' if s.left_open else '['}{s.start}, {s.end}{')' if s.right_open else ']'}"
+    if isinstance(s, sympy.Union):
+        return " ∪ ".join(interval_text(a) for a in s.args)
+    return str(s)
+
+
 def lemma_names(reg: Any, seeds: list[str], pieces: tuple[BoundPiece, ...]) -> tuple[str, ...]:
     names: set[str] = set()
 
@@ -187,7 +201,7 @@ def _bounds(schedule: Schedule, target: Target, reg: Any, assume: frozenset[str]
     pieces = upper.pieces + tuple(p for p, _ in upper.dropped) + lower.pieces + tuple(p for p, _ in lower.dropped)
     for p in upper.pieces + lower.pieces:
         if p.interval != _UNIT:
-            notes.append(f"{p.label} ({p.side}) holds on {p.interval} only")
+            notes.append(f"{p.label} ({p.side}) holds on {interval_text(p.interval)} only")
     for p, why in upper.dropped + lower.dropped:
         notes.append(f"{p.label} ({p.side}) is not used: {why}")
     interval = sympy.Intersection(upper.interval, lower.interval) if not upper.empty else sympy.S.EmptySet
@@ -196,4 +210,4 @@ def _bounds(schedule: Schedule, target: Target, reg: Any, assume: frozenset[str]
                   pieces, upper, lower, lemma_names(reg, seeds, kept), tuple(notes))
 
 
-__all__ = ["Bounds", "bounds", "lemma_names"]
+__all__ = ["Bounds", "bounds", "interval_text", "lemma_names"]

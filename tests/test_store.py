@@ -1,0 +1,181 @@
+"""The on-disk cache of derived results (gifsym.store): safe to read, keyed by the inputs, robust to corrupt
+files, and its results equal to fresh derivations."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import sympy
+
+from gifsym import GIF, schedule, store, target, theory
+from gifsym.store import StoreError, parse_srepr
+from gifsym.symbolic import inventory
+from gifsym.theory import jacobian_bounds
+from gifsym.theory.flow_maps import flow_map_lipschitz as raw_flow_map
+from gifsym.theory.lemmas import registry
+
+FLOW_SPECS = [("vp", "ball:R=1+slc:kappa=-0.5"), ("trigonometric", "conv:sigma=0.5,R=2"),
+              ("linear", "slc:kappa"), ("ve", "gaussian:sigma=0.7,dim=2,mean=[1,-0.5]")]
+
+
+def _clear():
+    theory._derived.clear()
+    store._parse_cached.cache_clear()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIFSYM_CACHE", str(tmp_path / "cache"))
+    _clear()
+    yield tmp_path / "cache"
+    _clear()
+
+
+def test_srepr_round_trips_every_result_of_the_inventory():
+    for s in inventory.schedules()[:4]:
+        for tg in inventory.class_targets().values():
+            b = theory.bounds(GIF(s, tg))
+            for e in (b.upper, b.lower, b.lipschitz, b.interval, *(p.condition for p in b.pieces)):
+                assert parse_srepr(sympy.srepr(e)) == e
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('touch PWNED')",
+    "Symbol('x').__class__",
+    "(lambda: 1)()",
+    "Integer(1) + Integer(2)",
+    "Symbol(*['x'])",
+    "Symbol('x', **{'real': True})",
+    "open('/etc/passwd')",
+    "[x for x in ()]",
+    "Symbol('x')[0]",
+])
+def test_hostile_text_is_refused_without_running(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError):
+        parse_srepr(text)
+    assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("sched, spec", FLOW_SPECS)
+def test_results_from_disk_equal_fresh_derivations(cache, sched, spec):
+    flow = GIF(schedule(sched), target(spec))
+    first_b, first_fm = theory.bounds(flow), theory.flow_map_lipschitz(flow)
+    assert len(list((cache / "bounds").glob("*.json"))) == 1
+    assert len(list((cache / "flow-map").glob("*.json"))) == 1
+    _clear()  # a new process: only the disk remains
+    b, fm = theory.bounds(flow), theory.flow_map_lipschitz(flow)
+    fresh_b = jacobian_bounds.bounds(flow, registry=registry())
+    fresh_fm = raw_flow_map(flow, registry=registry())
+    assert b == fresh_b == first_b and fm == fresh_fm == first_fm
+    assert b.schedule == flow.schedule and b.target == flow.target
+    assert b.values([0.3, 0.6]) == fresh_b.values([0.3, 0.6])
+
+
+def test_corrupt_or_edited_files_are_ignored(cache):
+    flow = GIF(schedule("linear"), target("slc:kappa=2"))
+    want = theory.bounds(flow)
+    (path,) = (cache / "bounds").glob("*.json")
+    doc = json.loads(path.read_text())
+    # An edit without the matching checksum: ignored, recomputed, rewritten.
+    doc["payload"]["fields"]["upper"] = {"sympy": "Integer(7)"}
+    path.write_text(json.dumps(doc))
+    _clear()
+    assert theory.bounds(flow) == want
+    # A truncated file: the same.
+    path.write_text(path.read_text()[:100])
+    _clear()
+    assert theory.bounds(flow) == want
+    assert json.loads(path.read_text())["key"] == path.stem  # rewritten whole
+
+
+def test_a_tampered_file_with_a_valid_checksum_cannot_run_code(cache, tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.chdir(tmp_path)
+    flow = GIF(schedule("linear"), target("slc:kappa=2"))
+    want = theory.bounds(flow)
+    (path,) = (cache / "bounds").glob("*.json")
+    doc = json.loads(path.read_text())
+    doc["payload"]["fields"]["upper"] = {"sympy": "__import__('os').system('touch PWNED')"}
+    text = json.dumps(doc["payload"], sort_keys=True, separators=(",", ":"))
+    doc["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    path.write_text(json.dumps(doc))
+    _clear()
+    assert theory.bounds(flow) == want
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_the_key_depends_on_every_input(cache):
+    a = GIF(schedule("vp"), target("slc:kappa=2"))
+    b = GIF(schedule("vp:beta_max=19"), target("slc:kappa=2"))
+    c = GIF(schedule("vp"), target("slc:kappa=3"))
+    for f in (a, b, c):
+        theory.bounds(f)
+    theory.bounds(a, assume=("S-mono",))
+    assert len(list((cache / "bounds").glob("*.json"))) == 4
+
+
+def test_off_and_xdg(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIFSYM_CACHE", "off")
+    assert store.cache_dir() is None
+    monkeypatch.delenv("GIFSYM_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert store.cache_dir() == tmp_path / "xdg" / "gifsym"
+    _clear()
+    theory.bounds(GIF(schedule("linear"), target("ball:R=1")))
+    assert list((tmp_path / "xdg" / "gifsym" / "bounds").glob("*.json"))
+    _clear()
+
+
+def test_a_given_registry_bypasses_the_cache(cache):
+    flow = GIF(schedule("linear"), target("slc:kappa=2"))
+    theory.bounds(flow, registry=registry())
+    assert not cache.exists() or not list(cache.rglob("*.json"))
+
+
+def test_the_tests_run_without_a_cache():
+    # conftest turns the cache off so that no test depends on files of an earlier run.
+    assert os.environ.get("GIFSYM_CACHE") == "off"
+
+
+def test_a_result_cut_short_by_a_budget_is_kept_nowhere(cache):
+    # A result degraded by a time or memory budget must not stick (on disk or in the process): the same
+    # question asked again, with more time, gets the full answer.
+    from gifsym import budget
+
+    calls = []
+
+    def cut_short():
+        calls.append(1)
+        budget._exceeded[0] += 1  # what a budget running out inside the derivation does
+        return sympy.Integer(len(calls))
+
+    assert store.cached("test", {"x": 1}, {}, cut_short) == 1
+    assert store.cached("test", {"x": 1}, {}, cut_short) == 2  # derived again, not read back
+    assert not (cache / "test").exists()
+    assert store.cached("test", {"x": 2}, {}, lambda: sympy.Integer(5)) == 5
+    assert len(list((cache / "test").glob("*.json"))) == 1
+
+
+def test_the_code_fingerprint_covers_the_prover_and_the_budgets(tmp_path, monkeypatch):
+    # A change to any module a derivation runs (also in subpackages such as the prover) invalidates the cache.
+    from pathlib import Path
+
+    import gifsym
+
+    root = Path(gifsym.__file__).parent
+    files = {p.relative_to(root).as_posix() for p in (root / "symbolic").rglob("*.py")}
+    assert "symbolic/prove/relations.py" in files
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (read.append(self.relative_to(root).as_posix()),
+                                                           real(self))[1])
+    store.code_fingerprint.cache_clear()
+    try:
+        store.code_fingerprint()
+    finally:
+        store.code_fingerprint.cache_clear()
+    assert {"budget.py", "symbolic/prove/relations.py", "theory/engine.py"} <= set(read)
