@@ -62,7 +62,8 @@ def inventory_pairs(smoke: bool) -> list[tuple[str, str]]:
 
 
 def run_tree(tree: Path, pairs: list, timeout: float) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    # No on-disk cache (gifsym.store): every run derives, as the first run of a new user does.
+    env = {**os.environ, "PYTHONPATH": str(tree), "GIFSYM_CACHE": "off"}
     out = subprocess.run([sys.executable, "-c", WORKER, json.dumps(pairs)], capture_output=True, text=True,
                          env=env, timeout=timeout, cwd=tempfile.gettempdir())
     if out.returncode != 0:

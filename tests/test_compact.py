@@ -223,6 +223,9 @@ def test_json_compact_fields_substitute_back_to_the_full_ones(args):
             assert f["compact"]["sympy"] == f["sympy"]
             continue
         full = _parse(f["sympy"], [])
+        if isinstance(full, (bool, sympy.logic.boolalg.BooleanAtom)):  # a condition that is simply true/false
+            assert f["compact"]["sympy"] == f["sympy"]
+            continue
         back = _parse(f["compact"]["sympy"], names)
         for d in reversed(defs):
             back = back.xreplace({sympy.Symbol(d["name"]): _parse(d["sympy"], names)})
@@ -234,6 +237,9 @@ def test_json_compact_fields_substitute_back_to_the_full_ones(args):
         for x, y in pairs:
             for p in (sympy.Rational(1, 7), sympy.Rational(3, 5)):
                 others = {s: sympy.Rational(2, 3) for s in (x.free_symbols | y.free_symbols) - {tt}}
+                if isinstance(x, sympy.logic.boolalg.Boolean):  # a condition: the same truth value
+                    assert x.xreplace({tt: p, **others}) == y.xreplace({tt: p, **others}), f
+                    continue
                 vx = x.xreplace({tt: p, **others}).evalf(30)
                 vy = y.xreplace({tt: p, **others}).evalf(30)
                 if vx.is_number and vx.is_finite:
@@ -243,3 +249,24 @@ def test_json_compact_fields_substitute_back_to_the_full_ones(args):
                 else:
                     assert vx == vy
     assert checked >= 3
+
+
+#: The peers' schedules that declare quantities (VP family: s, B(s), β(s), E; trigonometric: the angle).
+PEERS_WITH_QUANTITIES = ["fm-vp", "ddpm", "ddpm-scaled", "fm-cosine", "cfm-vp"]
+
+
+@pytest.mark.parametrize("name", PEERS_WITH_QUANTITIES)
+@pytest.mark.parametrize("tid", ["conv", "slc"])
+def test_peer_schedules_are_written_in_their_quantities(name, tid):
+    from gifsym import schedule
+
+    s = schedule(name)
+    forms = schedule_forms(s)
+    assert forms.definitions, name  # a, b are written in the declared quantities, not in t
+    for k, full in enumerate((s.a, s.b)):
+        assert agree_at_points(full, forms, forms.expr[k], seed=k) >= 3
+        assert same(Compact(forms.expr[k], forms.definitions, forms.symbols).full(), full) is not False
+    b = bounds(GIF(s, ALL_TARGETS[tid]))
+    c = compact_many((b.upper, b.lower), s)
+    for k, full in enumerate((b.upper, b.lower)):
+        assert agree_at_points(full, c, c.expr[k], seed=20 + k) >= 3

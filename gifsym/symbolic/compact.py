@@ -43,7 +43,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from gifsym.symbolic.printing import latex_expr
-from gifsym.symbolic.schedule import CATALOGUE, Schedule, t
+from gifsym.symbolic.schedule import Schedule, catalogue_entry, t
 
 #: Above this many operations a piece is only substituted and cancelled, not factored (factoring a
 #: mixture's responsibilities costs seconds and does not shorten them).
@@ -148,7 +148,7 @@ def schedule_quantities(schedule: Schedule) -> tuple[_Quantity, ...]:
     """The declared quantities of a catalogue schedule, parsed (safely) and resolved for its parameters."""
     from gifsym.symbolic.expr import parse_expression
 
-    entry = CATALOGUE.get(schedule.name)
+    entry = catalogue_entry(schedule.name)
     if entry is None or not entry.quantities:
         return ()
     names: dict[str, sympy.Basic] = {"t": t, **dict(schedule.params)}

@@ -131,6 +131,22 @@ _VE_QUANTITIES = (
     Quantity("sigma_s", r"\sigma(s)", "sigma_min*(sigma_max/sigma_min)**s", "noise scale"),
 )
 _TRIG_QUANTITIES = (Quantity("phi", r"\varphi", "pi*t/2", "angle"),)
+# DDPM's continuous-time limits are VP schedules with their own B(s) (see _ddpm_B).
+_DDPM_QUANTITIES = (
+    _VP_QUANTITIES[0],
+    Quantity("B", "B(s)", "timesteps*beta_start*s + timesteps*(beta_end - beta_start)*s**2/2",
+             "integrated noise rate"),
+    Quantity("beta_s", r"\beta(s)", "timesteps*beta_start + timesteps*(beta_end - beta_start)*s", "noise rate, B'(s)"),
+    _VP_QUANTITIES[3],
+)
+_DDPM_SCALED_QUANTITIES = (
+    _VP_QUANTITIES[0],
+    Quantity("B", "B(s)", "timesteps*(beta_start*s + sqrt(beta_start)*(sqrt(beta_end) - sqrt(beta_start))*s**2"
+             " + (sqrt(beta_end) - sqrt(beta_start))**2*s**3/3)", "integrated noise rate"),
+    Quantity("beta_s", r"\beta(s)", "timesteps*(sqrt(beta_start) + (sqrt(beta_end) - sqrt(beta_start))*s)**2",
+             "noise rate, B'(s)"),
+    _VP_QUANTITIES[3],
+)
 
 #: The catalogue of math.md §2, keyed by spec name.
 CATALOGUE: dict[str, CatalogueEntry] = {
@@ -243,12 +259,13 @@ PEER_CATALOGUE: dict[str, CatalogueEntry] = {
         ),
         CatalogueEntry(
             "fm-vp", "flow_matching VPScheduler(beta_min, beta_max): T(t) = B(1 - t), alpha_t = exp(-T/2)",
-            lambda p: _vp_from(_vp_B(p)), _BETA, _BETA_REL,
+            lambda p: _vp_from(_vp_B(p)), _BETA, _BETA_REL, _VP_QUANTITIES,
         ),
         CatalogueEntry("fm-linear-vp", "flow_matching LinearVPScheduler: alpha_t = t, sigma_t = sqrt(1 - t^2)",
                        lambda p: (sympy.sqrt(1 - t**2), t)),
         CatalogueEntry("fm-cosine", "flow_matching CosineScheduler: alpha_t = sin(pi t/2), sigma_t = cos(pi t/2)",
-                       lambda p: (sympy.cos(sympy.pi * t / 2), sympy.sin(sympy.pi * t / 2))),
+                       lambda p: (sympy.cos(sympy.pi * t / 2), sympy.sin(sympy.pi * t / 2)),
+                       quantities=_TRIG_QUANTITIES),
         CatalogueEntry(
             "sd3", "diffusers FlowMatchEulerDiscreteScheduler(shift) (SD3): a = sigma', b = 1 - sigma', "
             "sigma' = shift u/(1 + (shift - 1) u), u = 1 - t",
@@ -263,12 +280,12 @@ PEER_CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry(
             "ddpm", "DDPM linear betas, continuous-time limit: VP with beta_min = N beta_start, beta_max = N "
             "beta_end; DDPM step k = 0..N-1 is t = 1 - (k + 1)/N",
-            lambda p: _vp_from(_ddpm_B(p, scaled=False)), _DDPM, _DDPM_REL,
+            lambda p: _vp_from(_ddpm_B(p, scaled=False)), _DDPM, _DDPM_REL, _DDPM_QUANTITIES,
         ),
         CatalogueEntry(
             "ddpm-scaled", "DDPM scaled_linear betas (Stable Diffusion), continuous-time limit: beta(u) = N "
             "(sqrt(beta_start) + u (sqrt(beta_end) - sqrt(beta_start)))^2; step k is t = 1 - (k + 1)/N",
-            lambda p: _vp_from(_ddpm_B(p, scaled=True)), _DDPM_SCALED, _DDPM_REL,
+            lambda p: _vp_from(_ddpm_B(p, scaled=True)), _DDPM_SCALED, _DDPM_REL, _DDPM_SCALED_QUANTITIES,
         ),
         CatalogueEntry(
             "condot", "conditional OT with sigma_min (Lipman et al. 2023; torchcfm TargetConditionalFlowMatcher): "
@@ -285,7 +302,7 @@ PEER_CATALOGUE: dict[str, CatalogueEntry] = {
             "b = sin(pi t/2)",
             lambda p: (sympy.cos(sympy.pi * t / 2) if p["sigma"] == 0
                        else sympy.sqrt(sympy.cos(sympy.pi * t / 2) ** 2 + p["sigma"] ** 2), sympy.sin(sympy.pi * t / 2)),
-            _NOISE,
+            _NOISE, quantities=_TRIG_QUANTITIES,
         ),
     )
 }
