@@ -137,13 +137,27 @@ _UNICODE = {
 }
 
 
+_SUBSCRIPTED = re.compile(r"(?<![\w\\])([A-Za-z\u03b1-\u03c9\u0391-\u03a9]_[0-9A-Za-z])(?!\w)")
+
+
+def _math_symbol(token: str) -> str:
+    letter, sub = token.split("_")
+    name = _UNICODE.get(letter, letter).strip("$")
+    return f"${name}_{sub}$"
+
+
 def escape_text(text: str) -> str:
     r"""Escape a plain string (a reason, a spec, a file name) for LaTeX text mode, pdflatex-safe.
 
     Example:
-        >>> escape_text("a_0 > 0: proved ≥ 0 (50%)")
-        'a\\_0 $>$ 0: proved $\\ge$ 0 (50\\%)'
+        >>> escape_text("a_0 > 0: proved ≥ 0 (50%), beta_min = 1")
+        '$a_0$ $>$ 0: proved $\\ge$ 0 (50\\%), beta\\_min = 1'
     """
+    # A one-letter symbol with a one-character subscript (a_0, θ_t, b_1) is typeset as maths, not as
+    # "a\_0": reasons and notes name quantities this way.
+    parts = _SUBSCRIPTED.split(str(text))
+    if len(parts) > 1:
+        return "".join(_math_symbol(p) if i % 2 else escape_text(p) for i, p in enumerate(parts))
     out = []
     for ch in str(text):
         if ch in _TEXT_ESCAPES:

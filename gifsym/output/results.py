@@ -260,7 +260,8 @@ def _result_latex(e: LemmaEntry, forms: Forms) -> str:
             text.append(_constant_text(lhs, value, forms))
             continue
         if hasattr(value, "interval") and hasattr(value, "reason"):  # well-posedness
-            text.append(rf"Here: well posed for $t \in {interval_latex(value.interval)}$; {breakable(value.reason)}.")
+            text.append(rf"The flow is well posed for $t \in {interval_latex(value.interval)}$: "
+                        rf"{breakable(value.reason)}.")
             continue
         if e.name == "gaussian-sharpness" and key == "exact":
             text.insert(0, r"The exact Jacobian is $\nabla_x v = L_t I$ with")
