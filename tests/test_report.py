@@ -109,6 +109,14 @@ def test_display_splits_long_formulas_and_never_shrinks():
     for text in (display(r"\theta_t", long_max), out):
         assert "resizebox" not in text and "gifsymdisplay" not in text and "+ -" not in text
     assert display("u_t", 1 / (1 - t)) == "\\begin{align*}\n  u_t &= \\frac{1}{1 - t}\n\\end{align*}"
+    # A root of a long sum (a nested radical in an exact constant) is named and its base split over lines,
+    # and the placeholder used to print the outer function never leaks into the output.
+    radical = sympy.sqrt(sum(k * sympy.sqrt(2 + sympy.sqrt(k)) ** k for k in range(2, 30)))
+    out = display(r"\mathcal{D}", radical)
+    rows = out.split(r"\\")
+    assert r"\sqrt{\mathcal{U}_{1}}" in out and "QQgifsym" not in out
+    assert len(rows) > 2 and all(latex_width(r.replace("&", "")) <= LINE + 8 for r in rows)
+    assert "QQgifsym" not in display("u_t", sympy.exp(long_sum))
 
 
 def test_write_report_rejects_bad_paths(tmp_path):

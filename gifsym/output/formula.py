@@ -147,6 +147,10 @@ class _Namer:
 Printer = Callable[[Any], str]
 
 
+#: A symbol name SymPy's LaTeX printer leaves as it is (no underscore, no Greek or accent name in it).
+_PLACEHOLDER = "QQgifsymQQ"
+
+
 def _rows(lhs: str, rel: str, expr: Any, show: Printer, namer: _Namer, room: float) -> list[tuple[str, str]]:
     """``(left cell, right cell)`` rows of an align* block for ``lhs rel expr`` within ``room`` digits."""
     tex = show(expr)
@@ -204,9 +208,15 @@ def _rows(lhs: str, rel: str, expr: Any, show: Printer, namer: _Namer, room: flo
         return out
     if isinstance(expr, sympy.Function) and len(expr.args) == 1:
         name = namer(r"\mathcal{U}")
-        inner = expr.func(sympy.Symbol("_gifsym_inner_"))
-        outer = show(inner).replace("_gifsym_inner_", name).replace(r"\_gifsym\_inner\_", name)
+        inner = expr.func(sympy.Symbol(_PLACEHOLDER))
+        outer = show(inner).replace(_PLACEHOLDER, name)
         return [(lhs, rf"{rel} {outer}, \quad \text{{where}}")] + _rows(name, "=", expr.args[0], show, namer, room)
+    if isinstance(expr, sympy.Pow) and expr.exp.is_number and not expr.base.is_Atom:
+        # A root or power of a long base (a nested radical): the base is named and split below.
+        name = namer(r"\mathcal{U}")
+        inner = sympy.Pow(sympy.Symbol(_PLACEHOLDER), expr.exp, evaluate=False)
+        outer = show(inner).replace(_PLACEHOLDER, name)
+        return [(lhs, rf"{rel} {outer}, \quad \text{{where}}")] + _rows(name, "=", expr.base, show, namer, room)
     if isinstance(expr, sympy.Pow) and not expr.exp.is_number:
         name = namer(r"\mathcal{U}")
         return [(lhs, rf"{rel} e^{{{name}}}, \quad \text{{where}}" if expr.base is sympy.E

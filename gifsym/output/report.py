@@ -516,6 +516,30 @@ def _constant(c: Any, forms: Forms | None = None) -> str:
     return number_latex(value)
 
 
+def _outward(x: Any, direction: str, digits: int = 12) -> str:
+    """LaTeX of ``x`` to ``digits`` significant digits, rounded ``"down"`` or ``"up"`` exactly (on the
+    rational value), so that a printed enclosure still contains the number.
+
+    Example:
+        >>> _outward(sympy.Rational(2, 3), "down", 4), _outward(sympy.Rational(2, 3), "up", 4)
+        ('0.6666', '0.6667')
+        >>> _outward(sympy.Rational(-1, 3 * 10**8), "down", 3)
+        '-3.34 \\times 10^{-9}'
+    """
+    from decimal import Decimal
+
+    v = sympy.Rational(x)
+    if v == 0:
+        return "0"
+    e = int(sympy.floor(sympy.log(abs(v), 10)))
+    k = digits - 1 - e
+    scaled = v * sympy.Integer(10) ** k
+    n = int(sympy.floor(scaled) if direction == "down" else sympy.ceiling(scaled))
+    if -4 <= e < 6:
+        return format(Decimal(n).scaleb(-k), "f")
+    return rf"{format(Decimal(n).scaleb(-(digits - 1)), 'f')} \times 10^{{{e}}}"
+
+
 def _how(c: Any) -> str:
     if c is None:
         return "unbounded"
@@ -527,8 +551,8 @@ def _how(c: Any) -> str:
     if _get(c, "numeric", default=False):
         enc = _get(c, "enclosure", default=None)
         if _get(c, "kind", default="estimate") == "certified" and enc is not None:
-            return (f"certified, in $[{number_latex(float(enc[0]), digits=15)}, "
-                    f"{number_latex(float(enc[1]), digits=15)}]$" + cond)
+            # Rounded outward (the printed interval still contains the value); a break may fall after the comma.
+            return f"certified, in $[{_outward(enc[0], 'down')}$, ${_outward(enc[1], 'up')}]$" + cond
         return "estimate (no guarantee)" + cond
     return (escape_text(str(method)) if method else "exact") + cond
 
