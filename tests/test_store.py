@@ -66,7 +66,10 @@ def test_results_from_disk_equal_fresh_derivations(cache, sched, spec):
     assert len(list((cache / "bounds").glob("*.json"))) == 1
     assert len(list((cache / "flow-map").glob("*.json"))) == 1
     _clear()  # a new process: only the disk remains
-    b, fm = theory.bounds(flow), theory.flow_map_lipschitz(flow)
+    with pytest.MonkeyPatch.context() as mp:  # read back, not derived again: deriving now is an error
+        for module, name in ((jacobian_bounds, "bounds"), (theory.flow_maps, "flow_map_lipschitz")):
+            mp.setattr(module, name, lambda *a, **k: pytest.fail("a stored result was derived again"))
+        b, fm = theory.bounds(flow), theory.flow_map_lipschitz(flow)
     fresh_b = jacobian_bounds.bounds(flow, registry=registry())
     fresh_fm = raw_flow_map(flow, registry=registry())
     assert b == fresh_b == first_b and fm == fresh_fm == first_fm

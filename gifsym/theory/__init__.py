@@ -65,10 +65,12 @@ def flow_map_lipschitz(flow: Any, *, registry: Any = None, assume: tuple[str, ..
 
 
 def _result_types() -> dict[str, type]:
+    """Every dataclass a stored result may contain (a stored result naming another type does not load)."""
     from gifsym.theory.envelopes import BoundPiece, Cell, Envelope
-    from gifsym.theory.flow_constants import FlowConstant
+    from gifsym.theory.flow_constants import EnvelopeIntegral, FlowConstant, WellPosedness
 
-    return {c.__name__: c for c in (Bounds, FlowMapBounds, BoundPiece, Cell, Envelope, FlowConstant)}
+    return {c.__name__: c for c in (Bounds, FlowMapBounds, BoundPiece, Cell, Envelope, EnvelopeIntegral,
+                                    FlowConstant, WellPosedness)}
 
 
 #: Results of gifsym's library already derived in this process, by (kind, schedule, target, assumptions).
