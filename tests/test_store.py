@@ -182,3 +182,16 @@ def test_the_code_fingerprint_covers_the_prover_and_the_budgets(tmp_path, monkey
     finally:
         store.code_fingerprint.cache_clear()
     assert {"budget.py", "symbolic/prove/relations.py", "theory/engine.py"} <= set(read)
+
+
+def test_source_stability_is_stored_and_read_back(cache):
+    from gifsym.theory import stability
+
+    flow = GIF(schedule("vp"), target("conv:sigma=0.5,R=1"))
+    first = theory.source_stability(flow)
+    assert len(list((cache / "source-stability").glob("*.json"))) == 1
+    _clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(stability, "source_stability", lambda *a, **k: pytest.fail("a stored result was derived again"))
+        again = theory.source_stability(flow)
+    assert again == first == stability.source_stability(flow)

@@ -161,9 +161,8 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     from gifsym.gif import GIF
     from gifsym.symbolic.target import target
     from gifsym.theory import bounds as derive_bounds
-    from gifsym.theory import flow_map_lipschitz
+    from gifsym.theory import flow_map_lipschitz, source_stability
     from gifsym.theory.lemmas import ASSUMPTION_IDS
-    from gifsym.theory.stability import source_stability
 
     exclusive(json=as_json, latex=latex)
     for a in assume:

@@ -64,7 +64,6 @@ from gifsym.output.results import Forms, LemmaEntry, applicable_lemmas, block, d
 from gifsym.symbolic.compact import compact
 from gifsym.symbolic.flow import LAM, component_coefficients, general_coefficients, instantiate, tidy
 from gifsym.symbolic.schedule import t
-from gifsym.theory.stability import source_stability
 from gifsym.version import __version__
 
 #: Times of the bounds table when none are given.
@@ -465,7 +464,7 @@ def _section_stability(gif: Any, present: set[str], forms: Forms) -> str:
     """Source stability: the flow map's Lipschitz constant times W₂ of the sources, and the cost of starting
     from the Gaussian N(0, a₀² I) when b₀ > 0 (VP, sub-VP, VE)."""
     try:
-        st = source_stability(gif)
+        st = theory.source_stability(gif)
     except GifsymError:  # the forward constant is not known for this flow
         return ""
     lines = [

@@ -64,13 +64,24 @@ def flow_map_lipschitz(flow: Any, *, registry: Any = None, assume: tuple[str, ..
     return replace(fm, notes=notes + fm.notes) if notes else fm
 
 
+def source_stability(flow: Any, *, assume: tuple[str, ...] = ()) -> Any:
+    """Source stability of ``flow`` from gifsym's library (:func:`gifsym.theory.stability.source_stability`
+    with ``w2`` and ``second_moment`` left symbolic), kept in the on-disk cache like the bounds.
+
+    Raises:
+        AssumptionError: the flow has no forward flow-map constant.
+    """
+    return _library("source-stability", flow, assume)
+
+
 def _result_types() -> dict[str, type]:
     """Every dataclass a stored result may contain (a stored result naming another type does not load)."""
     from gifsym.theory.envelopes import BoundPiece, Cell, Envelope
     from gifsym.theory.flow_constants import EnvelopeIntegral, FlowConstant, WellPosedness
+    from gifsym.theory.stability import SourceStability
 
     return {c.__name__: c for c in (Bounds, FlowMapBounds, BoundPiece, Cell, Envelope, EnvelopeIntegral,
-                                    FlowConstant, WellPosedness)}
+                                    FlowConstant, WellPosedness, SourceStability)}
 
 
 #: Results of gifsym's library already derived in this process, by (kind, schedule, target, assumptions).
@@ -78,9 +89,9 @@ _derived: dict[tuple[Any, ...], Any] = {}
 
 
 def _library(kind: str, flow: Any, assume: tuple[str, ...]) -> Any:
-    """The result of ``kind`` ("bounds" or "flow-map") from gifsym's library: from this process's memo, the
-    disk cache, or derived. A result that a time or memory budget cut short is kept nowhere, so a later
-    call can still get the full answer."""
+    """The result of ``kind`` ("bounds", "flow-map" or "source-stability") from gifsym's library: from this
+    process's memo, the disk cache, or derived. A result that a time or memory budget cut short is kept
+    nowhere, so a later call can still get the full answer."""
     from gifsym import budget, store
     from gifsym.symbolic.flow import Flow
 
@@ -89,7 +100,10 @@ def _library(kind: str, flow: Any, assume: tuple[str, ...]) -> Any:
     found = _derived.get(k)
     if found is not None:
         return found
-    derive = jacobian_bounds.bounds if kind == "bounds" else flow_maps.flow_map_lipschitz
+    from gifsym.theory import stability
+
+    derive = {"bounds": jacobian_bounds.bounds, "flow-map": flow_maps.flow_map_lipschitz,
+              "source-stability": stability.source_stability}[kind]
     before = budget.exceeded_count()
     result = store.cached(kind, {"schedule": flow.schedule, "target": flow.target, "assume": assume},
                           _result_types(),
@@ -99,4 +113,4 @@ def _library(kind: str, flow: Any, assume: tuple[str, ...]) -> Any:
     return result
 
 
-__all__ = ["Bounds", "FlowMapBounds", "bounds", "flow_map_lipschitz", "lemmas"]
+__all__ = ["Bounds", "FlowMapBounds", "bounds", "flow_map_lipschitz", "lemmas", "source_stability"]
