@@ -24,13 +24,28 @@ are then as small as the posterior's spread (for a concentrated posterior, O(ε�
 O(ε|y|²|u|)). Five products per chunk. The data are stored about the centre of their enclosing ball, so
 ``|y_i| ≤ R`` in every product.
 
-**Memory** (:meth:`EmpiricalField.memory_bytes`): the data, ``(N_pad·(d + 2))·w`` bytes (w = 8 for float64,
-4 for float32; ``N_pad`` is N rounded up to the chunk), plus per evaluation ``TEMPS·q·C·w`` for the
-(query block × chunk) tiles (q ≤ :data:`QUERY_BLOCK` queries at a time, more blocks run one after the
-other) and ``O(n·d)`` for the queries and accumulators. The defaults (C = 2048, q = 4096) keep the tiles
-under 256 MiB in float64 for any n. Building the layout holds one more host copy of the data in the working
-dtype while it is placed on the device. Measured on a CPU (issue 13): N = 10⁶, d = 64, 200 queries: layout
-518 MiB, one evaluation 3.5 s on a loaded 2-core machine.
+**Memory**, stated per kernel and checked before anything is allocated (:meth:`EmpiricalField.memory_bytes`;
+``w`` = 8 bytes for float64, 4 for float32; ``N_pad`` is N rounded up to the chunk C; q ≤ :data:`QUERY_BLOCK`
+queries at a time, more blocks run one after the other):
+
+* the data on the device, ``N_pad·(d + 2)·w`` (:meth:`~EmpiricalField.data_bytes`); building it holds one
+  more host copy while it is placed on the device, so construction peaks at twice that
+  (:meth:`~EmpiricalField.layout_bytes`, checked against the available memory before the copy is made);
+* per evaluation of the streaming kernels (velocity, score, posterior mean, JVPs, power iteration, the
+  covariance derivative): ``TEMPS·q·C·w`` for the (query × chunk) tiles plus ``QUERY_ARRAYS·n·d·8`` for the
+  queries, accumulators and results;
+* per evaluation of the dense kernels (``cov``, ``jacobian``, ``posterior_cov``): the (query × chunk × d)
+  tiles of the differences ``y − y*``, at most :data:`DENSE_TILE_BYTES` (their query block is cut to fit),
+  the (query × d × d) accumulators and the ``n·d²`` result.
+
+Each jitted kernel checks its evaluation bytes at trace time (the shapes are known then), so a call that
+would not fit raises :class:`~gifsym.budget.WorkLimitError` before XLA allocates; a caller that ``vmap``\ s a
+kernel multiplies its tiles by the batch size, which the kernel cannot see. The defaults (C = 2048,
+q = 4096) keep the streaming tiles under 256 MiB in float64 for any n. Not counted: XLA's compilation
+(once per shape) and the caller's own arrays. Measured on a CPU (growth of the resident set in a fresh
+process, tests/test_empirical_verify.py): N = 10⁶, d = 64: construction 514 MiB (data 504 MiB, stated
+1009 MiB); at 1024 queries the velocity 36 MiB and a JVP 56 MiB (stated 68 MiB each); the dense Jacobian
+at 200 queries (in blocks of 85) 199 MiB (stated 282 MiB).
 
 **Devices.** The field acts row by row with the data replicated, so an (n, d) query array sharded along
 its rows (:mod:`gifsym.numerics.sharding`, as :func:`gifsym.numerics.simulate.integrate` does on several
@@ -60,6 +75,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gifsym.budget import check_allocation
 from gifsym.errors import NumericError
 from gifsym.numerics.sharding import device_count, gather, shard_particles
 
@@ -67,8 +83,18 @@ from gifsym.numerics.sharding import device_count, gather, shard_particles
 CHUNK = 2048
 #: Queries per tile; more queries are processed in blocks of this size, one after the other.
 QUERY_BLOCK = 4096
-#: (query × chunk) temporaries alive at once in the heaviest kernel (logits, weights, products).
+#: (query × chunk) temporaries alive at once in the heaviest streaming kernel (logits, weights, products).
+#: Measured (N = 10⁶, d = 8, 4096 queries): the velocity holds 2 such tiles at its peak, a JVP 3.
 TEMPS = 4
+#: Arrays of n·d float64 alive at once per evaluation (queries, tangents, accumulators, padded copies of a
+#: query block, results).
+QUERY_ARRAYS = 8
+#: The dense kernels' (query × chunk × d) tiles: their query block is cut so that DENSE_TEMPS of them fit
+#: in DENSE_TILE_BYTES (the differences y − y*, their weighted copy, the product's operand).
+DENSE_TILE_BYTES = 256 * 2**20
+DENSE_TEMPS = 3
+#: Kernel families for :meth:`EmpiricalField.evaluation_bytes`.
+KINDS = ("stream", "dense")
 DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
 
@@ -80,6 +106,85 @@ class Coefficients:
     cm: jax.Array
     s: jax.Array
     b: jax.Array
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The memory a streaming field states, from its shapes alone (nothing is allocated): see the module
+    docstring. :func:`sizes` gives it for a field not built yet.
+
+    Attributes:
+        N, dim: the data's shape.
+        chunk: data points per chunk C.
+        query_block: queries per tile q.
+        itemsize: bytes per number in the working dtype (8 or 4).
+
+    Example:
+        >>> z = sizes(10**6, 64)
+        >>> round(z.data_bytes() / 2**20, 1), z.evaluation_bytes(4096) / 2**20  # MiB: data, one evaluation
+        (504.3, 272.0)
+    """
+
+    N: int
+    dim: int
+    chunk: int
+    query_block: int
+    itemsize: int
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.N // self.chunk)
+
+    @property
+    def dense_block(self) -> int:
+        """Queries per tile of the dense kernels: DENSE_TEMPS (q × C × d) tiles fit in DENSE_TILE_BYTES."""
+        per_query = DENSE_TEMPS * self.chunk * self.dim * self.itemsize
+        return int(max(1, min(self.query_block, DENSE_TILE_BYTES // per_query)))
+
+    def data_bytes(self) -> int:
+        """Bytes of the data on the device: (N_pad, d) points, (N_pad,) squared norms and log-weights."""
+        return int(self.n_chunks * self.chunk * (self.dim + 2) * self.itemsize)
+
+    def layout_bytes(self) -> int:
+        """Peak bytes while the data are laid out: the host staging buffer and the device copy."""
+        return 2 * self.data_bytes()
+
+    def evaluation_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Bytes one evaluation at n queries allocates beyond the data.
+
+        Args:
+            n: queries.
+            kind: ``"stream"`` (velocity, score, posterior mean, JVPs, power iteration, covariance
+                derivative) or ``"dense"`` (``cov``, ``jacobian``, ``posterior_cov``).
+        """
+        if kind not in KINDS:
+            raise NumericError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        n, d, C, w = int(n), self.dim, self.chunk, self.itemsize
+        queries = QUERY_ARRAYS * n * d * 8
+        if kind == "stream":
+            return int(TEMPS * min(n, self.query_block) * C * w + queries)
+        q = min(n, self.dense_block)
+        # the (q, C, d) tiles, the (q, C) logits and weights, the (q, d, d) carry (in and out) and the
+        # (n, d, d) result with its scaled copy (jacobian, posterior_cov).
+        return int(DENSE_TEMPS * q * C * d * w + TEMPS * q * C * w + 3 * q * d * d * 8 + 2 * n * d * d * 8 + queries)
+
+    def memory_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Peak bytes of one evaluation at n queries, data included: :meth:`data_bytes` +
+        :meth:`evaluation_bytes`."""
+        return self.data_bytes() + self.evaluation_bytes(n, kind=kind)
+
+
+def sizes(N: int, dim: int, *, chunk: int | None = None, query_block: int | None = None,
+          dtype: str = "float64") -> Sizes:
+    """The :class:`Sizes` of the field :class:`EmpiricalField` would build with these options."""
+    if dtype not in DTYPES:
+        raise NumericError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return Sizes(int(N), int(dim), _chunk(int(N), chunk), int(query_block or QUERY_BLOCK),
+                 8 if dtype == "float64" else 4)
+
+
+def _chunk(N: int, chunk: int | None) -> int:
+    return int(min(chunk or CHUNK, -(-N // 8) * 8))
 
 
 class EmpiricalField:
@@ -110,10 +215,12 @@ class EmpiricalField:
         self.lam = float(lam)
         self.coef = coef
         self.dtype = dtype
-        self.chunk = int(min(chunk or CHUNK, -(-self.N // 8) * 8))
+        self.chunk = _chunk(self.N, chunk)
         self.query_block = int(query_block or QUERY_BLOCK)
         self.centre = np.mean(P, axis=0) if centre is None else np.asarray(centre, dtype=np.float64)
         self._host = P
+        # Sizes are checked before anything is allocated: the staging buffer and the device copy.
+        check_allocation(self.layout_bytes(), f"laying out {self.N} data points in {self.dim} dimensions")
         self._data = self._layout()  # placed on the device now: never inside a trace
         if not jax.config.jax_enable_x64:  # gifsym computes in float64 (see gifsym.numerics.fields.enable_x64)
             jax.config.update("jax_enable_x64", True)
@@ -128,12 +235,36 @@ class EmpiricalField:
     def itemsize(self) -> int:
         return 8 if self.dtype == "float64" else 4
 
-    def memory_bytes(self, n: int) -> int:
-        """Peak bytes of one evaluation at n queries: data + tiles + query-sized arrays (see module)."""
-        data = self.n_chunks * self.chunk * (self.dim + 2) * self.itemsize
-        q = min(n, self.query_block)
-        tiles = TEMPS * q * self.chunk * self.itemsize
-        return int(data + tiles + 8 * n * self.dim * 8)
+    @cached_property
+    def sizes(self) -> Sizes:
+        """The memory this field states (:class:`Sizes`)."""
+        return Sizes(self.N, self.dim, self.chunk, self.query_block, self.itemsize)
+
+    @property
+    def dense_block(self) -> int:
+        """Queries per tile of the dense kernels (:attr:`Sizes.dense_block`)."""
+        return self.sizes.dense_block
+
+    def data_bytes(self) -> int:
+        """Bytes of the data on the device (:meth:`Sizes.data_bytes`)."""
+        return self.sizes.data_bytes()
+
+    def layout_bytes(self) -> int:
+        """Peak bytes while the data are laid out (:meth:`Sizes.layout_bytes`)."""
+        return self.sizes.layout_bytes()
+
+    def evaluation_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Bytes one evaluation at n queries allocates beyond the data (:meth:`Sizes.evaluation_bytes`)."""
+        return self.sizes.evaluation_bytes(n, kind=kind)
+
+    def memory_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Peak bytes of one evaluation at n queries, data included (:meth:`Sizes.memory_bytes`)."""
+        return self.sizes.memory_bytes(n, kind=kind)
+
+    def _check(self, n: int, kind: str, what: str) -> None:
+        """Refuse, at trace time, an evaluation whose tiles would not fit (before XLA allocates them)."""
+        check_allocation(self.evaluation_bytes(n, kind=kind),
+                         f"{what} of the data target ({self.N} points in {self.dim} dimensions) at {n} queries")
 
     def _layout(self):
         """(n_chunks, C, d) centred data, (n_chunks, C) squared norms and log-weights (−inf on padding)."""
@@ -168,10 +299,11 @@ class EmpiricalField:
         xs = (x - c.b * jnp.asarray(self.centre)).astype(dt)
         return c, xs, (c.b / c.s).astype(dt), (c.b * c.b / (2 * c.s)).astype(dt)
 
-    def _blocked(self, fn, x, *extra):
-        """Apply ``fn(x_block, *extra_blocks)`` over query blocks of at most ``query_block`` rows."""
+    def _blocked(self, fn, x, *extra, block: int | None = None):
+        """Apply ``fn(x_block, *extra_blocks)`` over query blocks of at most ``block`` (default
+        ``query_block``) rows."""
         n = x.shape[0]
-        q = self.query_block
+        q = block or self.query_block
         if n <= q:
             return fn(x, *extra)
         nb = -(-n // q)
@@ -242,6 +374,34 @@ class EmpiricalField:
         (T1, T2), _ = jax.lax.scan(step, (z, z), (Y, Q, LW))
         return T1, T2 - T1 * jnp.sum(T1 * u, axis=1)[:, None]
 
+    def _third_pass(self, xs, alpha, beta, lse, ystar, u):
+        r"""Second pass for :attr:`cov_derivative`: ``Σ r (y − ȳ) ((y − ȳ)·u)²`` (centred coordinates).
+
+        With ``D = y − y*``, ``g = D·u``, ``T₁ = Σ r D = ȳ − y*`` and ``τ = T₁·u`` (so ``Σ r g = τ``):
+        ``Σ r (D − T₁)(g − τ)² = Σ r g² D − 2τ Σ r g D + T₁ (2τ² − Σ r g²)``; every sum is about y*, so its
+        terms are as small as the posterior's spread (as in :meth:`_cov_pass`).
+        """
+        Y, Q, LW = self._data
+        cu = jnp.sum(ystar * u, axis=1)
+
+        def step(carry, blk):
+            T1, A1, A2, B2 = carry
+            Yb = blk[0]
+            W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
+            G = u @ Yb.T - cu[:, None]  # (y_i − y*)·u
+            WG = W * G
+            WG2 = WG * G
+
+            def about_ystar(P):  # Σ_c P_c (y_c − y*)
+                return P @ Yb - jnp.sum(P, axis=1)[:, None] * ystar
+
+            return (T1 + about_ystar(W), A1 + about_ystar(WG), A2 + about_ystar(WG2), B2 + jnp.sum(WG2, axis=1)), None
+
+        z = jnp.zeros_like(u)
+        (T1, A1, A2, B2), _ = jax.lax.scan(step, (z, z, z, jnp.zeros(u.shape[0], u.dtype)), (Y, Q, LW))
+        tau = jnp.sum(T1 * u, axis=1)
+        return A2 - 2 * tau[:, None] * A1 + T1 * (2 * tau * tau - B2)[:, None]
+
     def _dense_pass(self, xs, alpha, beta, lse, ystar):
         """Second pass for the dense ``Cov_r(y)`` (small d): ``Σ r (y − y*)(y − y*)ᵀ − T₁T₁ᵀ``."""
         Y, Q, LW = self._data
@@ -259,8 +419,13 @@ class EmpiricalField:
 
     # -- public functions (jitted) --------------------------------------------------------------------
 
-    def _ybar(self, t, x):
+    def _ybar(self, t, x, what: str):
+        self._check(x.shape[0], "stream", what)
         return self._blocked(lambda xb: self._mean_pass(t, xb)[1], x)
+
+    def coefficients(self, t) -> Coefficients:
+        """The time coefficients ``c_x, c_m, s, b`` at t (JAX scalars; ``∇v = c_x I + (c_m b/s) Cov_r(y)``)."""
+        return self._coefficients(t)
 
     @cached_property
     def velocity(self) -> Callable:
@@ -268,7 +433,7 @@ class EmpiricalField:
 
         def f(t, x):
             c = self._coefficients(t)
-            return c.cx * x + c.cm * self._ybar(t, x)
+            return c.cx * x + c.cm * self._ybar(t, x, "the velocity")
 
         return jax.jit(f)
 
@@ -278,7 +443,7 @@ class EmpiricalField:
 
         def f(t, x):
             c = self._coefficients(t)
-            return (c.b * self._ybar(t, x) - x) / c.s
+            return (c.b * self._ybar(t, x, "the score") - x) / c.s
 
         return jax.jit(f)
 
@@ -288,7 +453,7 @@ class EmpiricalField:
 
         def f(t, x):
             c = self._coefficients(t)
-            yb = self._ybar(t, x)
+            yb = self._ybar(t, x, "the posterior mean")
             return yb + (self.lam * c.b / c.s) * (x - c.b * yb)
 
         return jax.jit(f)
@@ -307,7 +472,11 @@ class EmpiricalField:
             _, (_, Cu), _ = self._centred(t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
             return Cu.astype(jnp.float64)
 
-        return jax.jit(lambda t, x, u: self._blocked(partial(one, t), x, u))
+        def f(t, x, u):
+            self._check(x.shape[0], "stream", "Cov_r(y) u")
+            return self._blocked(partial(one, t), x, u)
+
+        return jax.jit(f)
 
     @cached_property
     def jvp(self) -> Callable:
@@ -320,17 +489,50 @@ class EmpiricalField:
             v = c.cx * xb + c.cm * ybar
             return v, c.cx * ub + (c.cm * c.b / c.s) * Cu.astype(jnp.float64)
 
-        return jax.jit(lambda t, x, u: self._blocked(partial(one, t), x, u))
+        def f(t, x, u):
+            self._check(x.shape[0], "stream", "the Jacobian-vector product")
+            return self._blocked(partial(one, t), x, u)
+
+        return jax.jit(f)
+
+    @cached_property
+    def cov_derivative(self) -> Callable:
+        r"""``(t, x, u) -> ∇_x (uᵀ Cov_r(y) u) = (b/s) Σ r_i (y_i − ȳ) ((y_i − ȳ)·u)²`` for a fixed u per row.
+
+        Why: ``∂ℓ_i/∂x = (b y_i − x)/s``, so ``∂r_i/∂x = (b/s) r_i (y_i − ȳ)``, and the derivative of ȳ
+        drops out because ``Σ r_i (y_i − ȳ)·u = 0``. With u a unit eigenvector of ∇v for a simple
+        eigenvalue λ, ``∇_x λ = (c_m b/s) · cov_derivative(t, x, u)`` (first-order perturbation of a
+        symmetric matrix): the gradient of the worst-x search, streamed like a JVP (no reverse-mode through
+        the scan, whose saved residuals would grow with N).
+        """
+
+        def one(t, xb, ub):
+            dt = DTYPES[self.dtype]
+            c, xs, alpha, beta = self._scaled(t, xb)
+            lse, ystar = self._lse_pass(xs, alpha, beta)
+            out = self._third_pass(xs, alpha, beta, lse, ystar, ub.astype(dt)).astype(jnp.float64)
+            return (c.b / c.s) * out
+
+        def f(t, x, u):
+            self._check(x.shape[0], "stream", "the covariance derivative")
+            return self._blocked(partial(one, t), x, u)
+
+        return jax.jit(f)
 
     @cached_property
     def cov(self) -> Callable:
-        """``(t, x) -> Cov_r(y)`` dense (n, d, d) (small d: the tiles are (q, C, d))."""
+        """``(t, x) -> Cov_r(y)`` dense (n, d, d); queries go in blocks of :attr:`dense_block` so that the
+        (q, C, d) tiles stay under :data:`DENSE_TILE_BYTES`."""
 
         def one(t, xb):
             _, (_, Cd), _ = self._centred(t, xb, self._dense_pass)
             return Cd.astype(jnp.float64)
 
-        return jax.jit(lambda t, x: self._blocked(partial(one, t), x))
+        def f(t, x):
+            self._check(x.shape[0], "dense", "the dense posterior covariance")
+            return self._blocked(partial(one, t), x, block=self.dense_block)
+
+        return jax.jit(f)
 
     @cached_property
     def jacobian(self) -> Callable:
@@ -374,6 +576,7 @@ class EmpiricalField:
             return c.cx + (c.cm * c.b / c.s) * rho
 
         def f(t, x, iters=50, seed=0):
+            self._check(x.shape[0], "stream", "power iteration")
             keys = jax.random.split(jax.random.PRNGKey(seed), 1)[0]
             return self._blocked(lambda xb: one(t, xb, iters, keys), x)
 
@@ -390,4 +593,5 @@ class EmpiricalField:
         return np.asarray(self.velocity(t, jnp.asarray(x, dtype=jnp.float64)))
 
 
-__all__ = ["CHUNK", "DTYPES", "QUERY_BLOCK", "TEMPS", "EmpiricalField"]
+__all__ = ["CHUNK", "DENSE_TEMPS", "DENSE_TILE_BYTES", "DTYPES", "KINDS", "QUERY_ARRAYS", "QUERY_BLOCK", "TEMPS",
+           "Coefficients", "EmpiricalField", "Sizes", "sizes"]
