@@ -116,7 +116,9 @@ def test_streaming_routes_equal_independent_numpy(data, sigma, name):
     Y = DATA if data == "N2000" else digits()
     s = schedule(name)
     ef = empirical_field(GIF(s, target("empirical", data=Y, sigma=sigma)))
-    fwd = jax.jit(jax.vmap(jax.jacfwd(lambda tt, y: ef.velocity(tt, y[None])[0], argnums=1), in_axes=(None, 0)))
+    # The kernel is a Partial carrying the data: passed as an argument, not closed over (empirical_field).
+    jf = jax.jit(jax.vmap(jax.jacfwd(lambda f, tt, y: f(tt, y[None])[0], argnums=2), in_axes=(None, None, 0)))
+    fwd = lambda tt, X: jf(ef.velocity, tt, X)
     rng = np.random.default_rng(7)
     for tt in TIMES:
         X = seeded_points(s, tt, Y, rng)
@@ -196,6 +198,18 @@ def test_verify_runs_on_2000_points_without_the_symbolic_field(sigma):
     assert "empirical-classes" in lem and ("bound-ball" if sigma == 0 else "bound-conv") in lem
 
 
+def test_small_data_are_also_checked_against_the_symbolic_flow():
+    # 6 points in 2-D: the symbolic Flow.velocity()/jacobian() are built, lambdified and compared too.
+    Y = np.random.default_rng(3).normal(size=(6, 2))
+    rep = gifsym.verify(GIF(schedule("trigonometric"), target("empirical", data=Y, sigma=0.5)), samples=40,
+                        checks=("velocity", "jacobian"))
+    assert rep.passed, str(rep)
+    for c in rep.checks:
+        assert c.metrics["symbolic"] == "compared" and "symbolic Flow objects compared" in c.message
+        # Exact expressions against the NumPy reference: ~1e-16 of the terms' size measured, 1e-8 allowed.
+        assert c.metrics[f"rel_error[lambdified symbolic Flow.{c.name}()]"] < 1e-8
+
+
 def test_verify_fails_a_wrong_data_field_and_a_wrong_bound():
     # Fresh data (their own field): a velocity off by 1e-6 relative and a Jacobian off by 1e-6·I are
     # caught (tolerance 1e-8 of the terms' size), and an upper bound of 1 is exceeded by the eigenvalues.
@@ -203,8 +217,8 @@ def test_verify_fails_a_wrong_data_field_and_a_wrong_bound():
     flow = GIF(schedule("linear"), target("empirical", data=Y))
     ef = empirical_field(flow)
     good_v, good_j = ef.velocity, ef.jacobian
-    ef.__dict__["velocity"] = jax.jit(lambda tt, x: good_v(tt, x) * (1 + 1e-6))
-    ef.__dict__["jacobian"] = jax.jit(lambda tt, x: good_j(tt, x) + 1e-6 * jnp.eye(x.shape[1]))
+    ef.__dict__["velocity"] = jax.tree_util.Partial(lambda tt, x: good_v(tt, x) * (1 + 1e-6))
+    ef.__dict__["jacobian"] = jax.tree_util.Partial(lambda tt, x: good_j(tt, x) + 1e-6 * jnp.eye(x.shape[1]))
     rep = gifsym.verify(flow, samples=40, checks=("velocity", "jacobian"))
     v, j = rep["velocity"], rep["jacobian"]
     assert v.status == "failed" and j.status == "failed"
@@ -260,6 +274,25 @@ def test_memory_estimate_of_data_targets_is_the_streaming_one():
     assert sizes(10**6, 64).memory_bytes(1000) < 2**30
 
 
+def test_compiled_programs_take_the_data_as_an_argument():
+    # Closed over, an array is embedded in the program as a constant (text about twice its bytes), and each
+    # compiled shape holds another copy. 200 000 points in d = 4 (6.4 MB): the kernels' and the ODE solve's
+    # programs must stay far below that.
+    from gifsym.numerics import simulate as sim
+
+    Y = np.random.default_rng(5).normal(size=(200_000, 4))
+    flow = GIF(schedule("linear"), target("empirical", data=Y, sigma=0.1))
+    ef = empirical_field(flow)
+    X = jnp.zeros((8, 4))
+    for kernel in (ef.velocity, ef.jacobian, ef.cov_derivative):
+        args = (0.5, X) if kernel is not ef.cov_derivative else (0.5, X, X)
+        assert len(kernel.func.lower(*kernel.args, *args).as_text()) < 2**20
+    run = sim._compiled_solve(flow.field(), "tsit5", "max", None, 0, False)
+    f64 = jnp.float64
+    text = run.func.lower(*run.args, X, f64(0.0), f64(1.0), jnp.zeros(4), f64(1e-6), f64(1e-9), f64(1.0)).as_text()
+    assert len(text) < 4 * 2**20
+
+
 def test_sizes_are_checked_before_allocating(monkeypatch):
     import gifsym.budget as budget
     from gifsym.budget import WorkLimitError
@@ -268,9 +301,9 @@ def test_sizes_are_checked_before_allocating(monkeypatch):
 
     coef = time_coefficients(schedule("linear")).fn
     Y = DATA[:1000, :4]
-    # 4 MiB available: the layout (2·1000·6·8 bytes) fits in half of it, a 20000-query evaluation
-    # (4·4096·1000·8 bytes of tiles) does not, and is refused at trace time, before XLA allocates.
-    monkeypatch.setattr(budget, "available_memory", lambda: 4 * 2**20)
+    # 16 MiB available: the layout (2·1000·6·8 bytes + RUNTIME_BYTES) fits in half of it, a 20000-query
+    # evaluation (4·4096·1000·8 bytes of tiles) does not, and is refused at trace time, before XLA allocates.
+    monkeypatch.setattr(budget, "available_memory", lambda: 16 * 2**20)
     ef = EmpiricalField(Y, lam=0.0, coef=coef)
     with pytest.raises(WorkLimitError, match=r"the velocity of the data target \(1000 points in 4 dimensions\) at "
                                              r"20000 queries"):
@@ -320,9 +353,12 @@ MEMORY_SCRIPT = textwrap.dedent("""
     for kind in kinds:
         fn, args, family = {"velocity": (ef.velocity, (0.7, X), "stream"), "jvp": (ef.jvp, (0.7, X, U), "stream"),
                             "jacobian": (ef.jacobian, (0.7, X), "dense")}[kind]
-        compiled = fn.lower(*args).compile()  # compile first: XLA's compiler memory is not the field's
+        # Compile first (XLA's compiler memory is not the field's); the kernel is Partial(jit(f), data).
+        before = rss()
+        compiled = fn.func.lower(*fn.args, *args).compile()
+        out[kind + " compiled"] = {"retained": rss() - before, "hlo_bytes": len(fn.func.lower(*fn.args, *args).as_text())}
         reset(); base = rss()
-        jax.block_until_ready(compiled(*args))
+        jax.block_until_ready(compiled(*fn.args, *args))
         out[kind] = {"measured": peak() - base, "stated": ef.evaluation_bytes(n, kind=family)}
     print("RESULT" + json.dumps(out))
 """)
@@ -342,6 +378,10 @@ def measure(N: int, d: int, n: int, kinds: str) -> dict:
 
 def check_memory(res: dict) -> None:
     lay = res.pop("layout")
+    for kind in [k for k in res if k.endswith(" compiled")]:
+        # The compiled kernel holds no copy of the data (they are an argument): its program text is a few
+        # hundred kB whatever N (a closed-over copy would be twice the data as text).
+        assert res.pop(kind)["hlo_bytes"] < 2**20, kind
     # The stated bound holds; and it is not vacuous: the device copy of the data alone is half of it.
     assert lay["measured"] <= lay["stated"], lay
     assert lay["measured"] >= 0.4 * lay["data"], lay

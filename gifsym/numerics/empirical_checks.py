@@ -28,8 +28,8 @@ it (:func:`identity_check`):
 **Tolerances.** A route passes at a point when ``|route − reference| ≤ IDENTITY_RTOL·S + slack``:
 
 * ``S`` is the size of the terms that cancel: ``1 + |ȧ/a||x| + |ḃ − ȧb/a||m|`` for v and
-  ``1 + |ȧ/a| + |k_C| max|C|`` for ∇v (``k_C = b(aḃ − ȧb)/a³``); for ``jax.jacfwd``, which differentiates the
-  uncentred ``Σ r y yᵀ − ȳȳᵀ``, also ``|k_C|(a²/s)²(2R)²`` (R: the data's radius about the reference's
+  ``1 + |ȧ/a| + |k_C| max|C|`` for ∇v (``k_C = b(aḃ − ȧb)/a³``); for ``jax.jacfwd``, which differentiates an
+  uncentred form, also ``|k_C|(a²/s)²·q·(2R)²`` (below; R: the data's radius about the reference's
   centre). Float64 sums of N terms lose at most ``γ_N ≈ N·2⁻⁵³ ≤ 1.2e-10`` relative for N ≤ 10⁶ (Higham
   §4.2) and the operation orders differ, so ``IDENTITY_RTOL = 1e-8`` keeps two orders of magnitude over
   that worst case, while a wrong coefficient or weight is off by O(1)·S.
@@ -59,7 +59,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -228,15 +227,26 @@ def _grouped(fn, group: int, ts: np.ndarray, *arrays: np.ndarray):
     return jax.tree_util.tree_map(lambda *o: np.concatenate(o), *outs)
 
 
-@functools.lru_cache(maxsize=4)  # the closures hold the field (and its data): as few as fields.py keeps
+def _as_arg(f):
+    """A kernel as a jit argument: the field's kernels are :class:`jax.tree_util.Partial` s carrying the data
+    (passed, not embedded as constants: see :mod:`gifsym.numerics.empirical_field`); other callables are
+    wrapped with no leaves."""
+    return f if isinstance(f, jax.tree_util.Partial) else jax.tree_util.Partial(f)
+
+
+# Per-point (vmapped) routes of the field; the kernel is an argument, so one definition serves every field.
+_VELOCITY = jax.jit(lambda f, ts, xs: jax.vmap(lambda tt, xx: f(tt, xx[None])[0])(ts, xs))
+_JVP = jax.jit(lambda f, ts, xs, us: jax.vmap(lambda tt, xx, uu: tuple(o[0] for o in f(tt, xx[None], uu[None])))(
+    ts, xs, us))
+_JACOBIAN = _VELOCITY
+_JACFWD = jax.jit(lambda f, ts, xs: jax.vmap(lambda tt, xx: jax.jacfwd(lambda y: f(tt, y[None])[0])(xx))(ts, xs))
+
+
 def _routes(ef: EmpiricalField):
-    """Jitted per-point (vmapped) versions of the field's routes."""
-    one = lambda f: (lambda tt, xx, *r: f(tt, xx[None], *(v[None] for v in r)))
-    velocity = jax.jit(jax.vmap(lambda tt, xx: one(ef.velocity)(tt, xx)[0]))
-    jvp = jax.jit(jax.vmap(lambda tt, xx, uu: tuple(o[0] for o in one(ef.jvp)(tt, xx, uu))))
-    jac = jax.jit(jax.vmap(lambda tt, xx: one(ef.jacobian)(tt, xx)[0]))
-    jacfwd = jax.jit(jax.vmap(lambda tt, xx: jax.jacfwd(lambda y: ef.velocity(tt, y[None])[0])(xx)))
-    return velocity, jvp, jac, jacfwd
+    """The field's routes at per-point times: ``fn(ts, xs[, us])``."""
+    v, j, jv = _as_arg(ef.velocity), _as_arg(ef.jacobian), _as_arg(ef.jvp)
+    return (lambda ts, xs: _VELOCITY(v, ts, xs), lambda ts, xs, us: _JVP(jv, ts, xs, us),
+            lambda ts, xs: _JACOBIAN(j, ts, xs), lambda ts, xs: _JACFWD(v, ts, xs))
 
 
 def _symbolic(flow, which: str, ts: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -376,43 +386,43 @@ def identity_check(flow, ef: EmpiricalField, which: str, ts: np.ndarray, xs: np.
 # The worst-x search of the bounds check
 
 
-@functools.lru_cache(maxsize=4)
+def _ascent(jac, covd, tt, x0, scale, sign, steps, coefficients):
+    def obj(x):
+        ev, V = jnp.linalg.eigh(jac(tt, x))
+        k = -1 if sign > 0 else 0
+        return sign * ev[:, k], V[:, :, k]
+
+    def body(i, carry):
+        x, bx, bv, u = carry
+        lr = scale * 0.3 * 0.01 ** (i / max(steps - 1, 1))
+        c = coefficients(tt)
+        g = jnp.nan_to_num(sign * (c.cm * c.b / c.s) * covd(tt, x, u))
+        x = x + lr * g / (jnp.linalg.norm(g, axis=1, keepdims=True) + 1e-300)
+        val, u = obj(x)
+        better = val > bv
+        return x, jnp.where(better[:, None], x, bx), jnp.where(better, val, bv), u
+
+    v0, u0 = obj(x0)
+    _, bx, bv, _ = jax.lax.fori_loop(0, steps, body, (x0, x0, v0, u0))
+    return bx, bv
+
+
+_ASCENT = jax.jit(_ascent, static_argnums=(5, 6, 7))
+
+
 def extremizer(ef: EmpiricalField, steps: int):
-    r"""A jitted search ``run(t, x0, scale, sign) -> (best_x, best_value)`` maximising ``sign·λ(∇v)`` over x
-    (``λ_max`` for sign +1, ``−λ_min`` for sign −1; sign is static), by normalised gradient ascent with a
-    step decaying geometrically from 0.3 to 0.003 times the spatial scale (the best point seen is kept),
-    like :func:`gifsym.numerics.verify` does for other targets.
+    r"""A search ``run(t, x0, scale, sign) -> (best_x, best_value)`` maximising ``sign·λ(∇v)`` over x
+    (``λ_max`` for sign +1, ``−λ_min`` for sign −1), by normalised gradient ascent with a step decaying
+    geometrically from 0.3 to 0.003 times the spatial scale (the best point seen is kept), like
+    :func:`gifsym.numerics.verify.verify` does for other targets.
 
     The gradient is first-order perturbation theory, not reverse-mode through the scan: for the unit
     eigenvector u of ``∇v = c_x I + (c_m b/s) Cov_r(y)`` at the eigenvalue λ,
     ``∇_x λ = (c_m b/s) ∇_x(uᵀ Cov_r(y) u)`` (:attr:`EmpiricalField.cov_derivative`), one streamed pass, so
     memory stays bounded for any N.
     """
-
-    def obj(x, tt, sign):
-        ev, V = jnp.linalg.eigh(ef.jacobian(tt, x))
-        k = -1 if sign > 0 else 0
-        return sign * ev[:, k], V[:, :, k]
-
-    def grad(x, tt, sign, u):
-        c = ef.coefficients(tt)
-        return sign * (c.cm * c.b / c.s) * ef.cov_derivative(tt, x, u)
-
-    def run(tt, x0, scale, sign):
-        def body(i, carry):
-            x, bx, bv, u = carry
-            lr = scale * 0.3 * 0.01 ** (i / max(steps - 1, 1))
-            g = jnp.nan_to_num(grad(x, tt, sign, u))
-            x = x + lr * g / (jnp.linalg.norm(g, axis=1, keepdims=True) + 1e-300)
-            val, u = obj(x, tt, sign)
-            better = val > bv
-            return x, jnp.where(better[:, None], x, bx), jnp.where(better, val, bv), u
-
-        v0, u0 = obj(x0, tt, sign)
-        _, bx, bv, _ = jax.lax.fori_loop(0, steps, body, (x0, x0, v0, u0))
-        return bx, bv
-
-    return jax.jit(run, static_argnums=(3,))
+    jac, covd = _as_arg(ef.jacobian), _as_arg(ef.cov_derivative)
+    return lambda tt, x0, scale, sign: _ASCENT(jac, covd, tt, x0, scale, float(sign), int(steps), ef.coefficients)
 
 
 __all__ = [

@@ -30,27 +30,35 @@ queries at a time, more blocks run one after the other):
 
 * the data on the device, ``N_pad·(d + 2)·w`` (:meth:`~EmpiricalField.data_bytes`); building it holds one
   more host copy while it is placed on the device, so construction peaks at twice that
-  (:meth:`~EmpiricalField.layout_bytes`, checked against the available memory before the copy is made);
+  (:meth:`~EmpiricalField.layout_bytes`, checked against the available memory before the copy is made;
+  construction waits for the copy, so it does not spill into a later evaluation);
 * per evaluation of the streaming kernels (velocity, score, posterior mean, JVPs, power iteration, the
   covariance derivative): ``TEMPS·q·C·w`` for the (query × chunk) tiles plus ``QUERY_ARRAYS·n·d·8`` for the
   queries, accumulators and results;
 * per evaluation of the dense kernels (``cov``, ``jacobian``, ``posterior_cov``): the (query × chunk × d)
   tiles of the differences ``y − y*``, at most :data:`DENSE_TILE_BYTES` (their query block is cut to fit),
-  the (query × d × d) accumulators and the ``n·d²`` result.
+  the (query × d × d) accumulators and the ``n·d²`` result;
+* in each statement, :data:`RUNTIME_BYTES` for allocator granularity and the runtime's bookkeeping.
 
 Each jitted kernel checks its evaluation bytes at trace time (the shapes are known then), so a call that
 would not fit raises :class:`~gifsym.budget.WorkLimitError` before XLA allocates; a caller that ``vmap``\ s a
 kernel multiplies its tiles by the batch size, which the kernel cannot see. The defaults (C = 2048,
 q = 4096) keep the streaming tiles under 256 MiB in float64 for any n. Not counted: XLA's compilation
 (once per shape) and the caller's own arrays. Measured on a CPU (growth of the resident set in a fresh
-process, tests/test_empirical_verify.py): N = 10⁶, d = 64: construction 514 MiB (data 504 MiB, stated
-1009 MiB); at 1024 queries the velocity 36 MiB and a JVP 56 MiB (stated 68 MiB each); the dense Jacobian
-at 200 queries (in blocks of 85) 199 MiB (stated 282 MiB).
+process, tests/test_empirical_verify.py): N = 10⁶, d = 64: construction 1003 MiB (stated 1013 MiB: the
+staging buffer and the device copy of the 504 MiB of data); at 1024 queries the velocity 36 MiB and a JVP
+56 MiB (stated 72 MiB each); the dense Jacobian at 200 queries (in blocks of 85) 199 MiB (stated 286 MiB).
 
-**Devices.** The field acts row by row with the data replicated, so an (n, d) query array sharded along
-its rows (:mod:`gifsym.numerics.sharding`, as :func:`gifsym.numerics.simulate.integrate` does on several
-devices) is evaluated shard by shard with no communication; :meth:`EmpiricalField.evaluate` shards
-explicitly.
+**Devices.** The field acts row by row with the data replicated (on several devices a copy is placed on
+each, :func:`gifsym.numerics.sharding.replicated`), so an (n, d) query array sharded along its rows
+(:mod:`gifsym.numerics.sharding`, as :func:`gifsym.numerics.simulate.integrate` does on several devices) is
+evaluated shard by shard with no communication; :meth:`EmpiricalField.evaluate` shards explicitly.
+
+**Kernels are** ``jax.tree_util.Partial(jax.jit(f), data)``: the data are an argument of every compiled
+program, never a constant inside it (closed over, JAX would embed a copy in each compiled shape: for
+200 000 points in d = 4 the velocity's program text is 18 MiB that way, 9 kB as it is). Callers that jit
+around a kernel pass it as an argument (a Partial is a pytree whose leaves are the data), as
+:func:`gifsym.numerics.simulate.integrate` and :mod:`gifsym.numerics.empirical_checks` do.
 
 **Precision.** float64 by default; ``dtype="float32"`` halves memory and doubles throughput on most
 hardware, with logits accurate to ~1e-7·(b/s)|x||y| (so only for t not too close to 1 when σ = 0).
@@ -69,7 +77,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 
 import jax
 import jax.numpy as jnp
@@ -77,7 +85,7 @@ import numpy as np
 
 from gifsym.budget import check_allocation
 from gifsym.errors import NumericError
-from gifsym.numerics.sharding import device_count, gather, shard_particles
+from gifsym.numerics.sharding import device_count, gather, replicated, shard_particles
 
 #: Data points per chunk of the scan.
 CHUNK = 2048
@@ -93,6 +101,9 @@ QUERY_ARRAYS = 8
 #: in DENSE_TILE_BYTES (the differences y − y*, their weighted copy, the product's operand).
 DENSE_TILE_BYTES = 256 * 2**20
 DENSE_TEMPS = 3
+#: Fixed allowance in every statement for allocator granularity and the runtime's own bookkeeping per
+#: transfer or call (measured: up to 1.3 MiB, at one query).
+RUNTIME_BYTES = 4 * 2**20
 #: Kernel families for :meth:`EmpiricalField.evaluation_bytes`.
 KINDS = ("stream", "dense")
 DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
@@ -122,7 +133,7 @@ class Sizes:
     Example:
         >>> z = sizes(10**6, 64)
         >>> round(z.data_bytes() / 2**20, 1), z.evaluation_bytes(4096) / 2**20  # MiB: data, one evaluation
-        (504.3, 272.0)
+        (504.3, 276.0)
     """
 
     N: int
@@ -147,7 +158,7 @@ class Sizes:
 
     def layout_bytes(self) -> int:
         """Peak bytes while the data are laid out: the host staging buffer and the device copy."""
-        return 2 * self.data_bytes()
+        return 2 * self.data_bytes() + RUNTIME_BYTES
 
     def evaluation_bytes(self, n: int, *, kind: str = "stream") -> int:
         """Bytes one evaluation at n queries allocates beyond the data.
@@ -160,7 +171,7 @@ class Sizes:
         if kind not in KINDS:
             raise NumericError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         n, d, C, w = int(n), self.dim, self.chunk, self.itemsize
-        queries = QUERY_ARRAYS * n * d * 8
+        queries = QUERY_ARRAYS * n * d * 8 + RUNTIME_BYTES
         if kind == "stream":
             return int(TEMPS * min(n, self.query_block) * C * w + queries)
         q = min(n, self.dense_block)
@@ -279,9 +290,20 @@ class EmpiricalField:
         lw = np.zeros(total)
         lw[self.N:] = -np.inf
         shape = (self.n_chunks, self.chunk)
-        out = (jax.device_put(Y.reshape(*shape, self.dim)), jax.device_put(np.asarray(q.reshape(shape), dtype=dt)),
-               jax.device_put(np.asarray(lw.reshape(shape), dtype=dt)))
-        return out
+        # On several devices the data are replicated on each (the queries are sharded along their rows):
+        # kernels take the data as an argument, which must live where the queries do.
+        where = replicated() if device_count() > 1 else None
+
+        def place(a):
+            if where is not None and jax.process_count() > 1:  # every process holds the same data
+                return jax.make_array_from_callback(a.shape, where, lambda idx: a[idx])
+            return jax.device_put(a, where)
+
+        out = (place(Y.reshape(*shape, self.dim)), place(np.asarray(q.reshape(shape), dtype=dt)),
+               place(np.asarray(lw.reshape(shape), dtype=dt)))
+        # device_put is asynchronous: wait, so that the copy (and the staging buffer's release) happens
+        # here, inside what layout_bytes states, not during a later evaluation.
+        return jax.block_until_ready(out)
 
     # -- kernels --------------------------------------------------------------------------------------
 
@@ -316,10 +338,10 @@ class EmpiricalField:
         out = jax.lax.map(lambda args: fn(*args), (split(x), *(split(e) for e in extra)))
         return jax.tree_util.tree_map(lambda o: o.reshape(nb * q, *o.shape[2:])[:n], out)
 
-    def _mean_pass(self, t, x):
+    def _mean_pass(self, data, t, x):
         """One pass: ȳ (absolute coordinates) with the running log-sum-exp."""
         c, xs, alpha, beta = self._scaled(t, x)
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         n = x.shape[0]
         dt = DTYPES[self.dtype]
 
@@ -335,9 +357,9 @@ class EmpiricalField:
         (_, Z, S), _ = jax.lax.scan(step, init, (Y, Q, LW))
         return c, (S / Z[:, None]).astype(jnp.float64) + jnp.asarray(self.centre)
 
-    def _lse_pass(self, xs, alpha, beta):
+    def _lse_pass(self, data, xs, alpha, beta):
         """First pass of the centred kernels: log-sum-exp of the logits and each query's most likely point."""
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         n = xs.shape[0]
         dt = DTYPES[self.dtype]
 
@@ -355,9 +377,9 @@ class EmpiricalField:
         (M, Z, ystar), _ = jax.lax.scan(step, init, (Y, Q, LW))
         return M + jnp.log(Z), ystar
 
-    def _cov_pass(self, xs, alpha, beta, lse, ystar, u):
+    def _cov_pass(self, data, xs, alpha, beta, lse, ystar, u):
         """Second pass: ``T₁ = Σ r (y − y*)`` and ``T₂ = Σ r (y − y*)((y − y*)·u)`` (centred coordinates)."""
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         cu = jnp.sum(ystar * u, axis=1)
 
         def step(carry, blk):
@@ -374,14 +396,14 @@ class EmpiricalField:
         (T1, T2), _ = jax.lax.scan(step, (z, z), (Y, Q, LW))
         return T1, T2 - T1 * jnp.sum(T1 * u, axis=1)[:, None]
 
-    def _third_pass(self, xs, alpha, beta, lse, ystar, u):
+    def _third_pass(self, data, xs, alpha, beta, lse, ystar, u):
         r"""Second pass for :attr:`cov_derivative`: ``Σ r (y − ȳ) ((y − ȳ)·u)²`` (centred coordinates).
 
         With ``D = y − y*``, ``g = D·u``, ``T₁ = Σ r D = ȳ − y*`` and ``τ = T₁·u`` (so ``Σ r g = τ``):
         ``Σ r (D − T₁)(g − τ)² = Σ r g² D − 2τ Σ r g D + T₁ (2τ² − Σ r g²)``; every sum is about y*, so its
         terms are as small as the posterior's spread (as in :meth:`_cov_pass`).
         """
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         cu = jnp.sum(ystar * u, axis=1)
 
         def step(carry, blk):
@@ -402,9 +424,9 @@ class EmpiricalField:
         tau = jnp.sum(T1 * u, axis=1)
         return A2 - 2 * tau[:, None] * A1 + T1 * (2 * tau * tau - B2)[:, None]
 
-    def _dense_pass(self, xs, alpha, beta, lse, ystar):
+    def _dense_pass(self, data, xs, alpha, beta, lse, ystar):
         """Second pass for the dense ``Cov_r(y)`` (small d): ``Σ r (y − y*)(y − y*)ᵀ − T₁T₁ᵀ``."""
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         n, d = xs.shape
 
         def step(carry, blk):
@@ -417,11 +439,21 @@ class EmpiricalField:
         (T1, T2), _ = jax.lax.scan(step, init, (Y, Q, LW))
         return T1, T2 - T1[:, :, None] * T1[:, None, :]
 
-    # -- public functions (jitted) --------------------------------------------------------------------
+    # -- public functions ------------------------------------------------------------------------------
+    #
+    # Each is ``jax.tree_util.Partial(jax.jit(f), data)`` with ``f(data, t, x, …)``: the data enter every
+    # compiled kernel as an argument. Closed over instead, JAX embeds them in the program as constants,
+    # so every compiled shape would carry its own copy of the data (measured: a jitted sum over a closed-
+    # over 200 MB array compiles to 400 MB of HLO text and holds ~1 GB more). A Partial is a pytree whose
+    # leaves are the data, so a caller that jits around a kernel passes it as an argument too
+    # (:func:`gifsym.numerics.simulate.integrate` does).
 
-    def _ybar(self, t, x, what: str):
+    def _bind(self, f, *, static_argnums=()) -> jax.tree_util.Partial:
+        return jax.tree_util.Partial(jax.jit(f, static_argnums=static_argnums), self._data)
+
+    def _ybar(self, data, t, x, what: str):
         self._check(x.shape[0], "stream", what)
-        return self._blocked(lambda xb: self._mean_pass(t, xb)[1], x)
+        return self._blocked(lambda xb: self._mean_pass(data, t, xb)[1], x)
 
     def coefficients(self, t) -> Coefficients:
         """The time coefficients ``c_x, c_m, s, b`` at t (JAX scalars; ``∇v = c_x I + (c_m b/s) Cov_r(y)``)."""
@@ -431,69 +463,71 @@ class EmpiricalField:
     def velocity(self) -> Callable:
         """``v(t, x)``: x (n, d) → (n, d), jitted."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            return c.cx * x + c.cm * self._ybar(t, x, "the velocity")
+            return c.cx * x + c.cm * self._ybar(data, t, x, "the velocity")
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def score(self) -> Callable:
-        """``∇ log p_t(x) = (b ȳ − x)/s``."""
+        """``∇ log p_t = (b ȳ − x)/s``."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            return (c.b * self._ybar(t, x, "the score") - x) / c.s
+            return (c.b * self._ybar(data, t, x, "the score") - x) / c.s
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def posterior_mean(self) -> Callable:
         """``m(t, x) = E[X₁ | X_t = x] = ȳ + (λb/s)(x − b ȳ)``."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            yb = self._ybar(t, x, "the posterior mean")
+            yb = self._ybar(data, t, x, "the posterior mean")
             return yb + (self.lam * c.b / c.s) * (x - c.b * yb)
 
-        return jax.jit(f)
+        return self._bind(f)
 
-    def _centred(self, t, x, kernel):
+    def _centred(self, data, t, x, kernel):
         c, xs, alpha, beta = self._scaled(t, x)
-        lse, ystar = self._lse_pass(xs, alpha, beta)
-        return c, kernel(xs, alpha, beta, lse, ystar), ystar
+        lse, ystar = self._lse_pass(data, xs, alpha, beta)
+        return c, kernel(data, xs, alpha, beta, lse, ystar), ystar
 
     @cached_property
     def cov_matvec(self) -> Callable:
         """``(t, x, u) -> Cov_r(y) u`` (the spread of the data under the posterior), centred (see module)."""
 
-        def one(t, xb, ub):
-            dt = DTYPES[self.dtype]
-            _, (_, Cu), _ = self._centred(t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
-            return Cu.astype(jnp.float64)
-
-        def f(t, x, u):
+        def f(data, t, x, u):
             self._check(x.shape[0], "stream", "Cov_r(y) u")
-            return self._blocked(partial(one, t), x, u)
 
-        return jax.jit(f)
+            def one(xb, ub):
+                dt = DTYPES[self.dtype]
+                _, (_, Cu), _ = self._centred(data, t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
+                return Cu.astype(jnp.float64)
+
+            return self._blocked(one, x, u)
+
+        return self._bind(f)
 
     @cached_property
     def jvp(self) -> Callable:
         """``(t, x, u) -> (v(t, x), ∇v(t, x) u)`` for row-wise tangents u (n, d), jitted."""
 
-        def one(t, xb, ub):
-            dt = DTYPES[self.dtype]
-            c, (T1, Cu), ystar = self._centred(t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
-            ybar = (ystar + T1).astype(jnp.float64) + jnp.asarray(self.centre)
-            v = c.cx * xb + c.cm * ybar
-            return v, c.cx * ub + (c.cm * c.b / c.s) * Cu.astype(jnp.float64)
-
-        def f(t, x, u):
+        def f(data, t, x, u):
             self._check(x.shape[0], "stream", "the Jacobian-vector product")
-            return self._blocked(partial(one, t), x, u)
 
-        return jax.jit(f)
+            def one(xb, ub):
+                dt = DTYPES[self.dtype]
+                c, (T1, Cu), ystar = self._centred(data, t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
+                ybar = (ystar + T1).astype(jnp.float64) + jnp.asarray(self.centre)
+                v = c.cx * xb + c.cm * ybar
+                return v, c.cx * ub + (c.cm * c.b / c.s) * Cu.astype(jnp.float64)
+
+            return self._blocked(one, x, u)
+
+        return self._bind(f)
 
     @cached_property
     def cov_derivative(self) -> Callable:
@@ -506,54 +540,55 @@ class EmpiricalField:
         the scan, whose saved residuals would grow with N).
         """
 
-        def one(t, xb, ub):
-            dt = DTYPES[self.dtype]
-            c, xs, alpha, beta = self._scaled(t, xb)
-            lse, ystar = self._lse_pass(xs, alpha, beta)
-            out = self._third_pass(xs, alpha, beta, lse, ystar, ub.astype(dt)).astype(jnp.float64)
-            return (c.b / c.s) * out
-
-        def f(t, x, u):
+        def f(data, t, x, u):
             self._check(x.shape[0], "stream", "the covariance derivative")
-            return self._blocked(partial(one, t), x, u)
 
-        return jax.jit(f)
+            def one(xb, ub):
+                dt = DTYPES[self.dtype]
+                c, xs, alpha, beta = self._scaled(t, xb)
+                lse, ystar = self._lse_pass(data, xs, alpha, beta)
+                out = self._third_pass(data, xs, alpha, beta, lse, ystar, ub.astype(dt)).astype(jnp.float64)
+                return (c.b / c.s) * out
+
+            return self._blocked(one, x, u)
+
+        return self._bind(f)
+
+    def _cov(self, data, t, x):
+        self._check(x.shape[0], "dense", "the dense posterior covariance")
+
+        def one(xb):
+            _, (_, Cd), _ = self._centred(data, t, xb, self._dense_pass)
+            return Cd.astype(jnp.float64)
+
+        return self._blocked(one, x, block=self.dense_block)
 
     @cached_property
     def cov(self) -> Callable:
         """``(t, x) -> Cov_r(y)`` dense (n, d, d); queries go in blocks of :attr:`dense_block` so that the
         (q, C, d) tiles stay under :data:`DENSE_TILE_BYTES`."""
-
-        def one(t, xb):
-            _, (_, Cd), _ = self._centred(t, xb, self._dense_pass)
-            return Cd.astype(jnp.float64)
-
-        def f(t, x):
-            self._check(x.shape[0], "dense", "the dense posterior covariance")
-            return self._blocked(partial(one, t), x, block=self.dense_block)
-
-        return jax.jit(f)
+        return self._bind(self._cov)
 
     @cached_property
     def jacobian(self) -> Callable:
         """``∇v(t, x) = c_x I + (c_m b/s) Cov_r(y)``, dense (n, d, d)."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            return c.cx * jnp.eye(self.dim) + (c.cm * c.b / c.s) * self.cov(t, x)
+            return c.cx * jnp.eye(self.dim) + (c.cm * c.b / c.s) * self._cov(data, t, x)
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def posterior_cov(self) -> Callable:
         """``C(t, x) = Cov(X₁ | X_t = x) = (λa²/s) I + (a²/s)² Cov_r(y)`` (a² = s − λb²), dense."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
             a2 = c.s - self.lam * c.b * c.b
-            return (self.lam * a2 / c.s) * jnp.eye(self.dim) + (a2 / c.s) ** 2 * self.cov(t, x)
+            return (self.lam * a2 / c.s) * jnp.eye(self.dim) + (a2 / c.s) ** 2 * self._cov(data, t, x)
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def max_eigenvalue(self) -> Callable:
@@ -561,26 +596,27 @@ class EmpiricalField:
         eigenvalue ρ gives ``c_x + (c_m b/s) ρ`` because the coefficient is ≥ 0 under S-mono). The
         Rayleigh quotient after ``iters`` steps is a lower bound on ρ (an estimate of λ_max from below)."""
 
-        def one(t, xb, iters, key):
-            c, xs, alpha, beta = self._scaled(t, xb)
-            lse, ystar = self._lse_pass(xs, alpha, beta)
-            u0 = jax.random.normal(key, xb.shape, dtype=xs.dtype)
-
-            def body(_, u):
-                u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
-                return self._cov_pass(xs, alpha, beta, lse, ystar, u)[1] + 1e-30 * u
-
-            u = jax.lax.fori_loop(0, iters, body, u0)
-            u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
-            rho = jnp.sum(u * self._cov_pass(xs, alpha, beta, lse, ystar, u)[1], axis=1).astype(jnp.float64)
-            return c.cx + (c.cm * c.b / c.s) * rho
-
-        def f(t, x, iters=50, seed=0):
+        def f(data, t, x, iters=50, seed=0):
             self._check(x.shape[0], "stream", "power iteration")
-            keys = jax.random.split(jax.random.PRNGKey(seed), 1)[0]
-            return self._blocked(lambda xb: one(t, xb, iters, keys), x)
+            key = jax.random.split(jax.random.PRNGKey(seed), 1)[0]
 
-        return jax.jit(f, static_argnums=(2,))
+            def one(xb):
+                c, xs, alpha, beta = self._scaled(t, xb)
+                lse, ystar = self._lse_pass(data, xs, alpha, beta)
+                u0 = jax.random.normal(key, xb.shape, dtype=xs.dtype)
+
+                def body(_, u):
+                    u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
+                    return self._cov_pass(data, xs, alpha, beta, lse, ystar, u)[1] + 1e-30 * u
+
+                u = jax.lax.fori_loop(0, iters, body, u0)
+                u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
+                rho = jnp.sum(u * self._cov_pass(data, xs, alpha, beta, lse, ystar, u)[1], axis=1).astype(jnp.float64)
+                return c.cx + (c.cm * c.b / c.s) * rho
+
+            return self._blocked(one, x)
+
+        return self._bind(f, static_argnums=(3,))
 
     def evaluate(self, t: float, x, *, shard: bool | None = None) -> np.ndarray:
         """``v(t, x)`` as a NumPy array, with the queries spread over all devices (default: when there are
@@ -594,4 +630,4 @@ class EmpiricalField:
 
 
 __all__ = ["CHUNK", "DENSE_TEMPS", "DENSE_TILE_BYTES", "DTYPES", "KINDS", "QUERY_ARRAYS", "QUERY_BLOCK", "TEMPS",
-           "Coefficients", "EmpiricalField", "Sizes", "sizes"]
+           "RUNTIME_BYTES", "Coefficients", "EmpiricalField", "Sizes", "sizes"]

@@ -387,16 +387,19 @@ def _compiled_solve(field: Callable, solver: str, norm: str, fixed_steps: int | 
     solver, the norm, adaptive or fixed steps (a power-of-two step budget for fixed steps) and the number
     of saved times. Times, tolerances, the step count and the drift are traced arguments, so forward and
     reverse runs, perturbed runs and convergence studies reuse one compilation per particle-array shape.
+    The field goes in as an argument, a :class:`jax.tree_util.Partial`: a data target's field carries its
+    data as the Partial's leaves (:mod:`gifsym.numerics.empirical_field`), which closed over would be
+    embedded in the compiled solve as constants.
     """
     import diffrax
     import jax
     import jax.numpy as jnp
 
-    term = diffrax.ODETerm(lambda tt, y, drift: field(tt, y) + drift)
     slv = _solver(solver)
     meter = _progress_meter() if progress else diffrax.NoProgressMeter()
 
-    def run(x0, t_from, t_to, drift, rtol, atol, steps):
+    def run(fieldp, x0, t_from, t_to, drift, rtol, atol, steps):
+        term = diffrax.ODETerm(lambda tt, y, drift: fieldp(tt, y) + drift)
         if fixed_steps is None:
             ctrl = diffrax.PIDController(rtol=rtol, atol=atol, norm=_max_norm if norm == "max" else _rms_norm)
             dt0, max_steps = None, MAX_STEPS
@@ -415,7 +418,8 @@ def _compiled_solve(field: Callable, solver: str, norm: str, fixed_steps: int | 
         return (sol.ys[-1], sol.ys, (st["num_steps"], st["num_accepted_steps"], st["num_rejected_steps"]),
                 sol.result._value)
 
-    return jax.jit(run)
+    fieldp = field if isinstance(field, jax.tree_util.Partial) else jax.tree_util.Partial(field)
+    return functools.partial(jax.jit(run), fieldp)
 
 
 def integrate(field: Callable, x0, t_from: float, t_to: float, *, solver: str = "tsit5", rtol: float = 1e-6,
