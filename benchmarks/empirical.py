@@ -74,14 +74,14 @@ def throughput(N: int, d: int, n: int, repeats: int) -> dict:
     Yc, _, _ = ef._data
 
     @jax.jit
-    def products(x):
+    def products(x, Yc):  # the data as an argument, as the field's kernels take them (not a constant)
         def step(S, Yb):
             return S + (x @ Yb.T) @ Yb, None
 
         return jax.lax.scan(step, jnp.zeros_like(x), Yc)[0]
 
-    products(X).block_until_ready()
-    t_products = best_time(lambda: products(X).block_until_ready(), repeats)
+    products(X, Yc).block_until_ready()
+    t_products = best_time(lambda: products(X, Yc).block_until_ready(), repeats)
     rate = flops / t_field
     return {"N": N, "d": d, "queries": n, "field_s": t_field, "field_gflops": rate / 1e9,
             "gemm_gflops": gemm_rate / 1e9, "fraction_of_gemm": rate / gemm_rate,

@@ -24,18 +24,41 @@ are then as small as the posterior's spread (for a concentrated posterior, O(ε�
 O(ε|y|²|u|)). Five products per chunk. The data are stored about the centre of their enclosing ball, so
 ``|y_i| ≤ R`` in every product.
 
-**Memory** (:meth:`EmpiricalField.memory_bytes`): the data, ``(N_pad·(d + 2))·w`` bytes (w = 8 for float64,
-4 for float32; ``N_pad`` is N rounded up to the chunk), plus per evaluation ``TEMPS·q·C·w`` for the
-(query block × chunk) tiles (q ≤ :data:`QUERY_BLOCK` queries at a time, more blocks run one after the
-other) and ``O(n·d)`` for the queries and accumulators. The defaults (C = 2048, q = 4096) keep the tiles
-under 256 MiB in float64 for any n. Building the layout holds one more host copy of the data in the working
-dtype while it is placed on the device. Measured on a CPU (issue 13): N = 10⁶, d = 64, 200 queries: layout
-518 MiB, one evaluation 3.5 s on a loaded 2-core machine.
+**Memory**, stated per kernel and checked before anything is allocated (:meth:`EmpiricalField.memory_bytes`;
+``w`` = 8 bytes for float64, 4 for float32; ``N_pad`` is N rounded up to the chunk C; q ≤ :data:`QUERY_BLOCK`
+queries at a time, more blocks run one after the other):
 
-**Devices.** The field acts row by row with the data replicated, so an (n, d) query array sharded along
-its rows (:mod:`gifsym.numerics.sharding`, as :func:`gifsym.numerics.simulate.integrate` does on several
-devices) is evaluated shard by shard with no communication; :meth:`EmpiricalField.evaluate` shards
-explicitly.
+* the data on the device, ``N_pad·(d + 2)·w`` (:meth:`~EmpiricalField.data_bytes`); building it holds one
+  more host copy while it is placed on the device, so construction peaks at twice that
+  (:meth:`~EmpiricalField.layout_bytes`, checked against the available memory before the copy is made;
+  construction waits for the copy, so it does not spill into a later evaluation);
+* per evaluation of the streaming kernels (velocity, score, posterior mean, JVPs, power iteration, the
+  covariance derivative): ``TEMPS·q·C·w`` for the (query × chunk) tiles plus ``QUERY_ARRAYS·n·d·8`` for the
+  queries, accumulators and results;
+* per evaluation of the dense kernels (``cov``, ``jacobian``, ``posterior_cov``): the (query × chunk × d)
+  tiles of the differences ``y − y*``, at most :data:`DENSE_TILE_BYTES` (their query block is cut to fit),
+  the (query × d × d) accumulators and the ``n·d²`` result;
+* in each statement, :data:`RUNTIME_BYTES` for allocator granularity and the runtime's bookkeeping.
+
+Each jitted kernel checks its evaluation bytes at trace time (the shapes are known then), so a call that
+would not fit raises :class:`~gifsym.budget.WorkLimitError` before XLA allocates; a caller that ``vmap``\ s a
+kernel multiplies its tiles by the batch size, which the kernel cannot see. The defaults (C = 2048,
+q = 4096) keep the streaming tiles under 256 MiB in float64 for any n. Not counted: XLA's compilation
+(once per shape) and the caller's own arrays. Measured on a CPU (growth of the resident set in a fresh
+process, tests/test_empirical_verify.py): N = 10⁶, d = 64: construction 1003 MiB (stated 1013 MiB: the
+staging buffer and the device copy of the 504 MiB of data); at 1024 queries the velocity 36 MiB and a JVP
+56 MiB (stated 72 MiB each); the dense Jacobian at 200 queries (in blocks of 85) 199 MiB (stated 286 MiB).
+
+**Devices.** The field acts row by row with the data replicated (on several devices a copy is placed on
+each, :func:`gifsym.numerics.sharding.replicated`), so an (n, d) query array sharded along its rows
+(:mod:`gifsym.numerics.sharding`, as :func:`gifsym.numerics.simulate.integrate` does on several devices) is
+evaluated shard by shard with no communication; :meth:`EmpiricalField.evaluate` shards explicitly.
+
+**Kernels are** ``jax.tree_util.Partial(jax.jit(f), data)``: the data are an argument of every compiled
+program, never a constant inside it (closed over, JAX would embed a copy in each compiled shape: for
+200 000 points in d = 4 the velocity's program text is 18 MiB that way, 9 kB as it is). Callers that jit
+around a kernel pass it as an argument (a Partial is a pytree whose leaves are the data), as
+:func:`gifsym.numerics.simulate.integrate` and :mod:`gifsym.numerics.empirical_checks` do.
 
 **Precision.** float64 by default; ``dtype="float32"`` halves memory and doubles throughput on most
 hardware, with logits accurate to ~1e-7·(b/s)|x||y| (so only for t not too close to 1 when σ = 0).
@@ -54,21 +77,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gifsym.budget import check_allocation
 from gifsym.errors import NumericError
-from gifsym.numerics.sharding import device_count, gather, shard_particles
+from gifsym.numerics.sharding import device_count, gather, replicated, shard_particles
 
 #: Data points per chunk of the scan.
 CHUNK = 2048
 #: Queries per tile; more queries are processed in blocks of this size, one after the other.
 QUERY_BLOCK = 4096
-#: (query × chunk) temporaries alive at once in the heaviest kernel (logits, weights, products).
+#: (query × chunk) temporaries alive at once in the heaviest streaming kernel (logits, weights, products).
+#: Measured (N = 10⁶, d = 8, 4096 queries): the velocity holds 2 such tiles at its peak, a JVP 3.
 TEMPS = 4
+#: Arrays of n·d float64 alive at once per evaluation (queries, tangents, accumulators, padded copies of a
+#: query block, results).
+QUERY_ARRAYS = 8
+#: The dense kernels' (query × chunk × d) tiles: their query block is cut so that DENSE_TEMPS of them fit
+#: in DENSE_TILE_BYTES (the differences y − y*, their weighted copy, the product's operand).
+DENSE_TILE_BYTES = 256 * 2**20
+DENSE_TEMPS = 3
+#: Fixed allowance in every statement for allocator granularity and the runtime's own bookkeeping per
+#: transfer or call (measured: up to 1.3 MiB, at one query).
+RUNTIME_BYTES = 4 * 2**20
+#: Kernel families for :meth:`EmpiricalField.evaluation_bytes`.
+KINDS = ("stream", "dense")
 DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
 
@@ -80,6 +117,85 @@ class Coefficients:
     cm: jax.Array
     s: jax.Array
     b: jax.Array
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The memory a streaming field states, from its shapes alone (nothing is allocated): see the module
+    docstring. :func:`sizes` gives it for a field not built yet.
+
+    Attributes:
+        N, dim: the data's shape.
+        chunk: data points per chunk C.
+        query_block: queries per tile q.
+        itemsize: bytes per number in the working dtype (8 or 4).
+
+    Example:
+        >>> z = sizes(10**6, 64)
+        >>> round(z.data_bytes() / 2**20, 1), z.evaluation_bytes(4096) / 2**20  # MiB: data, one evaluation
+        (504.3, 276.0)
+    """
+
+    N: int
+    dim: int
+    chunk: int
+    query_block: int
+    itemsize: int
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.N // self.chunk)
+
+    @property
+    def dense_block(self) -> int:
+        """Queries per tile of the dense kernels: DENSE_TEMPS (q × C × d) tiles fit in DENSE_TILE_BYTES."""
+        per_query = DENSE_TEMPS * self.chunk * self.dim * self.itemsize
+        return int(max(1, min(self.query_block, DENSE_TILE_BYTES // per_query)))
+
+    def data_bytes(self) -> int:
+        """Bytes of the data on the device: (N_pad, d) points, (N_pad,) squared norms and log-weights."""
+        return int(self.n_chunks * self.chunk * (self.dim + 2) * self.itemsize)
+
+    def layout_bytes(self) -> int:
+        """Peak bytes while the data are laid out: the host staging buffer and the device copy."""
+        return 2 * self.data_bytes() + RUNTIME_BYTES
+
+    def evaluation_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Bytes one evaluation at n queries allocates beyond the data.
+
+        Args:
+            n: queries.
+            kind: ``"stream"`` (velocity, score, posterior mean, JVPs, power iteration, covariance
+                derivative) or ``"dense"`` (``cov``, ``jacobian``, ``posterior_cov``).
+        """
+        if kind not in KINDS:
+            raise NumericError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        n, d, C, w = int(n), self.dim, self.chunk, self.itemsize
+        queries = QUERY_ARRAYS * n * d * 8 + RUNTIME_BYTES
+        if kind == "stream":
+            return int(TEMPS * min(n, self.query_block) * C * w + queries)
+        q = min(n, self.dense_block)
+        # the (q, C, d) tiles, the (q, C) logits and weights, the (q, d, d) carry (in and out) and the
+        # (n, d, d) result with its scaled copy (jacobian, posterior_cov).
+        return int(DENSE_TEMPS * q * C * d * w + TEMPS * q * C * w + 3 * q * d * d * 8 + 2 * n * d * d * 8 + queries)
+
+    def memory_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Peak bytes of one evaluation at n queries, data included: :meth:`data_bytes` +
+        :meth:`evaluation_bytes`."""
+        return self.data_bytes() + self.evaluation_bytes(n, kind=kind)
+
+
+def sizes(N: int, dim: int, *, chunk: int | None = None, query_block: int | None = None,
+          dtype: str = "float64") -> Sizes:
+    """The :class:`Sizes` of the field :class:`EmpiricalField` would build with these options."""
+    if dtype not in DTYPES:
+        raise NumericError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return Sizes(int(N), int(dim), _chunk(int(N), chunk), int(query_block or QUERY_BLOCK),
+                 8 if dtype == "float64" else 4)
+
+
+def _chunk(N: int, chunk: int | None) -> int:
+    return int(min(chunk or CHUNK, -(-N // 8) * 8))
 
 
 class EmpiricalField:
@@ -110,10 +226,12 @@ class EmpiricalField:
         self.lam = float(lam)
         self.coef = coef
         self.dtype = dtype
-        self.chunk = int(min(chunk or CHUNK, -(-self.N // 8) * 8))
+        self.chunk = _chunk(self.N, chunk)
         self.query_block = int(query_block or QUERY_BLOCK)
         self.centre = np.mean(P, axis=0) if centre is None else np.asarray(centre, dtype=np.float64)
         self._host = P
+        # Sizes are checked before anything is allocated: the staging buffer and the device copy.
+        check_allocation(self.layout_bytes(), f"laying out {self.N} data points in {self.dim} dimensions")
         self._data = self._layout()  # placed on the device now: never inside a trace
         if not jax.config.jax_enable_x64:  # gifsym computes in float64 (see gifsym.numerics.fields.enable_x64)
             jax.config.update("jax_enable_x64", True)
@@ -128,12 +246,36 @@ class EmpiricalField:
     def itemsize(self) -> int:
         return 8 if self.dtype == "float64" else 4
 
-    def memory_bytes(self, n: int) -> int:
-        """Peak bytes of one evaluation at n queries: data + tiles + query-sized arrays (see module)."""
-        data = self.n_chunks * self.chunk * (self.dim + 2) * self.itemsize
-        q = min(n, self.query_block)
-        tiles = TEMPS * q * self.chunk * self.itemsize
-        return int(data + tiles + 8 * n * self.dim * 8)
+    @cached_property
+    def sizes(self) -> Sizes:
+        """The memory this field states (:class:`Sizes`)."""
+        return Sizes(self.N, self.dim, self.chunk, self.query_block, self.itemsize)
+
+    @property
+    def dense_block(self) -> int:
+        """Queries per tile of the dense kernels (:attr:`Sizes.dense_block`)."""
+        return self.sizes.dense_block
+
+    def data_bytes(self) -> int:
+        """Bytes of the data on the device (:meth:`Sizes.data_bytes`)."""
+        return self.sizes.data_bytes()
+
+    def layout_bytes(self) -> int:
+        """Peak bytes while the data are laid out (:meth:`Sizes.layout_bytes`)."""
+        return self.sizes.layout_bytes()
+
+    def evaluation_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Bytes one evaluation at n queries allocates beyond the data (:meth:`Sizes.evaluation_bytes`)."""
+        return self.sizes.evaluation_bytes(n, kind=kind)
+
+    def memory_bytes(self, n: int, *, kind: str = "stream") -> int:
+        """Peak bytes of one evaluation at n queries, data included (:meth:`Sizes.memory_bytes`)."""
+        return self.sizes.memory_bytes(n, kind=kind)
+
+    def _check(self, n: int, kind: str, what: str) -> None:
+        """Refuse, at trace time, an evaluation whose tiles would not fit (before XLA allocates them)."""
+        check_allocation(self.evaluation_bytes(n, kind=kind),
+                         f"{what} of the data target ({self.N} points in {self.dim} dimensions) at {n} queries")
 
     def _layout(self):
         """(n_chunks, C, d) centred data, (n_chunks, C) squared norms and log-weights (−inf on padding)."""
@@ -148,9 +290,20 @@ class EmpiricalField:
         lw = np.zeros(total)
         lw[self.N:] = -np.inf
         shape = (self.n_chunks, self.chunk)
-        out = (jax.device_put(Y.reshape(*shape, self.dim)), jax.device_put(np.asarray(q.reshape(shape), dtype=dt)),
-               jax.device_put(np.asarray(lw.reshape(shape), dtype=dt)))
-        return out
+        # On several devices the data are replicated on each (the queries are sharded along their rows):
+        # kernels take the data as an argument, which must live where the queries do.
+        where = replicated() if device_count() > 1 else None
+
+        def place(a):
+            if where is not None and jax.process_count() > 1:  # every process holds the same data
+                return jax.make_array_from_callback(a.shape, where, lambda idx: a[idx])
+            return jax.device_put(a, where)
+
+        out = (place(Y.reshape(*shape, self.dim)), place(np.asarray(q.reshape(shape), dtype=dt)),
+               place(np.asarray(lw.reshape(shape), dtype=dt)))
+        # device_put is asynchronous: wait, so that the copy (and the staging buffer's release) happens
+        # here, inside what layout_bytes states, not during a later evaluation.
+        return jax.block_until_ready(out)
 
     # -- kernels --------------------------------------------------------------------------------------
 
@@ -168,10 +321,11 @@ class EmpiricalField:
         xs = (x - c.b * jnp.asarray(self.centre)).astype(dt)
         return c, xs, (c.b / c.s).astype(dt), (c.b * c.b / (2 * c.s)).astype(dt)
 
-    def _blocked(self, fn, x, *extra):
-        """Apply ``fn(x_block, *extra_blocks)`` over query blocks of at most ``query_block`` rows."""
+    def _blocked(self, fn, x, *extra, block: int | None = None):
+        """Apply ``fn(x_block, *extra_blocks)`` over query blocks of at most ``block`` (default
+        ``query_block``) rows."""
         n = x.shape[0]
-        q = self.query_block
+        q = block or self.query_block
         if n <= q:
             return fn(x, *extra)
         nb = -(-n // q)
@@ -184,10 +338,10 @@ class EmpiricalField:
         out = jax.lax.map(lambda args: fn(*args), (split(x), *(split(e) for e in extra)))
         return jax.tree_util.tree_map(lambda o: o.reshape(nb * q, *o.shape[2:])[:n], out)
 
-    def _mean_pass(self, t, x):
+    def _mean_pass(self, data, t, x):
         """One pass: ȳ (absolute coordinates) with the running log-sum-exp."""
         c, xs, alpha, beta = self._scaled(t, x)
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         n = x.shape[0]
         dt = DTYPES[self.dtype]
 
@@ -203,9 +357,9 @@ class EmpiricalField:
         (_, Z, S), _ = jax.lax.scan(step, init, (Y, Q, LW))
         return c, (S / Z[:, None]).astype(jnp.float64) + jnp.asarray(self.centre)
 
-    def _lse_pass(self, xs, alpha, beta):
+    def _lse_pass(self, data, xs, alpha, beta):
         """First pass of the centred kernels: log-sum-exp of the logits and each query's most likely point."""
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         n = xs.shape[0]
         dt = DTYPES[self.dtype]
 
@@ -223,9 +377,9 @@ class EmpiricalField:
         (M, Z, ystar), _ = jax.lax.scan(step, init, (Y, Q, LW))
         return M + jnp.log(Z), ystar
 
-    def _cov_pass(self, xs, alpha, beta, lse, ystar, u):
+    def _cov_pass(self, data, xs, alpha, beta, lse, ystar, u):
         """Second pass: ``T₁ = Σ r (y − y*)`` and ``T₂ = Σ r (y − y*)((y − y*)·u)`` (centred coordinates)."""
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         cu = jnp.sum(ystar * u, axis=1)
 
         def step(carry, blk):
@@ -242,9 +396,37 @@ class EmpiricalField:
         (T1, T2), _ = jax.lax.scan(step, (z, z), (Y, Q, LW))
         return T1, T2 - T1 * jnp.sum(T1 * u, axis=1)[:, None]
 
-    def _dense_pass(self, xs, alpha, beta, lse, ystar):
+    def _third_pass(self, data, xs, alpha, beta, lse, ystar, u):
+        r"""Second pass for :attr:`cov_derivative`: ``Σ r (y − ȳ) ((y − ȳ)·u)²`` (centred coordinates).
+
+        With ``D = y − y*``, ``g = D·u``, ``T₁ = Σ r D = ȳ − y*`` and ``τ = T₁·u`` (so ``Σ r g = τ``):
+        ``Σ r (D − T₁)(g − τ)² = Σ r g² D − 2τ Σ r g D + T₁ (2τ² − Σ r g²)``; every sum is about y*, so its
+        terms are as small as the posterior's spread (as in :meth:`_cov_pass`).
+        """
+        Y, Q, LW = data
+        cu = jnp.sum(ystar * u, axis=1)
+
+        def step(carry, blk):
+            T1, A1, A2, B2 = carry
+            Yb = blk[0]
+            W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
+            G = u @ Yb.T - cu[:, None]  # (y_i − y*)·u
+            WG = W * G
+            WG2 = WG * G
+
+            def about_ystar(P):  # Σ_c P_c (y_c − y*)
+                return P @ Yb - jnp.sum(P, axis=1)[:, None] * ystar
+
+            return (T1 + about_ystar(W), A1 + about_ystar(WG), A2 + about_ystar(WG2), B2 + jnp.sum(WG2, axis=1)), None
+
+        z = jnp.zeros_like(u)
+        (T1, A1, A2, B2), _ = jax.lax.scan(step, (z, z, z, jnp.zeros(u.shape[0], u.dtype)), (Y, Q, LW))
+        tau = jnp.sum(T1 * u, axis=1)
+        return A2 - 2 * tau[:, None] * A1 + T1 * (2 * tau * tau - B2)[:, None]
+
+    def _dense_pass(self, data, xs, alpha, beta, lse, ystar):
         """Second pass for the dense ``Cov_r(y)`` (small d): ``Σ r (y − y*)(y − y*)ᵀ − T₁T₁ᵀ``."""
-        Y, Q, LW = self._data
+        Y, Q, LW = data
         n, d = xs.shape
 
         def step(carry, blk):
@@ -257,101 +439,156 @@ class EmpiricalField:
         (T1, T2), _ = jax.lax.scan(step, init, (Y, Q, LW))
         return T1, T2 - T1[:, :, None] * T1[:, None, :]
 
-    # -- public functions (jitted) --------------------------------------------------------------------
+    # -- public functions ------------------------------------------------------------------------------
+    #
+    # Each is ``jax.tree_util.Partial(jax.jit(f), data)`` with ``f(data, t, x, …)``: the data enter every
+    # compiled kernel as an argument. Closed over instead, JAX embeds them in the program as constants,
+    # so every compiled shape would carry its own copy of the data (measured: a jitted sum over a closed-
+    # over 200 MB array compiles to 400 MB of HLO text and holds ~1 GB more). A Partial is a pytree whose
+    # leaves are the data, so a caller that jits around a kernel passes it as an argument too
+    # (:func:`gifsym.numerics.simulate.integrate` does).
 
-    def _ybar(self, t, x):
-        return self._blocked(lambda xb: self._mean_pass(t, xb)[1], x)
+    def _bind(self, f, *, static_argnums=()) -> jax.tree_util.Partial:
+        return jax.tree_util.Partial(jax.jit(f, static_argnums=static_argnums), self._data)
+
+    def _ybar(self, data, t, x, what: str):
+        self._check(x.shape[0], "stream", what)
+        return self._blocked(lambda xb: self._mean_pass(data, t, xb)[1], x)
+
+    def coefficients(self, t) -> Coefficients:
+        """The time coefficients ``c_x, c_m, s, b`` at t (JAX scalars; ``∇v = c_x I + (c_m b/s) Cov_r(y)``)."""
+        return self._coefficients(t)
 
     @cached_property
     def velocity(self) -> Callable:
         """``v(t, x)``: x (n, d) → (n, d), jitted."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            return c.cx * x + c.cm * self._ybar(t, x)
+            return c.cx * x + c.cm * self._ybar(data, t, x, "the velocity")
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def score(self) -> Callable:
-        """``∇ log p_t(x) = (b ȳ − x)/s``."""
+        """``∇ log p_t = (b ȳ − x)/s``."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            return (c.b * self._ybar(t, x) - x) / c.s
+            return (c.b * self._ybar(data, t, x, "the score") - x) / c.s
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def posterior_mean(self) -> Callable:
         """``m(t, x) = E[X₁ | X_t = x] = ȳ + (λb/s)(x − b ȳ)``."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            yb = self._ybar(t, x)
+            yb = self._ybar(data, t, x, "the posterior mean")
             return yb + (self.lam * c.b / c.s) * (x - c.b * yb)
 
-        return jax.jit(f)
+        return self._bind(f)
 
-    def _centred(self, t, x, kernel):
+    def _centred(self, data, t, x, kernel):
         c, xs, alpha, beta = self._scaled(t, x)
-        lse, ystar = self._lse_pass(xs, alpha, beta)
-        return c, kernel(xs, alpha, beta, lse, ystar), ystar
+        lse, ystar = self._lse_pass(data, xs, alpha, beta)
+        return c, kernel(data, xs, alpha, beta, lse, ystar), ystar
 
     @cached_property
     def cov_matvec(self) -> Callable:
         """``(t, x, u) -> Cov_r(y) u`` (the spread of the data under the posterior), centred (see module)."""
 
-        def one(t, xb, ub):
-            dt = DTYPES[self.dtype]
-            _, (_, Cu), _ = self._centred(t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
-            return Cu.astype(jnp.float64)
+        def f(data, t, x, u):
+            self._check(x.shape[0], "stream", "Cov_r(y) u")
 
-        return jax.jit(lambda t, x, u: self._blocked(partial(one, t), x, u))
+            def one(xb, ub):
+                dt = DTYPES[self.dtype]
+                _, (_, Cu), _ = self._centred(data, t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
+                return Cu.astype(jnp.float64)
+
+            return self._blocked(one, x, u)
+
+        return self._bind(f)
 
     @cached_property
     def jvp(self) -> Callable:
         """``(t, x, u) -> (v(t, x), ∇v(t, x) u)`` for row-wise tangents u (n, d), jitted."""
 
-        def one(t, xb, ub):
-            dt = DTYPES[self.dtype]
-            c, (T1, Cu), ystar = self._centred(t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
-            ybar = (ystar + T1).astype(jnp.float64) + jnp.asarray(self.centre)
-            v = c.cx * xb + c.cm * ybar
-            return v, c.cx * ub + (c.cm * c.b / c.s) * Cu.astype(jnp.float64)
+        def f(data, t, x, u):
+            self._check(x.shape[0], "stream", "the Jacobian-vector product")
 
-        return jax.jit(lambda t, x, u: self._blocked(partial(one, t), x, u))
+            def one(xb, ub):
+                dt = DTYPES[self.dtype]
+                c, (T1, Cu), ystar = self._centred(data, t, xb, lambda *a: self._cov_pass(*a, ub.astype(dt)))
+                ybar = (ystar + T1).astype(jnp.float64) + jnp.asarray(self.centre)
+                v = c.cx * xb + c.cm * ybar
+                return v, c.cx * ub + (c.cm * c.b / c.s) * Cu.astype(jnp.float64)
+
+            return self._blocked(one, x, u)
+
+        return self._bind(f)
+
+    @cached_property
+    def cov_derivative(self) -> Callable:
+        r"""``(t, x, u) -> ∇_x (uᵀ Cov_r(y) u) = (b/s) Σ r_i (y_i − ȳ) ((y_i − ȳ)·u)²`` for a fixed u per row.
+
+        Why: ``∂ℓ_i/∂x = (b y_i − x)/s``, so ``∂r_i/∂x = (b/s) r_i (y_i − ȳ)``, and the derivative of ȳ
+        drops out because ``Σ r_i (y_i − ȳ)·u = 0``. With u a unit eigenvector of ∇v for a simple
+        eigenvalue λ, ``∇_x λ = (c_m b/s) · cov_derivative(t, x, u)`` (first-order perturbation of a
+        symmetric matrix): the gradient of the worst-x search, streamed like a JVP (no reverse-mode through
+        the scan, whose saved residuals would grow with N).
+        """
+
+        def f(data, t, x, u):
+            self._check(x.shape[0], "stream", "the covariance derivative")
+
+            def one(xb, ub):
+                dt = DTYPES[self.dtype]
+                c, xs, alpha, beta = self._scaled(t, xb)
+                lse, ystar = self._lse_pass(data, xs, alpha, beta)
+                out = self._third_pass(data, xs, alpha, beta, lse, ystar, ub.astype(dt)).astype(jnp.float64)
+                return (c.b / c.s) * out
+
+            return self._blocked(one, x, u)
+
+        return self._bind(f)
+
+    def _cov(self, data, t, x):
+        self._check(x.shape[0], "dense", "the dense posterior covariance")
+
+        def one(xb):
+            _, (_, Cd), _ = self._centred(data, t, xb, self._dense_pass)
+            return Cd.astype(jnp.float64)
+
+        return self._blocked(one, x, block=self.dense_block)
 
     @cached_property
     def cov(self) -> Callable:
-        """``(t, x) -> Cov_r(y)`` dense (n, d, d) (small d: the tiles are (q, C, d))."""
-
-        def one(t, xb):
-            _, (_, Cd), _ = self._centred(t, xb, self._dense_pass)
-            return Cd.astype(jnp.float64)
-
-        return jax.jit(lambda t, x: self._blocked(partial(one, t), x))
+        """``(t, x) -> Cov_r(y)`` dense (n, d, d); queries go in blocks of :attr:`dense_block` so that the
+        (q, C, d) tiles stay under :data:`DENSE_TILE_BYTES`."""
+        return self._bind(self._cov)
 
     @cached_property
     def jacobian(self) -> Callable:
         """``∇v(t, x) = c_x I + (c_m b/s) Cov_r(y)``, dense (n, d, d)."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
-            return c.cx * jnp.eye(self.dim) + (c.cm * c.b / c.s) * self.cov(t, x)
+            return c.cx * jnp.eye(self.dim) + (c.cm * c.b / c.s) * self._cov(data, t, x)
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def posterior_cov(self) -> Callable:
         """``C(t, x) = Cov(X₁ | X_t = x) = (λa²/s) I + (a²/s)² Cov_r(y)`` (a² = s − λb²), dense."""
 
-        def f(t, x):
+        def f(data, t, x):
             c = self._coefficients(t)
             a2 = c.s - self.lam * c.b * c.b
-            return (self.lam * a2 / c.s) * jnp.eye(self.dim) + (a2 / c.s) ** 2 * self.cov(t, x)
+            return (self.lam * a2 / c.s) * jnp.eye(self.dim) + (a2 / c.s) ** 2 * self._cov(data, t, x)
 
-        return jax.jit(f)
+        return self._bind(f)
 
     @cached_property
     def max_eigenvalue(self) -> Callable:
@@ -359,25 +596,27 @@ class EmpiricalField:
         eigenvalue ρ gives ``c_x + (c_m b/s) ρ`` because the coefficient is ≥ 0 under S-mono). The
         Rayleigh quotient after ``iters`` steps is a lower bound on ρ (an estimate of λ_max from below)."""
 
-        def one(t, xb, iters, key):
-            c, xs, alpha, beta = self._scaled(t, xb)
-            lse, ystar = self._lse_pass(xs, alpha, beta)
-            u0 = jax.random.normal(key, xb.shape, dtype=xs.dtype)
+        def f(data, t, x, iters=50, seed=0):
+            self._check(x.shape[0], "stream", "power iteration")
+            key = jax.random.split(jax.random.PRNGKey(seed), 1)[0]
 
-            def body(_, u):
+            def one(xb):
+                c, xs, alpha, beta = self._scaled(t, xb)
+                lse, ystar = self._lse_pass(data, xs, alpha, beta)
+                u0 = jax.random.normal(key, xb.shape, dtype=xs.dtype)
+
+                def body(_, u):
+                    u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
+                    return self._cov_pass(data, xs, alpha, beta, lse, ystar, u)[1] + 1e-30 * u
+
+                u = jax.lax.fori_loop(0, iters, body, u0)
                 u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
-                return self._cov_pass(xs, alpha, beta, lse, ystar, u)[1] + 1e-30 * u
+                rho = jnp.sum(u * self._cov_pass(data, xs, alpha, beta, lse, ystar, u)[1], axis=1).astype(jnp.float64)
+                return c.cx + (c.cm * c.b / c.s) * rho
 
-            u = jax.lax.fori_loop(0, iters, body, u0)
-            u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
-            rho = jnp.sum(u * self._cov_pass(xs, alpha, beta, lse, ystar, u)[1], axis=1).astype(jnp.float64)
-            return c.cx + (c.cm * c.b / c.s) * rho
+            return self._blocked(one, x)
 
-        def f(t, x, iters=50, seed=0):
-            keys = jax.random.split(jax.random.PRNGKey(seed), 1)[0]
-            return self._blocked(lambda xb: one(t, xb, iters, keys), x)
-
-        return jax.jit(f, static_argnums=(2,))
+        return self._bind(f, static_argnums=(3,))
 
     def evaluate(self, t: float, x, *, shard: bool | None = None) -> np.ndarray:
         """``v(t, x)`` as a NumPy array, with the queries spread over all devices (default: when there are
@@ -390,4 +629,5 @@ class EmpiricalField:
         return np.asarray(self.velocity(t, jnp.asarray(x, dtype=jnp.float64)))
 
 
-__all__ = ["CHUNK", "DTYPES", "QUERY_BLOCK", "TEMPS", "EmpiricalField"]
+__all__ = ["CHUNK", "DENSE_TEMPS", "DENSE_TILE_BYTES", "DTYPES", "KINDS", "QUERY_ARRAYS", "QUERY_BLOCK", "TEMPS",
+           "RUNTIME_BYTES", "Coefficients", "EmpiricalField", "Sizes", "sizes"]

@@ -42,6 +42,15 @@ def particle_sharding(devices=None):
     return NamedSharding(Mesh(devs, (AXIS,)), PartitionSpec(AXIS, None))
 
 
+def replicated(devices=None):
+    """``NamedSharding(Mesh(devices, ("particles",)), P())``: a full copy on every device (default all)."""
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    devs = np.array(jax.devices() if devices is None else list(devices))
+    return NamedSharding(Mesh(devs, (AXIS,)), PartitionSpec())
+
+
 def shard_particles(x, *, devices=None):
     """Place an (n, d) array of particles across devices; returns ``(array, n)``.
 
@@ -84,4 +93,4 @@ def gather(x) -> np.ndarray:
     return np.asarray(x)
 
 
-__all__ = ["AXIS", "device_count", "gather", "particle_sharding", "shard_particles"]
+__all__ = ["AXIS", "device_count", "gather", "particle_sharding", "replicated", "shard_particles"]

@@ -44,6 +44,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import NumericError
+from gifsym.numerics.empirical_field import sizes as empirical_sizes
 from gifsym.numerics.fields import enable_x64, endpoint_report, field
 from gifsym.numerics.oracle import OracleFlow
 from gifsym.numerics.sharding import device_count, gather, shard_particles
@@ -265,16 +266,24 @@ _FIELD_COPIES = 6
 
 def memory_estimate(gif, n: int, *, save_path: int = 0, pairwise: bool = False) -> float:
     """Bytes a simulation (or check) of ``n`` particles needs, roughly: the solver's copies of the state,
-    the field's per-component (or per-quadrature-node) intermediates, saved paths, and an ``n × n`` cost
-    matrix when ``pairwise`` (exact W₂ between samples)."""
+    the field's per-component (or per-quadrature-node) intermediates — for a data target the streaming
+    field's stated layout and tiles (:class:`gifsym.numerics.empirical_field.Sizes`) —, saved paths, and an
+    ``n × n`` cost matrix when ``pairwise`` (a check: exact W₂ between samples; for data also the dense
+    Jacobians at the n samples)."""
     d = flow_dim(gif)
-    if isinstance(gif, OracleFlow):
+    law = None if isinstance(gif, OracleFlow) else gif.target.law
+    if isinstance(law, EmpiricalLaw):
+        # Data: the streaming field's stated memory (its layout and its tiles), not an n × N × d array; a
+        # check (pairwise) also takes dense Jacobians at the n samples.
+        z = empirical_sizes(law.N, law.dim)
+        field_bytes = float(z.layout_bytes() + z.evaluation_bytes(n, kind="dense" if pairwise else "stream"))
+    elif isinstance(gif, OracleFlow):
         from gifsym.numerics.oracle import N_NODES
 
-        width = N_NODES * d
+        field_bytes = 8.0 * n * N_NODES * d * _FIELD_COPIES
     else:
-        width = gif.target.law.K * d
-    total = 8.0 * n * d * (_STATE_COPIES + save_path) + 8.0 * n * width * _FIELD_COPIES
+        field_bytes = 8.0 * n * law.K * d * _FIELD_COPIES
+    total = 8.0 * n * d * (_STATE_COPIES + save_path) + field_bytes
     if pairwise:
         total += 8.0 * 3 * n * n
     return total
@@ -378,16 +387,19 @@ def _compiled_solve(field: Callable, solver: str, norm: str, fixed_steps: int | 
     solver, the norm, adaptive or fixed steps (a power-of-two step budget for fixed steps) and the number
     of saved times. Times, tolerances, the step count and the drift are traced arguments, so forward and
     reverse runs, perturbed runs and convergence studies reuse one compilation per particle-array shape.
+    The field goes in as an argument, a :class:`jax.tree_util.Partial`: a data target's field carries its
+    data as the Partial's leaves (:mod:`gifsym.numerics.empirical_field`), which closed over would be
+    embedded in the compiled solve as constants.
     """
     import diffrax
     import jax
     import jax.numpy as jnp
 
-    term = diffrax.ODETerm(lambda tt, y, drift: field(tt, y) + drift)
     slv = _solver(solver)
     meter = _progress_meter() if progress else diffrax.NoProgressMeter()
 
-    def run(x0, t_from, t_to, drift, rtol, atol, steps):
+    def run(fieldp, x0, t_from, t_to, drift, rtol, atol, steps):
+        term = diffrax.ODETerm(lambda tt, y, drift: fieldp(tt, y) + drift)
         if fixed_steps is None:
             ctrl = diffrax.PIDController(rtol=rtol, atol=atol, norm=_max_norm if norm == "max" else _rms_norm)
             dt0, max_steps = None, MAX_STEPS
@@ -406,7 +418,8 @@ def _compiled_solve(field: Callable, solver: str, norm: str, fixed_steps: int | 
         return (sol.ys[-1], sol.ys, (st["num_steps"], st["num_accepted_steps"], st["num_rejected_steps"]),
                 sol.result._value)
 
-    return jax.jit(run)
+    fieldp = field if isinstance(field, jax.tree_util.Partial) else jax.tree_util.Partial(field)
+    return functools.partial(jax.jit(run), fieldp)
 
 
 def integrate(field: Callable, x0, t_from: float, t_to: float, *, solver: str = "tsit5", rtol: float = 1e-6,
