@@ -44,6 +44,12 @@ def best_time(fn, repeats: int) -> float:
     return best
 
 
+def peak_rss_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+
+
 def make_field(N: int, d: int, *, sigma: float = 0.0, seed: int = 0, dtype: str = "float64"):
     from gifsym import GIF, schedule, target
     from gifsym.numerics.fields import empirical_field
@@ -100,7 +106,10 @@ def growth(sizes, d: int, n: int, repeats: int) -> dict:
         ef.velocity(0.5, X).block_until_ready()
         t = best_time(lambda ef=ef, X=X: ef.velocity(0.5, X).block_until_ready(), repeats)
         stats = jax.devices()[0].memory_stats() or {}
+        # The process's peak resident memory so far (sizes grow, so at the largest N it is that N's
+        # peak, data generation included): a measurement beside the layout's stated bytes.
         rows.append({"N": N, "seconds": t, "memory_bytes": ef.memory_bytes(n),
+                     "process_peak_rss_bytes": peak_rss_bytes(),
                      "device_peak_bytes": stats.get("peak_bytes_in_use")})
         del ef
     logN = np.log([r["N"] for r in rows])
@@ -220,6 +229,7 @@ def main(argv=None) -> int:
           f"{th['fraction_of_products_only']:.2f}")
     for r in gr["rows"]:
         print(f"growth: N={r['N']:>8}  {r['seconds'] * 1e3:9.2f} ms  memory {r['memory_bytes'] / 2**20:8.1f} MiB"
+              f"  process peak RSS {r['process_peak_rss_bytes'] / 2**20:8.1f} MiB"
               + (f"  device peak {r['device_peak_bytes'] / 2**20:.1f} MiB" if r["device_peak_bytes"] else ""))
     print(f"growth: time ~ N^{gr['exponent']:.2f} (goal 1); memory at the largest N "
           f"{gr['memory_at_largest_GiB']:.2f} GiB (goal < 4)")

@@ -63,6 +63,15 @@ def test_report_serialises(gaussian_report):
     assert r"\begin{tabular}" in gaussian_report.to_latex()
 
 
+def test_progress_is_told_each_check_before_it_runs():
+    """The CLI's progress bar is driven by this callback: each selected check, in CHECKS order, then the end."""
+    calls = []
+    rep = verify(GIF(schedule("linear"), target(GAUSS)), samples=40, checks=("bounds", "velocity"), times=2,
+                 progress=lambda name, i, n: calls.append((name, i, n)))
+    assert calls == [("velocity", 0, 2), ("bounds", 1, 2), ("", 2, 2)]
+    assert [c.name for c in rep.checks] == ["velocity", "bounds"]
+
+
 def _understated_lipschitz(ctx, deps):
     from gifsym.theory.library import LEMMAS
 

@@ -91,7 +91,9 @@ def plain(expr: Any, symbols: Iterable[tuple[str, str]] = ()) -> str:
 
 
 def number(v: Any) -> str:
-    """A value for a table: 6 significant digits, ``inf`` / ``-inf``; expressions as text."""
+    """A value for a table: 6 significant digits, ``inf`` / ``-inf``, ``n/a`` for none; expressions as text."""
+    if v is None:
+        return "n/a"
     if isinstance(v, sympy.Basic) and v.is_number:
         try:
             v = float(v)
@@ -157,6 +159,49 @@ def working(text: str) -> Iterator[None]:
     con = console(stderr=True)
     with con.status(text, spinner="dots"):
         yield
+
+
+@contextlib.contextmanager
+def steps(title: str) -> Iterator[Any]:
+    """A progress bar on stderr over named steps, only when stderr is a terminal.
+
+    Yields a callback ``update(name, i, n)``: step ``i`` of ``n`` (0-based) named ``name`` is starting.
+    """
+    if not sys.stderr.isatty():
+        yield lambda name, i, n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(title), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(name: str, i: int, n: int) -> None:
+            bar.update(task, completed=i, total=n, description=name)
+
+        yield update
+
+
+def verify_report(con: Console, report: Any) -> None:
+    """A verify report as two tables: one line per check, and the bounds check's rows per time."""
+    head = f"verify {report.schedule} -> {report.target}" + (f" (member: {report.member})" if report.member else "")
+    heading(con, head)
+    con.print(f"  {report.samples} samples, d = {report.dim}, seed {report.seed}, {report.wall_s:.1f} s")
+    table = Table(box=None, pad_edge=False, padding=(0, 2), show_header=True)
+    for c in ("", "check", "result"):
+        table.add_column(c, overflow="fold")
+    status = {"passed": "holds", "failed": "violated", "skipped": "unknown"}
+    for c in report.checks:
+        table.add_row(mark(status.get(c.status, "unknown")), c.name, c.message)
+    con.print(table)
+    rows = next((c.rows for c in report.checks if c.name == "bounds"), ())
+    if rows:
+        con.print(values_table("bounds: lower <= eigenvalues of ∇v <= upper; tightness = max|λ| / θ",
+                               ("t", "lower", "min λ", "max λ", "upper", "θ", "tightness"),
+                               [[r[k] for k in ("t", "lower", "min_eig", "max_eig", "upper", "theta", "tightness")]
+                                for r in rows]))
+    con.print("all checks hold" if report.passed else
+              f"FAILED: {', '.join(c.name for c in report.failures())}")
 
 
 def one_line(text: str, limit: int = 110) -> str:

@@ -14,6 +14,7 @@ from gifsym.cli._common import (
     schedule_options,
     target_option,
 )
+from gifsym.cli._display import console, steps, verify_report
 
 
 @click.command("verify")
@@ -52,12 +53,13 @@ def verify(schedule_spec, a_expr, b_expr, params, target_spec, samples, seed, ch
             raise GifsymError(f"--check {c!r} is not a check; accepted: {', '.join(CHECKS)}")
     gif = GIF(resolve_schedule(schedule_spec, a_expr, b_expr, params), target(target_spec))
     require_assumptions(gif, ("S-end", "S-pos", "S-mono", "S-smooth"), "verifying the flow")
-    report = interruptible(run_verify, gif, samples=samples, seed=seed, checks=checks or None, dim=dim, times=times, rtol=rtol,
-                        atol=atol, eps=eps)
+    with steps("verifying") as update:
+        report = interruptible(run_verify, gif, samples=samples, seed=seed, checks=checks or None, dim=dim,
+                               times=times, rtol=rtol, atol=atol, eps=eps, progress=update)
     if as_json:
         emit_json(report.to_dict())
     else:
-        click.echo(str(report))
+        verify_report(console(), report)
     if not report.passed:
         names = ", ".join(c.name for c in report.failures())
         click.echo(f"verify: {len(report.failures())} check(s) failed: {names}", err=True)

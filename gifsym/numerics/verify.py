@@ -51,7 +51,7 @@ import functools
 import math
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -922,7 +922,8 @@ def resolve_flow(gif, *, dim: int = 1):
 
 def verify(gif, *, samples: int = 1000, seed: int = 0, checks: Iterable[str] | None = None, dim: int = 1,
            rtol: float = 1e-8, atol: float = 1e-10, eps: float | None = None, times: int = 11,
-           bounds: Any = None, registry: Any = None) -> VerifyReport:
+           bounds: Any = None, registry: Any = None,
+           progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
     r"""Run the numerical checks (a)–(e) on a flow.
 
     Args:
@@ -939,6 +940,8 @@ def verify(gif, *, samples: int = 1000, seed: int = 0, checks: Iterable[str] | N
         bounds: bounds to check instead of ``gif.bounds()`` (any object with SymPy ``upper``, ``lower`` and
             ``lipschitz`` in t).
         registry: a lemma registry passed to ``gif.bounds(registry=...)`` (e.g. one with a test-only lemma).
+        progress: called as ``progress(name, i, n)`` before the i-th of the n checks runs (0-based), and
+            once more as ``progress("", n, n)`` when all have run (the CLI's progress bar).
 
     Returns:
         A :class:`VerifyReport`; ``report.passed`` is False when a check failed.
@@ -973,7 +976,15 @@ def verify(gif, *, samples: int = 1000, seed: int = 0, checks: Iterable[str] | N
     check_size(flow, int(samples), pairwise=True, what=f"verify with {int(samples)} samples")
     run = _Run(gif, flow, samples=int(samples), seed=int(seed), rtol=rtol, atol=atol, eps=eps, times=times,
                bounds=bounds, registry=registry)
-    results = tuple(_RUNNERS[name](run) for name in CHECKS if name in names)
+    selected = [name for name in CHECKS if name in names]
+    results = []
+    for i, name in enumerate(selected):
+        if progress is not None:
+            progress(name, i, len(selected))
+        results.append(_RUNNERS[name](run))
+    if progress is not None:
+        progress("", len(selected), len(selected))
+    results = tuple(results)
     member = flow.oracle.describe() if isinstance(flow, OracleFlow) else None
     return VerifyReport(gif.schedule.spec, gif.target.spec, member, run.d, int(samples), int(seed), results,
                         time.perf_counter() - start)
