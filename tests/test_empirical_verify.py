@@ -301,9 +301,10 @@ def test_sizes_are_checked_before_allocating(monkeypatch):
 
     coef = time_coefficients(schedule("linear")).fn
     Y = DATA[:1000, :4]
-    # 16 MiB available: the layout (2·1000·6·8 bytes + RUNTIME_BYTES) fits in half of it, a 20000-query
-    # evaluation (4·4096·1000·8 bytes of tiles) does not, and is refused at trace time, before XLA allocates.
-    monkeypatch.setattr(budget, "available_memory", lambda: 16 * 2**20)
+    # 64 MiB available: the layout (about 1000·(6 + 2·4 + 2)·8 bytes + LAYOUT_COMPILE_BYTES + RUNTIME_BYTES =
+    # 20 MiB) fits in half of it, a 20000-query evaluation (4·1024·1000·8 bytes of tiles and 20000·4·8·8 of
+    # query arrays: 40 MiB) does not, and is refused at trace time, before XLA allocates.
+    monkeypatch.setattr(budget, "available_memory", lambda: 64 * 2**20)
     ef = EmpiricalField(Y, lam=0.0, coef=coef)
     with pytest.raises(WorkLimitError, match=r"the velocity of the data target \(1000 points in 4 dimensions\) at "
                                              r"20000 queries"):

@@ -28,10 +28,11 @@ O(ε|y|²|u|)). Five products per chunk. The data are stored about the centre of
 ``w`` = 8 bytes for float64, 4 for float32; ``N_pad`` is N rounded up to the chunk C; q ≤ :data:`QUERY_BLOCK`
 queries at a time, more blocks run one after the other):
 
-* the data on the device, ``N_pad·(d + 2)·w`` (:meth:`~EmpiricalField.data_bytes`); building it holds one
-  more host copy while it is placed on the device, so construction peaks at twice that
-  (:meth:`~EmpiricalField.layout_bytes`, checked against the available memory before the copy is made;
-  construction waits for the copy, so it does not spill into a later evaluation);
+* the data on the device, ``N_pad·(d + 2)·w`` (:meth:`~EmpiricalField.data_bytes`); they are placed a group
+  of whole chunks (at most :data:`STAGING_BYTES`) at a time into a device array updated in place, so
+  construction peaks at that plus two groups (the host staging buffer and its copy in transfer;
+  :meth:`~EmpiricalField.layout_bytes`, checked against the available memory before anything is
+  allocated; construction waits for the copies, so it does not spill into a later evaluation);
 * per evaluation of the streaming kernels (velocity, score, posterior mean, JVPs, power iteration, the
   covariance derivative): ``TEMPS·q·C·w`` for the (query × chunk) tiles plus ``QUERY_ARRAYS·n·d·8`` for the
   queries, accumulators and results;
@@ -75,6 +76,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -104,12 +106,23 @@ QUERY_ARRAYS = 8
 #: in DENSE_TILE_BYTES (the differences y − y*, their weighted copy, the product's operand).
 DENSE_TILE_BYTES = 256 * 2**20
 DENSE_TEMPS = 3
+#: Host bytes staged at a time while the data are placed on the device (a group of whole chunks).
+STAGING_BYTES = 64 * 2**20
+#: Allowance in the layout statement for compiling its two small programs (a zero array, an in-place
+#: update) the first time a shape is laid out (measured: 10 MiB at N = 10⁶, d = 4, after JAX's start-up).
+LAYOUT_COMPILE_BYTES = 16 * 2**20
 #: Fixed allowance in every statement for allocator granularity and the runtime's own bookkeeping per
 #: transfer or call (measured: up to 1.3 MiB, at one query).
 RUNTIME_BYTES = 4 * 2**20
 #: Kernel families for :meth:`EmpiricalField.evaluation_bytes`.
 KINDS = ("stream", "dense")
 DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
+
+
+@functools.partial(jax.jit, donate_argnums=0)
+def _fill(Y: jax.Array, blk: jax.Array, g) -> jax.Array:
+    """``Y`` with chunks ``g, g+1, …`` replaced by ``blk``, in place (``Y``'s buffer is donated)."""
+    return jax.lax.dynamic_update_slice_in_dim(Y, blk, g, axis=0)
 
 
 @dataclass(frozen=True)
@@ -159,9 +172,20 @@ class Sizes:
         """Bytes of the data on the device: (N_pad, d) points, (N_pad,) squared norms and log-weights."""
         return int(self.n_chunks * self.chunk * (self.dim + 2) * self.itemsize)
 
+    @property
+    def staging_chunks(self) -> int:
+        """Chunks placed on the device at a time: as many as fit in STAGING_BYTES and in a sixteenth of the
+        data (so that staging adds little to small data), at least one."""
+        chunk_bytes = self.chunk * self.dim * self.itemsize
+        return int(max(1, min(self.n_chunks // 16, STAGING_BYTES // chunk_bytes)))
+
     def layout_bytes(self) -> int:
-        """Peak bytes while the data are laid out: the host staging buffer and the device copy."""
-        return 2 * self.data_bytes() + RUNTIME_BYTES
+        """Peak bytes while the data are laid out: the data on the device, one group of chunks twice (its
+        host staging buffer and its copy in transfer), the host's float64 norms and log-weights, and the
+        compilation of the layout's programs."""
+        group = self.staging_chunks * self.chunk * self.dim * self.itemsize
+        norms = 2 * self.n_chunks * self.chunk * 8
+        return self.data_bytes() + 2 * group + norms + LAYOUT_COMPILE_BYTES + RUNTIME_BYTES
 
     def evaluation_bytes(self, n: int, *, kind: str = "stream") -> int:
         """Bytes one evaluation at n queries allocates beyond the data.
@@ -283,28 +307,39 @@ class EmpiricalField:
     def _layout(self):
         """(n_chunks, C, d) centred data, (n_chunks, C) squared norms and log-weights (−inf on padding)."""
         dt = DTYPES[self.dtype]
-        total = self.n_chunks * self.chunk
-        # One host buffer in the working dtype, filled in place (no transient copies of the data), then
-        # placed on the device; padding rows are zeros with log-weight −inf.
-        Y = np.zeros((total, self.dim), dtype=np.dtype(np.float64 if self.dtype == "float64" else np.float32))
-        for lo in range(0, self.N, 65536):
-            Y[lo:lo + 65536][: self.N - lo] = self._host[lo:lo + 65536] - self.centre
-        q = np.einsum("ij,ij->i", Y, Y, dtype=np.float64)
-        lw = np.zeros(total)
+        host = np.dtype(np.float64 if self.dtype == "float64" else np.float32)
+        C, d, nc = self.chunk, self.dim, self.n_chunks
+        q = np.zeros(nc * C)
+        lw = np.zeros(nc * C)
         lw[self.N:] = -np.inf
-        shape = (self.n_chunks, self.chunk)
         # On several devices the data are replicated on each (the queries are sharded along their rows):
         # kernels take the data as an argument, which must live where the queries do.
         where = replicated() if device_count() > 1 else None
 
-        def place(a):
-            if where is not None and jax.process_count() > 1:  # every process holds the same data
-                return jax.make_array_from_callback(a.shape, where, lambda idx: a[idx])
-            return jax.device_put(a, where)
+        def staged(g: int, k: int) -> np.ndarray:
+            """Chunks g … g+k−1, centred, in the working dtype (padding rows zero); fills their norms."""
+            blk = np.zeros((k * C, d), dtype=host)
+            rows = self._host[g * C: min(self.N, (g + k) * C)]
+            np.subtract(rows, self.centre, out=blk[: len(rows)], casting="same_kind")  # no temporary copy
+            q[g * C: (g + k) * C] = np.einsum("ij,ij->i", blk, blk, dtype=np.float64)
+            return blk.reshape(k, C, d)
 
-        out = (place(Y.reshape(*shape, self.dim)), place(np.asarray(q.reshape(shape), dtype=dt)),
-               place(np.asarray(lw.reshape(shape), dtype=dt)))
-        # device_put is asynchronous: wait, so that the copy (and the staging buffer's release) happens
+        if where is not None and jax.process_count() > 1:  # every process holds the same data
+            full = staged(0, nc)
+            Y = jax.make_array_from_callback(full.shape, where, lambda idx: full[idx])
+        else:
+            # The device array is filled in place a group of chunks at a time (the buffer is donated to each
+            # update), so the host never holds more than one group: construction peaks at the data plus
+            # two groups, not at twice the data (10⁶ points in d = 1024 would need 16 GiB, not 8).
+            Y = jnp.zeros((nc, C, d), dtype=dt, device=where)
+            per = self.sizes.staging_chunks
+            for g in range(0, nc, per):
+                Y = _fill(Y, jax.device_put(staged(g, min(per, nc - g)), where), g)
+                Y.block_until_ready()  # one group in flight: its host buffer is freed before the next
+        shape = (nc, C)
+        out = (Y, jax.device_put(np.asarray(q.reshape(shape), dtype=dt), where),
+               jax.device_put(np.asarray(lw.reshape(shape), dtype=dt), where))
+        # device_put is asynchronous: wait, so that the copy (and the staging buffers' release) happens
         # here, inside what layout_bytes states, not during a later evaluation.
         return jax.block_until_ready(out)
 
@@ -636,5 +671,5 @@ class EmpiricalField:
         return np.asarray(self.velocity(t, jnp.asarray(x, dtype=jnp.float64)))
 
 
-__all__ = ["CHUNK", "DENSE_TEMPS", "DENSE_TILE_BYTES", "DTYPES", "KINDS", "QUERY_ARRAYS", "QUERY_BLOCK", "TEMPS",
-           "RUNTIME_BYTES", "Coefficients", "EmpiricalField", "Sizes", "sizes"]
+__all__ = ["CHUNK", "DENSE_TEMPS", "DENSE_TILE_BYTES", "DTYPES", "KINDS", "LAYOUT_COMPILE_BYTES", "QUERY_ARRAYS", "QUERY_BLOCK", "TEMPS",
+           "RUNTIME_BYTES", "STAGING_BYTES", "Coefficients", "EmpiricalField", "Sizes", "sizes"]

@@ -315,20 +315,30 @@ def read_points(path: str | os.PathLike) -> np.ndarray:
         raw = _load_csv(path)
     else:
         raise TargetError(f"{path!r}: unknown data format {ext or '(no extension)'!r}; accepted: {', '.join(FORMATS)}")
-    return as_points(raw, where=repr(path))
+    # A .npy is memory-mapped (its pages are the file's, reclaimable): copied once into memory, so that the
+    # law does not change with the file; .npz and .csv arrays are fresh and nobody else's.
+    return as_points(raw, where=repr(path), owned=not isinstance(raw, np.memmap))
 
 
-def as_points(data: object, *, where: str = "the data") -> np.ndarray:
-    """Validate and copy data to a read-only (N, d) float64 array (a 1-D array is N points on the line)."""
+def as_points(data: object, *, where: str = "the data", owned: bool = False) -> np.ndarray:
+    """Validate data and make them a read-only (N, d) float64 array (a 1-D array is N points on the line).
+
+    The caller's array is copied (it stays theirs to change), unless ``owned``: an array nobody else holds
+    (one just read from a file) is used as it is when it is already float64 and C-ordered, which saves a
+    second copy of data that may fill much of the memory.
+    """
     arr = np.asarray(data)
     _check_header(arr.shape, arr.dtype, where)
-    out = np.array(arr, dtype=np.float64, order="C", copy=True)
+    out = np.asarray(arr, dtype=np.float64, order="C") if owned else np.array(arr, dtype=np.float64, order="C",
+                                                                               copy=True)
     if out.ndim == 1:
         out = out.reshape(-1, 1)
-    bad = ~np.isfinite(out)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise TargetError(f"{where}: entry ({i}, {j}) is {out[i, j]}; every coordinate must be finite")
+    # Rows a block at a time: a mask of the whole array would be another N·d bytes.
+    for lo in range(0, out.shape[0], 65536):
+        bad = ~np.isfinite(out[lo:lo + 65536])
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise TargetError(f"{where}: entry ({lo + i}, {j}) is {out[lo + i, j]}; every coordinate must be finite")
     out.setflags(write=False)
     return out
 
