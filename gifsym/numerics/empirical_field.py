@@ -149,7 +149,7 @@ class Sizes:
     Example:
         >>> z = sizes(10**6, 64)
         >>> round(z.data_bytes() / 2**20, 1), z.evaluation_bytes(4096) / 2**20  # MiB: data, one evaluation
-        (504.3, 276.0)
+        (504.3, 84.0)
     """
 
     N: int

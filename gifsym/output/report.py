@@ -516,7 +516,7 @@ def _constant(c: Any, forms: Forms | None = None) -> str:
 
 
 def _outward(x: Any, direction: str, digits: int = 12) -> str:
-    """LaTeX of ``x`` to ``digits`` significant digits, rounded ``"down"`` or ``"up"`` exactly (on the
+    r"""LaTeX of ``x`` to ``digits`` significant digits, rounded ``"down"`` or ``"up"`` exactly (on the
     rational value), so that a printed enclosure still contains the number.
 
     Example:
