@@ -498,3 +498,21 @@ def test_sharded_evaluation_equals_single_device():
     res = json.loads(proc.stdout.split("RESULT", 1)[1])
     # Rows are independent: the same operations per row on each device; identical up to round-off.
     assert res["devices"] == 2 and res["diff"] <= 1e-12 * res["scale"]
+
+
+def test_non_finite_entry_is_located_past_the_first_block_and_arrays_stay_the_callers():
+    """Finiteness is checked a block of rows at a time: the entry's row counts from the whole array. The
+    caller's array is copied (changing it later does not change the law); a file's .npz array is not the
+    caller's, and is used as read."""
+    from gifsym.symbolic.empirical import as_points
+
+    Y = np.zeros((70_000, 2))
+    Y[69_999, 1] = np.inf
+    with pytest.raises(TargetError, match=r"entry \(69999, 1\) is inf"):
+        as_points(Y)
+    Y[69_999, 1] = 0.0
+    P = as_points(Y)
+    Y[0, 0] = 5.0
+    assert P[0, 0] == 0.0 and not P.flags.writeable
+    owned = np.ones((3, 2))
+    assert as_points(owned, owned=True) is owned and not owned.flags.writeable

@@ -76,10 +76,9 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import jax
 import jax.numpy as jnp
@@ -119,7 +118,7 @@ KINDS = ("stream", "dense")
 DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
 
-@functools.partial(jax.jit, donate_argnums=0)
+@partial(jax.jit, donate_argnums=0)
 def _fill(Y: jax.Array, blk: jax.Array, g) -> jax.Array:
     """``Y`` with chunks ``g, g+1, …`` replaced by ``blk``, in place (``Y``'s buffer is donated)."""
     return jax.lax.dynamic_update_slice_in_dim(Y, blk, g, axis=0)
@@ -325,6 +324,9 @@ class EmpiricalField:
             return blk.reshape(k, C, d)
 
         if where is not None and jax.process_count() > 1:  # every process holds the same data
+            # Built from one whole host copy (make_array_from_callback reads it per device): twice the data.
+            check_allocation(2 * self.data_bytes() + RUNTIME_BYTES,
+                             f"laying out {self.N} data points in {self.dim} dimensions on every process")
             full = staged(0, nc)
             Y = jax.make_array_from_callback(full.shape, where, lambda idx: full[idx])
         else:
