@@ -289,7 +289,8 @@ def save(kind: str, k: str, result: Any, inputs: Mapping[str, Any]) -> bool:
         doc = {"format": FORMAT, "gifsym": __version__, "key": k,
                "sha256": hashlib.sha256(text.encode()).hexdigest(), "payload": payload}
         (folder / kind).mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / kind / f"{k}.json", json.dumps(doc, separators=(",", ":")))
+        # No fsync: an entry torn by a crash fails its checksum on load and is derived again.
+        write_atomic(folder / kind / f"{k}.json", json.dumps(doc, separators=(",", ":")), durable=False)
         return True
     except (OSError, StoreError, GifsymError, TypeError, ValueError, RecursionError):
         return False

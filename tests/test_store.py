@@ -111,6 +111,19 @@ def test_a_tampered_file_with_a_valid_checksum_cannot_run_code(cache, tmp_path, 
     assert not (tmp_path / "PWNED").exists()
 
 
+def test_entries_are_written_without_a_sync_and_files_with_one(cache, tmp_path, monkeypatch):
+    """A cache entry needs no fsync (a torn one fails its checksum, above); a user's output file gets one."""
+    from gifsym.io import write_atomic
+
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    theory.bounds(GIF(schedule("linear"), target("slc:kappa=2")))
+    assert list((cache / "bounds").glob("*.json")) and synced == []
+    write_atomic(tmp_path / "out.txt", "x")
+    assert len(synced) == 1 and (tmp_path / "out.txt").read_text() == "x"
+
+
 def test_the_key_depends_on_every_input(cache):
     a = GIF(schedule("vp"), target("slc:kappa=2"))
     b = GIF(schedule("vp:beta_max=19"), target("slc:kappa=2"))
