@@ -37,6 +37,8 @@ from typing import Any
 import sympy
 from flint import acb, arb, ctx, fmpq, fmpz
 
+from gifsym.symbolic.straightline import Unsupported, straight_line
+
 #: Working precision of ball arithmetic, in bits (about 38 decimal digits).
 PREC = 128
 
@@ -44,25 +46,6 @@ PREC = 128
 class NotEnclosed(Exception):
     """The expression uses something ball arithmetic here does not support."""
 
-
-_FUNCTIONS = {
-    sympy.exp: "exp",
-    sympy.log: "log",
-    sympy.sin: "sin",
-    sympy.cos: "cos",
-    sympy.tan: "tan",
-    sympy.sinh: "sinh",
-    sympy.cosh: "cosh",
-    sympy.tanh: "tanh",
-    sympy.erf: "erf",
-    sympy.Abs: "abs",
-    sympy.asin: "asin",
-    sympy.acos: "acos",
-    sympy.atan: "atan",
-    sympy.asinh: "asinh",
-    sympy.acosh: "acosh",
-    sympy.atanh: "atanh",
-}
 
 
 def sympy_to_arb(c: sympy.Expr) -> arb:
@@ -86,59 +69,25 @@ def sympy_to_arb(c: sympy.Expr) -> arb:
     raise NotEnclosed(f"the constant {c}")
 
 
-def _children(e: sympy.Basic, var: sympy.Symbol | None) -> tuple:
-    if var is not None and e == var:
-        return ()
-    if e.is_Number or e in (sympy.pi, sympy.E):
-        if not (e.is_extended_real and e.is_finite):
-            raise NotEnclosed(f"the constant {e}")
-        return ()
-    if e.is_Atom:
-        raise NotEnclosed(f"{e}")
-    if isinstance(e, (sympy.Add, sympy.Mul)):
-        return e.args
-    if isinstance(e, sympy.Pow):
-        return (e.base,) if isinstance(e.exp, sympy.Rational) else e.args
-    if e.func in _FUNCTIONS and len(e.args) == 1:
-        return e.args
-    raise NotEnclosed(f"the function {e.func.__name__}")
-
-
 @lru_cache(maxsize=2048)
 def _program(expr: sympy.Expr, var: sympy.Symbol | None) -> tuple:
-    """Post-order instructions: ("var",) | ("const", arb) | ("add"/"mul", idx) | ("powi", i, n) |
-    ("powq", i, p, q) | ("pow", i, j) | ("fn", name, i)."""
-    index: dict = {}
-    ops: list = []
-    stack = [(expr, False)]
-    while stack:  # iterative: deep expressions cannot exhaust the Python stack
-        e, ready = stack.pop()
-        if e in index:
-            continue
-        if not ready:
-            stack.append((e, True))
-            stack.extend((c, False) for c in _children(e, var) if c not in index)
-            continue
-        if var is not None and e == var:
-            op: tuple = ("var",)
-        elif e.is_Number or e in (sympy.pi, sympy.E):
-            with ctx.workprec(PREC):  # converted once, at the working precision
-                op = ("const", sympy_to_arb(e))
-        elif isinstance(e, sympy.Add):
-            op = ("add", tuple(index[a] for a in e.args))
-        elif isinstance(e, sympy.Mul):
-            op = ("mul", tuple(index[a] for a in e.args))
-        elif isinstance(e, sympy.Pow):
-            if isinstance(e.exp, sympy.Integer):
-                op = ("powi", index[e.base], int(e.exp))
-            elif isinstance(e.exp, sympy.Rational):
-                op = ("powq", index[e.base], int(e.exp.p), int(e.exp.q))
-            else:
-                op = ("pow", index[e.base], index[e.exp])
-        else:
-            op = ("fn", _FUNCTIONS[e.func], index[e.args[0]])
-        index[e] = len(ops)
-        ops.append(op)
+    """The straight-line program of ``expr`` (:func:`gifsym.symbolic.straightline.straight_line`) over balls:
+    ("var",) | ("const", arb) | ("add"/"mul", idx) | ("powi", i, n) | ("powq", i, p, q) | ("pow", i, j) |
+    ("fn", name, i)."""
+    try:
+        prog = straight_line(expr, var)
+    except Unsupported as e:
+        raise NotEnclosed(str(e)) from None
+    ops = []
+    with ctx.workprec(PREC):  # constants converted once, at the working precision
+        for op in prog.ops:
+            if op[0] == "const":
+                op = ("const", sympy_to_arb(op[1]))
+            elif op[0] == "powr":
+                op = ("powq", op[1], int(op[2].p), int(op[2].q))
+            elif op[0] == "powg":
+                op = ("pow", op[1], op[2])
+            ops.append(op)
     return tuple(ops)
 
 

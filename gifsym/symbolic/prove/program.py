@@ -3,101 +3,36 @@ evaluated once), with the definedness conditions of its operations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy
 
+from gifsym.symbolic.straightline import FUNCTIONS as ALL_FUNCTIONS
+from gifsym.symbolic.straightline import Program, Unsupported, straight_line
+
 # ---------------------------------------------------------------------------------------------------
-# Compiling a SymPy expression into a straight-line program (shared subexpressions evaluated once)
-
-
-class Unsupported(Exception):
-    """The expression uses something the numeric evaluators do not know."""
+# Compiling a SymPy expression into a straight-line program (gifsym.symbolic.straightline), checked
+# against the functions interval arithmetic knows
 
 
 class Undefined(Exception):
     """An operation was applied outside its domain on (part of) a box."""
 
 
-FUNCTIONS = {
-    sympy.exp: "exp",
-    sympy.log: "log",
-    sympy.sin: "sin",
-    sympy.cos: "cos",
-    sympy.tan: "tan",
-    sympy.sinh: "sinh",
-    sympy.cosh: "cosh",
-    sympy.tanh: "tanh",
-    sympy.erf: "erf",
-    sympy.Abs: "abs",
-}
-
-
-@dataclass(frozen=True)
-class Program:
-    nodes: tuple  # the SymPy subexpression computed by each instruction
-    ops: tuple  # ("var",) | ("const", c) | ("add", idx) | ("mul", idx) | ("powi", i, n)
-    #            | ("powr", i, Rational) | ("powg", i, j) | ("fn", name, i)
-
-
-def _children(e: sympy.Basic, var: sympy.Symbol) -> tuple:
-    if e == var:
-        return ()
-    if e.is_Number or e.is_NumberSymbol:
-        if e.is_extended_real is not True or not e.is_finite:
-            raise Unsupported(f"the constant {e}")
-        if e.is_NumberSymbol and e not in (sympy.pi, sympy.E):
-            raise Unsupported(f"the constant {e}")
-        return ()
-    if isinstance(e, sympy.Symbol):
-        raise Unsupported(f"the symbol {e}")
-    if e.is_Atom:
-        raise Unsupported(f"the constant {e}")
-    if isinstance(e, (sympy.Add, sympy.Mul)):
-        return e.args
-    if isinstance(e, sympy.Pow):
-        return (e.base,) if isinstance(e.exp, sympy.Rational) else e.args
-    if e.func in FUNCTIONS and len(e.args) == 1:
-        return e.args
-    raise Unsupported(f"the function {e.func.__name__}")
+#: The functions interval arithmetic evaluates (the inverse trigonometric and hyperbolic ones of
+#: :data:`gifsym.symbolic.straightline.FUNCTIONS` only ball arithmetic does).
+FUNCTIONS = {f: name for f, name in ALL_FUNCTIONS.items()
+             if name in ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "erf", "abs")}
+_NAMES = frozenset(FUNCTIONS.values())
 
 
 @lru_cache(maxsize=1024)
 def _compile(expr: sympy.Expr, var: sympy.Symbol) -> Program:
-    index: dict = {}
-    nodes: list = []
-    ops: list = []
-    stack = [(expr, False)]
-    while stack:  # iterative post-order: deep expressions cannot exhaust the Python stack
-        e, ready = stack.pop()
-        if e in index:
-            continue
-        if not ready:
-            stack.append((e, True))
-            stack.extend((c, False) for c in _children(e, var) if c not in index)
-            continue
-        if e == var:
-            op: tuple = ("var",)
-        elif e.is_Number or e.is_NumberSymbol:
-            op = ("const", e)
-        elif isinstance(e, sympy.Add):
-            op = ("add", tuple(index[a] for a in e.args))
-        elif isinstance(e, sympy.Mul):
-            op = ("mul", tuple(index[a] for a in e.args))
-        elif isinstance(e, sympy.Pow):
-            if isinstance(e.exp, sympy.Integer):
-                op = ("powi", index[e.base], int(e.exp))
-            elif isinstance(e.exp, sympy.Rational):
-                op = ("powr", index[e.base], e.exp)
-            else:
-                op = ("powg", index[e.base], index[e.exp])
-        else:
-            op = ("fn", FUNCTIONS[e.func], index[e.args[0]])
-        index[e] = len(ops)
-        ops.append(op)
-        nodes.append(e)
-    return Program(tuple(nodes), tuple(ops))
+    prog = straight_line(expr, var)
+    for op in prog.ops:
+        if op[0] == "fn" and op[1] not in _NAMES:
+            raise Unsupported(f"the function {op[1]}")
+    return prog
 
 
 def compile_program(expr: sympy.Expr, var: sympy.Symbol) -> Program | None:
