@@ -94,9 +94,8 @@ def trapezoid(ts: Sequence[float], g: Sequence[float]) -> float:
         >>> trapezoid([0.0, 0.5, 1.0], [0.0, 1.0, 0.0])
         0.5
     """
-    ts, g = np.asarray(ts, dtype=float), np.asarray(g, dtype=float)
     with np.errstate(invalid="ignore", over="ignore"):
-        return float(np.sum(0.5 * (g[:-1] + g[1:]) * np.diff(ts)))
+        return float(np.trapezoid(np.asarray(g, dtype=float), np.asarray(ts, dtype=float)))
 
 
 def _coarse_indices(m: int) -> np.ndarray:

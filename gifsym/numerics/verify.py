@@ -977,17 +977,16 @@ def verify(gif, *, samples: int = 1000, seed: int = 0, checks: Iterable[str] | N
     run = _Run(gif, flow, samples=int(samples), seed=int(seed), rtol=rtol, atol=atol, eps=eps, times=times,
                bounds=bounds, registry=registry)
     selected = [name for name in CHECKS if name in names]
-    results = []
+    results: list[CheckResult] = []
     for i, name in enumerate(selected):
         if progress is not None:
             progress(name, i, len(selected))
         results.append(_RUNNERS[name](run))
     if progress is not None:
         progress("", len(selected), len(selected))
-    results = tuple(results)
     member = flow.oracle.describe() if isinstance(flow, OracleFlow) else None
-    return VerifyReport(gif.schedule.spec, gif.target.spec, member, run.d, int(samples), int(seed), results,
-                        time.perf_counter() - start)
+    return VerifyReport(gif.schedule.spec, gif.target.spec, member, run.d, int(samples), int(seed),
+                        tuple(results), time.perf_counter() - start)
 
 
 __all__ = ["CHECKS", "CheckResult", "VerifyReport", "bures_w2", "empirical_w2", "resolve_flow", "verify"]
