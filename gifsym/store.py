@@ -42,6 +42,7 @@ from typing import Any
 
 import sympy
 from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.printing.repr import ReprPrinter
 
 from gifsym.budget import exceeded_count
 from gifsym.errors import GifsymError
@@ -141,6 +142,45 @@ def _build(node: ast.AST) -> Any:
 # ------------------------------------------------------------------------------------------------------
 # Encoding results
 
+#: The ``srepr`` of subexpressions printed before, by identity: ``id -> (object, text)``. The results of one
+#: flow share their pieces, intervals and schedule coefficients (SymPy's constructors return the same
+#: object for the same arguments), so most of a result's text was printed already.
+_REPRS: dict[int, tuple[Any, str]] = {}
+#: Characters kept in :data:`_REPRS` before it is emptied.
+_REPRS_CHARS = 1 << 24
+_reprs_chars = 0
+
+
+class _KnownRepr(ReprPrinter):
+    """SymPy's ``srepr`` printer, answering from :data:`_REPRS` for objects printed before. A hit is the same
+    object (the entry holds it, so its id is not reused), which prints the same text by construction."""
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        global _reprs_chars
+        hit = _REPRS.get(id(expr))
+        if hit is not None and hit[0] is expr:
+            return hit[1]
+        text = super()._print(expr, **kwargs)
+        if isinstance(expr, sympy.Basic) and not expr.is_Atom:
+            if _reprs_chars > _REPRS_CHARS:
+                _REPRS.clear()
+                _reprs_chars = 0
+            _REPRS[id(expr)] = (expr, text)  # the reference keeps the id from being reused
+            _reprs_chars += len(text)
+        return text
+
+
+def srepr(obj: Any) -> str:
+    """``sympy.srepr(obj)``, with the texts of subexpressions printed before reused (3–4 times faster over a
+    flow's results).
+
+    Example:
+        >>> x = sympy.Symbol("x", positive=True)
+        >>> srepr(sympy.exp(x) + 1) == sympy.srepr(sympy.exp(x) + 1)
+        True
+    """
+    return _KnownRepr().doprint(obj)
+
 
 def encode(obj: Any, inputs: Mapping[str, Any]) -> Any:
     """A JSON-able form of a result: SymPy objects by ``srepr``, frozen dataclasses field by field, and
@@ -154,7 +194,7 @@ def encode(obj: Any, inputs: Mapping[str, Any]) -> Any:
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {"float": repr(obj)}
     if isinstance(obj, (sympy.Basic, sympy.MatrixBase)):
-        return {"sympy": sympy.srepr(obj)}
+        return {"sympy": srepr(obj)}
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a NamedTuple
         return {"type": type(obj).__name__, "fields": {f: encode(getattr(obj, f), inputs) for f in obj._fields}}
     if isinstance(obj, tuple):
@@ -219,7 +259,7 @@ def cache_dir() -> Path | None:
 def fingerprint(obj: Any) -> str:
     """A deterministic text of an input (SymPy by ``srepr``), for keys."""
     if isinstance(obj, (sympy.Basic, sympy.MatrixBase)):
-        return sympy.srepr(obj)
+        return srepr(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         inner = ",".join(f"{f.name}={fingerprint(getattr(obj, f.name))}" for f in dataclasses.fields(obj))
         return f"{type(obj).__name__}({inner})"
@@ -318,4 +358,4 @@ def cached(kind: str, inputs: Mapping[str, Any], types: Mapping[str, type], comp
 
 
 __all__ = ["FORMAT", "StoreError", "cache_dir", "cached", "code_fingerprint", "decode", "encode", "fingerprint",
-           "key", "load", "parse_srepr", "save"]
+           "key", "load", "parse_srepr", "save", "srepr"]

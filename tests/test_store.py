@@ -41,6 +41,32 @@ def test_srepr_round_trips_every_result_of_the_inventory():
                 assert parse_srepr(sympy.srepr(e)) == e
 
 
+def test_the_remembered_srepr_is_sympys_srepr():
+    # Texts are reused for the same object only: x + 1.0 at 15 and at 40 digits print differently.
+    x = sympy.Symbol("x", positive=True)
+    low, high = x + sympy.Float(1, 15), x + sympy.Float(1, 40)
+    for e in (low, high, low, high):
+        assert store.srepr(e) == sympy.srepr(e)
+    assert store.srepr(low) != store.srepr(high)
+    # Every stored result of a few flows, encoded twice (the second time from remembered texts).
+    for s in inventory.schedules()[:3]:
+        for tg in list(inventory.class_targets().values())[:3]:
+            b, fm = theory.bounds(GIF(s, tg)), theory.flow_map_lipschitz(GIF(s, tg))
+            for result in (b, fm, b, fm):
+                text = json.dumps(store.encode(result, {}))
+                assert text == json.dumps(_encode_plain(result))
+
+
+def _encode_plain(obj):
+    """store.encode with SymPy's own srepr, for the comparison above."""
+    original = store.srepr
+    store.srepr = sympy.srepr
+    try:
+        return store.encode(obj, {})
+    finally:
+        store.srepr = original
+
+
 @pytest.mark.parametrize("text", [
     "__import__('os').system('touch PWNED')",
     "Symbol('x').__class__",

@@ -21,6 +21,7 @@ from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule, t
 from gifsym.theory.integrals import (
     DPS,
+    cell_potential,
     endpoint_value,
     find_potential,
     integrate_piece,
@@ -128,11 +129,14 @@ def _finite_inside(piece: BoundPiece, c: Cell) -> bool:
 
 
 def _t_function(env: Envelope, schedule: Schedule, done: list, last: Cell | None) -> sympy.Expr | None:
-    """``∫_0^T`` of the envelope for T in (0, 1) as a SymPy expression, from each cell's potential."""
+    """``∫_0^T`` of the envelope for T in (0, 1) as a SymPy expression, from each cell's potential; None when
+    a cell ends at a numerically located point (a closed form in 30-digit rationals is no closed form to read)."""
     cells = list(done) + ([(last, env.pieces[last.active])] if last is not None else [])
+    if any(isinstance(x, sympy.Float) for c, _ in cells for x in (c.lo, c.hi)):
+        return None
     terms = []
     for k, (c, piece) in enumerate(cells):
-        G = find_potential(piece.general)
+        G = cell_potential(piece.general, schedule, c.lo, c.hi)
         if G is None:
             return None
         Gt = instantiate(G, schedule).subs(t, T)

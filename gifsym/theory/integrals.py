@@ -36,6 +36,7 @@ from typing import Any
 
 import mpmath
 import sympy
+from sympy.integrals.rationaltools import ratint
 
 from gifsym.budget import BudgetExceeded, attempt, budgets_available, work_budget
 from gifsym.symbolic import balls
@@ -112,6 +113,7 @@ def total_derivative(expr: sympy.Expr) -> sympy.Expr:
     return sympy.diff(expr, A) * DA + sympy.diff(expr, B) * DB
 
 
+@lru_cache(maxsize=1024)
 def sign(expr: sympy.Expr) -> str | None:
     """The sign of a placeholder expression that holds for every schedule satisfying S-pos and S-mono on
     (0, 1) (``a, b > 0``, ``ȧ ≤ 0 ≤ ḃ``): ``">"``, ``">="``, ``"<"``, ``"<="`` (compared with 0), or None
@@ -317,13 +319,14 @@ def _rational_inside(x: sympy.Expr, upward: bool) -> sympy.Rational:
 
 @lru_cache(maxsize=1024)
 def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = sympy.S.One,
-          real_domain: bool = False) -> Roots:
+          real_domain: bool = False, equation: sympy.Expr | None = None) -> Roots:
     """Sign changes of ``expr`` (in ``t``, numbers only) in ``(lo, hi)``, isolated by ball arithmetic
     (:func:`gifsym.symbolic.balls.sign_changes`: each in a certified enclosure), replaced by SymPy's exact
     roots when ``solve`` finds, within its budget, one inside each enclosure. ``real_domain``: every
     fractional power in ``expr`` is known to have a non-negative base on the interval (see
     :func:`gifsym.symbolic.balls.compile_ball`), as for the coefficients of a schedule whose S-pos and
-    S-mono were proved.
+    S-mono were proved. ``equation``: what to ``solve`` instead of ``expr = 0``, when the caller knows it has
+    the same zeros in ``(lo, hi)`` and is easier for SymPy (``b² − ρ²a²`` for ``b − ρa``: no square roots).
 
     Example:
         >>> roots(t**2 - sympy.Rational(1, 4)).points
@@ -343,7 +346,7 @@ def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = symp
     # sympy.solve into polynomial factorizations whose single big-integer steps outlast any time budget,
     # so those keep the certified enclosures.
     if numeric and not _nonlinear_exponential(expr):
-        ok, sol = attempt(lambda: sympy.solve(expr, t), SOLVE_BUDGET)
+        ok, sol = attempt(lambda: sympy.solve(expr if equation is None else equation, t), SOLVE_BUDGET)
         if ok and isinstance(sol, list):
             exact = []
             for x, y in enclosures:
@@ -354,8 +357,8 @@ def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = symp
                         vlo, vhi = balls.ends(ball)
                         if x <= vlo and vhi <= y:
                             inside.append(v)
-                if len(inside) == 1:
-                    exact.append(inside[0])
+                if len(inside) == 1:  # logarithms of powers split (log(q^c) = c log q for q > 0), as solve would
+                    exact.append(sympy.expand_log(inside[0]) if inside[0].has(sympy.log) else inside[0])
             if len(exact) == len(enclosures):
                 return Roots(tuple(exact), True, tuple((v, v) for v in exact), iso.complete, iso.undecided)
     all_exact = all(not isinstance(p, sympy.Float) for p in numeric)
@@ -404,7 +407,9 @@ def _factor_roots(f: sympy.Expr, schedule: Schedule, lo, hi) -> list[Roots]:
             g = sympy.expand(f.subs({A: 1, B: RHO}))
             ok, rhos = attempt(lambda: sympy.solve(g, RHO), SOLVE_BUDGET, terminates=g.is_polynomial(RHO))
             if ok:
-                return [roots(schedule.b - r * schedule.a, lo, hi, True) for r in rhos if r.is_real and r.is_positive]
+                # b = ρa ⇔ b² = ρ²a² where a, b > 0 (S-pos on the open interval): the squares have no roots.
+                return [roots(schedule.b - r * schedule.a, lo, hi, True, sympy.expand(schedule.b**2 - r**2 * schedule.a**2))
+                        for r in rhos if r.is_real and r.is_positive]
     # The bounds are derived only for schedules with S-pos and S-mono proved: a, b, ȧ, ḃ are real on (0, 1).
     return [roots(instantiate(f, schedule), lo, hi, True)]
 
@@ -435,11 +440,11 @@ def find_potential(F: sympy.Expr) -> sympy.Expr | None:
         return None
 
     def build():
-        G = sympy.integrate(P, A) if P != 0 else sympy.Integer(0)
+        G = _antiderivative(P, A) if P != 0 else sympy.Integer(0)
         h = sympy.cancel(Q - sympy.diff(G, B))
         if h.has(A):
             return None
-        G = G + (sympy.integrate(h, B) if h != 0 else 0)
+        G = G + (_antiderivative(h, B) if h != 0 else 0)
         if G.has(sympy.Integral, sympy.Piecewise):
             return None
         check = sympy.cancel(sympy.together(total_derivative(G) - F))
@@ -452,6 +457,18 @@ def find_potential(F: sympy.Expr) -> sympy.Expr | None:
     else:
         ok, G = attempt(build, INTEGRATE_BUDGET)
     return G if ok else None
+
+
+def _antiderivative(f: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
+    """An antiderivative of ``f`` in ``x``: by Horowitz–Ostrogradsky and the Lazard–Rioboo–Trager log part
+    (``ratint``) for a rational function, which is where ``integrate`` ends up for one, without its other
+    attempts first (3–5 times faster on the bounds of Gaussian targets); ``integrate`` otherwise, or when
+    the logarithmic part needs a ``RootSum``."""
+    if f.is_rational_function(x):
+        G = ratint(f, x)
+        if not G.has(sympy.RootSum):
+            return G
+    return sympy.integrate(f, x)
 
 
 @dataclass(frozen=True)
@@ -599,7 +616,7 @@ def integrate_piece(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy
     """
     floats = any(isinstance(x, sympy.Float) for x in (lo, hi))
     lo, hi = located(lo), located(hi)
-    G = find_potential(F)
+    G = cell_potential(F, schedule, lo, hi)
     if G is not None:
         vhi = potential_value(G, schedule, hi, "-")
         vlo = potential_value(G, schedule, lo, "+")
@@ -612,11 +629,32 @@ def integrate_piece(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy
     return integrate_t(instantiate(F, schedule), lo, hi, floats)
 
 
+def cell_potential(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy.Expr) -> sympy.Expr | None:
+    """A potential of ``F`` (:func:`find_potential`) that is real on the cell ``(lo, hi)`` of ``schedule``.
+
+    ``log(u)`` and ``log(−u)`` have the same derivative ``u'/u``; where ``u < 0`` on the cell (a bound valid
+    where ``κa² + b² < 0``) only the second is real, so only it gives the integral by its end values.
+
+    Example:
+        >>> from gifsym import schedule
+        >>> cell_potential((A * DA - 2 * B * DB) / (A**2 - 2 * B**2), schedule("linear"), sympy.Integer(1) / 2, 1)
+        log(-a_t**2 + 2*b_t**2)/2
+    """
+    G = find_potential(F)
+    if G is None:
+        return None
+    real = _real_logs(G, lo, hi, schedule)
+    return G if real is None else real
+
+
 def tidy(val: sympy.Expr) -> sympy.Expr:
     # Cheap normalisations only: simplify() on values built from exp/log of schedule parameters can take
     # minutes, and exp(log(x)/2) already becomes sqrt(x) by itself.
     if isinstance(val, sympy.Float) or val in (sympy.oo, -sympy.oo):
         return val
+    if val.is_number and any(p.exp.has(sympy.log) for p in val.atoms(sympy.Pow)):
+        # A schedule at a root located by solve, e.g. 5000^(2 − log(q)/log 5000) (VE): powsimp makes it q^…
+        val = sympy.powsimp(sympy.expand_power_exp(val))
     return sympy.expand_log(val, force=False) if val.has(sympy.log) and sympy.count_ops(val) < 40 else val
 
 
@@ -636,14 +674,38 @@ def integrate_t(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, located_ends: boo
     lo, hi = located(sympy.sympify(lo)), located(sympy.sympify(hi))
     ok, F = attempt(lambda: sympy.integrate(f, t), INTEGRATE_BUDGET)
     if ok and isinstance(F, sympy.Basic) and not F.has(sympy.Integral) and _elementary(F):
-        vhi, vlo = endpoint_value(F, hi, "-"), endpoint_value(F, lo, "+")
-        if vhi.decided and vlo.decided:
-            val = _difference(vhi, vlo)
-            if val is not sympy.nan and val.is_real is not False:
-                if located_ends:
-                    return certify(val, "sympy", F)
-                return Integral(tidy(val), "exact", "sympy", F)
+        for G in (F, _real_logs(F, lo, hi, None)):
+            if G is None:
+                continue
+            vhi, vlo = endpoint_value(G, hi, "-"), endpoint_value(G, lo, "+")
+            if vhi.decided and vlo.decided:
+                val = _difference(vhi, vlo)
+                if val is not sympy.nan and val.is_real is not False:
+                    if located_ends:
+                        return certify(val, "sympy", G)
+                    return Integral(tidy(val), "exact", "sympy", G)
     return quadrature(f, lo, hi)
+
+
+def _real_logs(F: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, schedule: Schedule | None) -> sympy.Expr | None:
+    """``F`` (in ``t``, or in the placeholders of ``schedule``) with ``log(u)`` written ``log(−u)`` for each
+    argument negative at the middle of ``(lo, hi)``, or None when there is none. Both have the derivative
+    ``u'/u`` (they differ by the constant ``iπ``), but only the second is real there. The caller's end values
+    decide: they are real only if ``u`` keeps its sign, and ``F`` is an antiderivative of a function without
+    poles inside the cell. ``integrate`` returns either form for the same integrand, depending on SymPy's
+    cache (for ``sin(πt/2) cos(πt/2)/(cos²(πt/2) − 2 sin²(πt/2))``, ``log(cos² − 2 sin²)`` or
+    ``log(2 sin² − cos²)``); without this, whether an integral is exact would depend on what ran before it."""
+    at_t = F if schedule is None else instantiate(F, schedule)
+    if at_t.free_symbols - {t}:
+        return None  # symbolic parameters: the sign of an argument is not a number
+    mid = (located(lo) + located(hi)) / 2
+    flips = {}
+    for e in F.atoms(sympy.log):
+        u = e.args[0] if schedule is None else instantiate(e.args[0], schedule)
+        v = mp_value(u, mid)
+        if not mpmath.isnan(v) and v < 0:
+            flips[e] = sympy.log(-e.args[0])
+    return F.xreplace(flips) if flips else None
 
 
 def _elementary(F: sympy.Expr) -> bool:
@@ -783,6 +845,7 @@ __all__ = [
     "Roots",
     "attempt",
     "budgets_available",
+    "cell_potential",
     "certify",
     "endpoint_value",
     "find_potential",

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import chain
 
 import sympy
@@ -47,8 +48,15 @@ _eps = sympy.Function("epsilon")
 _lmax, _lmin = sympy.Function(r"\lambda_{\max}"), sympy.Function(r"\lambda_{\min}")
 
 
+#: simplify, remembered: ã's derivative is in the placeholders, the same for every schedule.
+_simplify = lru_cache(maxsize=256)(sympy.simplify)
+
+
+@lru_cache(maxsize=1024)
 def _tidy(e: sympy.Expr) -> sympy.Expr:
-    # cancel gives one canonical rational form, so equal bounds from different classes compare equal.
+    # cancel gives one canonical rational form, so equal bounds from different classes compare equal. Cached:
+    # the formulas are in the placeholders (a_t, b_t, ...), the same for every schedule (516 calls over the
+    # inventory, 28 distinct formulas).
     return sympy.cancel(sympy.together(e))
 
 
@@ -139,7 +147,7 @@ def _effective_schedules(ctx: Context, deps: Deps, smoothed: tuple[TargetClass, 
             # the pair (ã, b) with ã² = a² + σ²b² and target ρ is the same field (E[Z | X_t] and E[W | X_t]
             # are both multiples of E[aZ + bσW | X_t]).
             a_eff = sympy.sqrt(sympy.diff(X, Z) ** 2 + sigma**2 * sympy.diff(X, X1) ** 2)
-            da_eff = sympy.simplify(sympy.diff(a_eff, A) * DA + sympy.diff(a_eff, B) * DB)
+            da_eff = _simplify(sympy.diff(a_eff, A) * DA + sympy.diff(a_eff, B) * DB)
             out.append({"class": cls.id, "a_eff": a_eff, "da_eff": da_eff, "params": m.params,
                         "implied_by": m.implied_by})
     return tuple(out)
