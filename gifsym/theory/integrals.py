@@ -702,8 +702,9 @@ def _real_logs(F: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, schedule: Schedule
     flips = {}
     for e in F.atoms(sympy.log):
         u = e.args[0] if schedule is None else instantiate(e.args[0], schedule)
-        v = mp_value(u, mid)
-        if not mpmath.isnan(v) and v < 0:
+        # evalf at one point: compiling u (lambdify) would cost more than the whole question is worth.
+        v = u.xreplace({t: mid}).evalf(15)
+        if v.is_extended_negative:
             flips[e] = sympy.log(-e.args[0])
     return F.xreplace(flips) if flips else None
 
