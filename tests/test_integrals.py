@@ -25,9 +25,12 @@ def quad(f: sympy.Expr, lo: float, hi: float) -> float:
     return integrate.quad(sympy.lambdify(t, f, "math"), lo, hi, epsabs=0, epsrel=1e-13, limit=200)[0]
 
 
-def test_rational_potentials_come_without_algebraic_clutter():
+@pytest.mark.parametrize("route", ["logarithmic derivative", "ratint"])
+def test_rational_potentials_come_without_algebraic_clutter(monkeypatch, route):
     # The upper bound U^κ of a Gaussian with covariance eigenvalue κ = (75 + 5√61)/41: integrate() went
-    # through its heuristics and returned (3/328 − √61/1640)(5√61 + 75) log(…); ratint gives ½ log(…).
+    # through its heuristics and returned (3/328 − √61/1640)(5√61 + 75) log(…); both routes give ½ log(…).
+    if route == "ratint":
+        monkeypatch.setattr(integrals, "_log_potential", lambda F: None)
     k = (75 + 5 * sympy.sqrt(61)) / 41
     F = sympy.cancel((k * A * DA + B * DB) / (k * A**2 + B**2))
     G = find_potential.__wrapped__(F)
@@ -90,3 +93,24 @@ def test_tidy_writes_a_schedule_at_a_solved_root_without_logs_in_exponents():
     assert not any(p.exp.has(sympy.log) for p in out.atoms(sympy.Pow))
     assert out == sympy.Rational(5000**2, 10000) / q
     assert math.isclose(float(out), float(sympy.N(v, 30)), rel_tol=1e-15)
+
+
+@pytest.mark.parametrize("F, G", [
+    ((2 * A * DA + B * DB) / (2 * A**2 + B**2), sympy.log(2 * A**2 + B**2) / 2),
+    # a negative leading coefficient is turned positive, as ratint writes it: the same up to a constant
+    ((A * DA - 2 * B * DB) / (2 * B**2 - A**2) * -1, sympy.log(A**2 - 2 * B**2) / 2),
+    (DA / A, sympy.log(A)),
+])
+def test_logarithmic_derivatives_are_recognised_without_integrating(monkeypatch, F, G):
+    # U^κ = ½ d/dt log(κa² + b²): found from the denominator alone, and the same as the general route gives.
+    assert integrals._log_potential(F) == G
+    monkeypatch.setattr(integrals, "_log_potential", lambda F: None)
+    assert sympy.simplify(find_potential.__wrapped__(F) - G).is_constant()
+
+
+def test_other_bounds_take_the_general_route():
+    # The ball bound's potential has a rational part; ȧ/(ȧ + a) has a denominator that is not a function of
+    # (a, b), so its time derivative is not D_a ȧ + D_b ḃ.
+    assert integrals._log_potential(DA / A + B * (A * DB - DA * B) / A**3) is None
+    assert find_potential(DA / A + B * (A * DB - DA * B) / A**3) == sympy.log(A) + B**2 / (2 * A**2)
+    assert integrals._log_potential(DA / (DA + A)) is None
