@@ -34,6 +34,7 @@ from gifsym.symbolic import balls
 from gifsym.symbolic.flow import DA, DB, A, B, instantiate
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule, t
+from gifsym.theory import normal_forms
 from gifsym.theory.integrals import (
     DPS,
     RHO,
@@ -241,11 +242,6 @@ def _positive_set(q: sympy.Expr, P: sympy.Expr, schedule: Schedule) -> sympy.Set
     return sympy.Union(*parts) if parts else sympy.S.EmptySet
 
 
-#: simplify, remembered: the same SNR and conditions recur for every bound of a schedule, and simplify is
-#: SymPy's slowest normalisation (deterministic, no time budget, so a cached answer is the answer).
-_simplify = lru_cache(maxsize=512)(sympy.simplify)
-
-
 def _snr_condition(validity: sympy.Expr, schedule: Schedule) -> sympy.Basic | None:
     """For a validity condition ``q(a, b) > 0`` homogeneous in ``(a, b)`` and non-decreasing in the SNR
     ``ρ = b/a``: since ``r_t`` is non-decreasing (lemma snr-monotone), the condition holds on all of [0, 1)
@@ -262,10 +258,10 @@ def _snr_condition(validity: sympy.Expr, schedule: Schedule) -> sympy.Basic | No
     g = sympy.expand(num.subs({A: 1, B: RHO}))
     if not sympy.diff(g, RHO).is_nonnegative:
         return None
-    r0 = endpoint_value(_simplify(schedule.b / schedule.a), _ZERO, "+")
+    r0 = endpoint_value(normal_forms.simplify(schedule.b / schedule.a), _ZERO, "+")
     if not r0.exact:
         return None
-    cond = _simplify(g.subs(RHO, r0.value) > 0)
+    cond = normal_forms.simplify(g.subs(RHO, r0.value) > 0)
     return cond
 
 

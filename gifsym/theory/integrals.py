@@ -741,16 +741,14 @@ def _real_logs(F: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, schedule: Schedule
     poles inside the cell. ``integrate`` returns either form for the same integrand, depending on SymPy's
     cache (for ``sin(πt/2) cos(πt/2)/(cos²(πt/2) − 2 sin²(πt/2))``, ``log(cos² − 2 sin²)`` or
     ``log(2 sin² − cos²)``); without this, whether an integral is exact would depend on what ran before it."""
-    at_t = F if schedule is None else instantiate(F, schedule)
-    if at_t.free_symbols - {t}:
+    if (F if schedule is None else instantiate(F, schedule)).free_symbols - {t}:
         return None  # symbolic parameters: the sign of an argument is not a number
     mid = (located(lo) + located(hi)) / 2
     flips = {}
     for e in F.atoms(sympy.log):
         u = e.args[0] if schedule is None else instantiate(e.args[0], schedule)
         # evalf at one point: compiling u (lambdify) would cost more than the whole question is worth.
-        v = u.xreplace({t: mid}).evalf(15)
-        if v.is_extended_negative:
+        if u.xreplace({t: mid}).evalf(15).is_extended_negative:
             flips[e] = sympy.log(-e.args[0])
     return F.xreplace(flips) if flips else None
 

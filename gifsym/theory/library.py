@@ -30,6 +30,7 @@ from gifsym.symbolic.classes import CLASSES, PSD, TargetClass
 from gifsym.symbolic.flow import DA, DB, LAM, A, B, component_coefficients, general_coefficients
 from gifsym.symbolic.schedule import t
 from gifsym.symbolic.target import class_parameters
+from gifsym.theory import normal_forms
 from gifsym.theory.empirical import EMPIRICAL_LEMMAS
 from gifsym.theory.engine import Context, Deps, Lemma
 from gifsym.theory.envelopes import envelope, make_piece
@@ -48,17 +49,11 @@ _eps = sympy.Function("epsilon")
 _lmax, _lmin = sympy.Function(r"\lambda_{\max}"), sympy.Function(r"\lambda_{\min}")
 
 
-# SymPy's normalisations, remembered: the formulas of the derivations are in the placeholders (a_t, b_t,
-# ...), the same for every schedule and target, and these are pure (no time budget), so a remembered answer
-# is the answer. Over the inventory, _tidy sees 516 calls for 28 formulas.
-_simplify = lru_cache(maxsize=256)(sympy.simplify)
-_factor = lru_cache(maxsize=256)(sympy.factor)
-_cancel = lru_cache(maxsize=256)(sympy.cancel)
-
-
 @lru_cache(maxsize=1024)
 def _tidy(e: sympy.Expr) -> sympy.Expr:
     # cancel gives one canonical rational form, so equal bounds from different classes compare equal.
+    # Remembered like the normalisations of gifsym.theory.normal_forms: 516 calls on 28 formulas over the
+    # inventory (the placeholder formulas are the same for every schedule).
     return sympy.cancel(sympy.together(e))
 
 
@@ -68,7 +63,7 @@ def _tidy(e: sympy.Expr) -> sympy.Expr:
 
 def _snr_monotone(ctx: Context, deps: Deps) -> dict:
     snr = B / A
-    dsnr = _factor(sympy.together(sympy.diff(snr, A) * DA + sympy.diff(snr, B) * DB))
+    dsnr = normal_forms.factor(sympy.together(sympy.diff(snr, A) * DA + sympy.diff(snr, B) * DB))
     if sign(dsnr) not in (">", ">="):
         raise LemmaError("snr-monotone: could not prove d/dt (b/a) >= 0 from S-mono and S-pos")
     return {"snr": snr, "dsnr": dsnr, "wronskian": A * DB - DA * B}
@@ -114,20 +109,20 @@ def _probability_flow(ctx: Context, deps: Deps) -> dict:
     sf = deps["score-form"]
     # dY = f Y dτ + g dW, τ = 1 − t, has probability-flow ODE dY/dτ = f Y − (g²/2) ∇ log p; reversing time
     # and matching dX/dt = (ḃ/b) x + (ḃa²/b − ȧa) ∇ log p gives f = −ḃ/b and g²/2 = ḃa²/b − ȧa.
-    return {"f": -sf["x"], "g2_half": _factor(sf["score"])}
+    return {"f": -sf["x"], "g2_half": normal_forms.factor(sf["score"])}
 
 
 def _jacobian_identity(ctx: Context, deps: Deps) -> dict:
     vi, tw = deps["velocity-identity"], deps["tweedie"]
     # ∇_x v = c_x I + c_m ∇_x m, and ∇_x m = (∂_x∂_y log kernel) C.
-    return {"I": vi["x"], "C": _factor(_tidy(vi["m"] * tw["grad_m"]))}
+    return {"I": vi["x"], "C": normal_forms.factor(_tidy(vi["m"] * tw["grad_m"]))}
 
 
 def _monotone_coefficient(ctx: Context, deps: Deps) -> dict:
     C = deps["jacobian-identity"]["C"]
     sm = deps["snr-monotone"]
     # The coefficient of C is r_t · dr_t/dt (r = b/a): a product of two non-negative factors.
-    if _cancel(C - sm["snr"] * sm["dsnr"]) != 0:
+    if normal_forms.cancel(C - sm["snr"] * sm["dsnr"]) != 0:
         raise LemmaError("monotone-coefficient: the coefficient of C is not r * dr/dt")
     return {"C": C, "as_snr": sympy.Symbol("r_t") * sympy.Symbol(r"\dot{r}_t")}
 
@@ -149,7 +144,7 @@ def _effective_schedules(ctx: Context, deps: Deps, smoothed: tuple[TargetClass, 
             # the pair (ã, b) with ã² = a² + σ²b² and target ρ is the same field (E[Z | X_t] and E[W | X_t]
             # are both multiples of E[aZ + bσW | X_t]).
             a_eff = sympy.sqrt(sympy.diff(X, Z) ** 2 + sigma**2 * sympy.diff(X, X1) ** 2)
-            da_eff = _simplify(sympy.diff(a_eff, A) * DA + sympy.diff(a_eff, B) * DB)
+            da_eff = normal_forms.simplify(sympy.diff(a_eff, A) * DA + sympy.diff(a_eff, B) * DB)
             out.append({"class": cls.id, "a_eff": a_eff, "da_eff": da_eff, "params": m.params,
                         "implied_by": m.implied_by})
     return tuple(out)
