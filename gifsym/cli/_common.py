@@ -11,6 +11,7 @@ import click
 import sympy
 
 from gifsym.errors import GifsymError
+from gifsym.symbolic.expr import as_expr
 
 
 def expr_json(expr: Any, readable: Readable | None = None) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def known_json(value: Any, kind: str = "exact", enclosure: Any = None,
         if math.isnan(value):
             raise GifsymError("internal: a value could not be evaluated (nan)")
         value = sympy.oo if value == math.inf else -sympy.oo if value == -math.inf else sympy.Float(value)
-    value = sympy.sympify(value)
+    value = as_expr(value, what="value")
     if value.free_symbols:
         return {**expr_json(value, readable), "kind": kind}
     if value in (sympy.oo, -sympy.oo):

@@ -41,6 +41,7 @@ from gifsym.errors import NumericError
 from gifsym.numerics.fields import field as velocity_field
 from gifsym.numerics.models import CHUNK, Model
 from gifsym.numerics.simulate import flow_dim, sample_target
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.schedule import t as T_SYM
 
 #: Largest n·d of the sample arrays (800 MB of float64 for the four arrays held at once).
@@ -88,7 +89,7 @@ def schedule_values(flow, times: Sequence[float]) -> np.ndarray:
     """
     s = flow.schedule
     exprs = [s.a, s.b, s.da, s.db]
-    free = set().union(*(sympy.sympify(e).free_symbols for e in exprs)) - {T_SYM}
+    free = set().union(*(as_expr(e).free_symbols for e in exprs)) - {T_SYM}
     if free:
         raise NumericError(f"the schedule has symbolic parameters {sorted(map(str, free))}; give them numbers")
     f = sympy.lambdify(T_SYM, exprs, "numpy")

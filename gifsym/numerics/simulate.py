@@ -49,6 +49,7 @@ from gifsym.numerics.fields import enable_x64, endpoint_report, field
 from gifsym.numerics.oracle import OracleFlow
 from gifsym.numerics.sharding import device_count, gather, shard_particles
 from gifsym.symbolic.empirical import EmpiricalLaw
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.schedule import t as T_SYM
 
 #: Adaptive solvers (embedded error estimate) and fixed-step solvers (need ``steps``), with their orders.
@@ -159,7 +160,7 @@ def second_moment(gif) -> float | None:
 
 
 def _value(expr: sympy.Expr, tt: float) -> float:
-    v = sympy.sympify(expr).subs(T_SYM, tt)
+    v = as_expr(expr, names={"t": T_SYM}).subs(T_SYM, tt)
     if v.free_symbols:
         raise NumericError(f"the schedule has symbolic parameters {sorted(map(str, v.free_symbols))}; give them numbers")
     try:

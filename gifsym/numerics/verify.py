@@ -67,6 +67,7 @@ from gifsym.numerics.fields import field as velocity_field
 from gifsym.numerics.oracle import OracleFlow, oracle_flow
 from gifsym.numerics.simulate import DEFAULT_EPS, integrate, sample_source, sample_target
 from gifsym.symbolic.empirical import EmpiricalLaw
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.schedule import t as T_SYM
 from gifsym.symbolic.target import gaussian
@@ -260,7 +261,7 @@ class _BoundFns:
     @staticmethod
     def build(b: Any) -> _BoundFns:
         def fn(expr):
-            expr = sympy.sympify(expr)
+            expr = as_expr(expr, names={"t": T_SYM}, what="bound")
             free = expr.free_symbols - {T_SYM}
             if free:
                 raise NumericError(f"the bounds have symbolic parameters {sorted(map(str, free))}; give them numbers")

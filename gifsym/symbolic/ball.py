@@ -46,6 +46,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import GifsymError
+from gifsym.symbolic.expr import as_expr
 
 #: Default relative gap of the certificate (radius − lower bound ≤ RTOL · radius).
 RTOL = 1e-10
@@ -214,7 +215,7 @@ def enclosing_radius(means: Sequence[Sequence[sympy.Expr]]) -> sympy.Expr:
         >>> enclosing_radius([(2,), (4,)]), enclosing_radius([(0, 0), (3, 4)])
         (1, 5/2)
     """
-    pts = [tuple(sympy.sympify(v) for v in m) for m in means]
+    pts = [tuple(as_expr(v, what="a coordinate of means") for v in m) for m in means]
     if not pts:
         raise GifsymError("enclosing_radius needs at least one point")
     if len(pts) == 1:

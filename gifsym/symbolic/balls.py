@@ -38,6 +38,7 @@ import sympy
 from flint import acb, arb, ctx, fmpq, fmpz
 
 from gifsym.symbolic.straightline import Unsupported, straight_line
+from gifsym.symbolic.expr import as_expr
 
 #: Working precision of ball arithmetic, in bits (about 38 decimal digits).
 PREC = 128
@@ -180,7 +181,7 @@ def enclose(expr: sympy.Expr, *, prec: int = PREC) -> arb | None:
         >>> enclose(sympy.exp(1) - sympy.E).contains(0)
         True
     """
-    expr = sympy.sympify(expr)
+    expr = as_expr(expr, what="expr")
     if expr.free_symbols:
         return None
     try:

@@ -42,6 +42,7 @@ import mpmath
 import sympy
 from sympy.core.function import AppliedUndef
 
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.printing import latex_expr
 from gifsym.symbolic.schedule import Schedule, catalogue_entry, t
 
@@ -624,7 +625,9 @@ def _compact_cached(exprs: tuple[Any, ...], schedule: Schedule) -> Compact:
 def _hashable(e: Any) -> Any:
     if isinstance(e, sympy.MatrixBase) and not isinstance(e, sympy.ImmutableMatrix):
         return sympy.ImmutableMatrix(e)
-    return e
+    if e is None or isinstance(e, sympy.MatrixBase):
+        return e
+    return as_expr(e, names={"t": t}, what="expr")
 
 
 @lru_cache(maxsize=2048)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.flow import LAM, component_coefficients, instantiate, tidy
 from gifsym.symbolic.schedule import Schedule
 
@@ -78,7 +79,7 @@ class EmpiricalForm:
 def closed_form(schedule: Schedule, *, sigma: object = 0) -> EmpiricalForm:
     """The exact velocity, score, posterior mean and covariance and Jacobian of the (smoothed) empirical
     law of N points in d dimensions, for ``schedule``, in indexed symbols (any N)."""
-    sig = sympy.sympify(sigma)
+    sig = as_expr(sigma, what="sigma")
     lam = sig**2
     cx, cm, s, _ = (tidy(instantiate(e, schedule).subs(LAM, lam)) for e in component_coefficients())
     a, b = schedule.a, schedule.b

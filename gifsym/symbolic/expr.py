@@ -24,10 +24,12 @@ from __future__ import annotations
 import ast
 import cmath
 import math
+import numbers
 import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from types import MappingProxyType
 
 import sympy
@@ -45,6 +47,7 @@ __all__ = [
     "MAX_MAGNITUDE",
     "MAX_NUMBER_DIGITS",
     "MIN_MAGNITUDE",
+    "as_expr",
     "free_names",
     "parse_expression",
     "parse_number",
@@ -516,9 +519,11 @@ def parse_expression(text: str, *, names: Mapping[str, sympy.Basic]) -> sympy.Ex
             raise ExpressionError(f"name {key!r} is not an ASCII identifier")
         if key in ALLOWED_FUNCTIONS:
             raise ExpressionError(f"name '{key}' clashes with the function of the same name")
+        if isinstance(value, str):
+            raise ExpressionError(f"value of name '{key}' is not a SymPy object: {value!r:.60}")
         try:
-            clean_names[key] = value if isinstance(value, sympy.Basic) else sympy.sympify(value, strict=True)
-        except (sympy.SympifyError, TypeError, ValueError):
+            clean_names[key] = as_expr(value, what=f"value of name '{key}'")
+        except ExpressionError:
             raise ExpressionError(f"value of name '{key}' is not a SymPy object: {value!r:.60}") from None
     parser = _Parser(stripped, clean_names)
     try:
@@ -610,3 +615,57 @@ def parse_number(text: str) -> sympy.Expr:
     if value.is_extended_real is False:
         raise ExpressionError(f"value {_shown(text.strip())} is not a real number ({value})")
     return value
+
+
+def as_expr(value: object, *, names: Mapping[str, sympy.Basic] | None = None,
+            what: str = "expression") -> sympy.Expr:
+    """A caller's value as a SymPy object: the one door from caller input into SymPy.
+
+    ``sympify`` (and so every SymPy function given a string) runs :func:`eval` on strings; no module of
+    gifsym calls it (``tests/test_security.py`` checks). Instead:
+
+    * a ``str`` is parsed by :func:`parse_expression` with ``names`` (nothing is evaluated);
+    * a SymPy object is returned as it is;
+    * an ``int`` or NumPy integer becomes an ``Integer``, a :class:`~fractions.Fraction` a ``Rational``;
+    * a ``float`` or NumPy float becomes the exact rational of its shortest decimal (``0.1`` is ``1/10``, as
+      in :func:`parse_expression`); ``±inf`` becomes ``±oo`` (callers that need a finite value check);
+    * anything else (``bool``, ``None``, NaN, complex numbers, arrays, lists, other objects) is refused.
+
+    Args:
+        value: The caller's value.
+        names: The identifiers a string may use (e.g. ``{"t": t}``); none but ``pi`` and ``E`` by default.
+        what: How error messages name the value (e.g. ``"sigma"``).
+
+    Returns:
+        A SymPy object.
+
+    Raises:
+        ExpressionError: a string outside the grammar, or a value of a refused type.
+
+    Example:
+        >>> import sympy
+        >>> from fractions import Fraction
+        >>> t = sympy.Symbol("t")
+        >>> as_expr("1 - t", names={"t": t}), as_expr(0.1), as_expr(Fraction(1, 3)), as_expr(t**2)
+        (1 - t, 1/10, 1/3, t**2)
+    """
+    if isinstance(value, str):
+        return parse_expression(value, names=names or {})
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise ExpressionError(f"{what}={value!r} is not a number or an expression")
+    if isinstance(value, numbers.Integral):
+        return sympy.Integer(int(value))
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if math.isnan(f):
+            raise ExpressionError(f"{what}={value!r} is not a number (NaN)")
+        if math.isinf(f):
+            return sympy.oo if f > 0 else -sympy.oo
+        # repr gives the shortest decimal that round-trips, so 0.1 becomes exactly 1/10
+        return sympy.Rational(repr(f))
+    raise ExpressionError(f"{what}={value!r:.60} is not a number or an expression (a {type(value).__name__}); "
+                          "give a string such as '1 - t', a real number or a SymPy expression")

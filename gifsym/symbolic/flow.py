@@ -32,6 +32,7 @@ from functools import cached_property, lru_cache
 import sympy
 
 from gifsym.errors import GifsymError
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.schedule import Schedule, t
 from gifsym.symbolic.target import Target
 
@@ -39,6 +40,8 @@ from gifsym.symbolic.target import Target
 # instantiated, so no per-schedule formula is ever written down.
 A, DA, B, DB = sympy.symbols("a_t \\dot{a}_t b_t \\dot{b}_t", real=True)
 LAM = sympy.Symbol("lambda", positive=True)
+#: How a caller's string names the placeholders.
+PLACEHOLDER_NAMES = {"a": A, "da": DA, "b": B, "db": DB, "t": t}
 
 
 def state_symbols(dim: int) -> tuple[sympy.Symbol, ...]:
@@ -115,9 +118,9 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
 
 
 def instantiate(expr: sympy.Expr, schedule: Schedule) -> sympy.Expr:
-    """Substitute the schedule's a, ȧ, b, ḃ for the placeholders."""
+    """Substitute the schedule's a, ȧ, b, ḃ for the placeholders (a string names them a, da, b, db)."""
     # xreplace, not subs: the placeholders are plain symbols, and subs' pattern matching costs ~10x more.
-    return sympy.sympify(expr).xreplace({A: schedule.a, DA: schedule.da, B: schedule.b, DB: schedule.db})
+    return as_expr(expr, names=PLACEHOLDER_NAMES, what="expr").xreplace({A: schedule.a, DA: schedule.da, B: schedule.b, DB: schedule.db})
 
 
 @dataclass(frozen=True)

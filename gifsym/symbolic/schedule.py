@@ -553,9 +553,7 @@ def real_number(name: str, value: object) -> sympy.Expr:
         >>> real_number("beta_max", np.float64(20.0)), real_number("x", "1/3")
         (20, 1/3)
     """
-    import numbers
-
-    from gifsym.symbolic.expr import MAX_MAGNITUDE, MIN_MAGNITUDE, parse_number
+    from gifsym.symbolic.expr import MAX_MAGNITUDE, MIN_MAGNITUDE, as_expr, parse_number
 
     if isinstance(value, bool) or value is None:
         raise SpecError(f"parameter {name}={value!r} is not a number")
@@ -566,20 +564,13 @@ def real_number(name: str, value: object) -> sympy.Expr:
             raise
         except GifsymError as e:
             raise SpecError(f"parameter {name}={value!r}: {e}") from None
-    elif isinstance(value, sympy.Basic):
-        v = value
-        if not v.is_number or v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-            raise SpecError(f"parameter {name}={value!r} must be a finite real number")
-    elif isinstance(value, numbers.Integral):
-        v = sympy.Integer(int(value))
-    elif isinstance(value, numbers.Real):
-        f = float(value)
-        if not math.isfinite(f):
-            raise SpecError(f"parameter {name}={value!r} must be a finite real number (not NaN or infinite)")
-        # repr gives the shortest decimal that round-trips, so 0.1 becomes exactly 1/10
-        v = sympy.Rational(repr(f))
     else:
-        raise SpecError(f"parameter {name}={value!r} is not a number; give an int, float, or a string like '0.1'")
+        try:
+            v = as_expr(value, what=f"parameter {name}")
+        except GifsymError as e:
+            raise SpecError(f"{str(e).split(';')[0]}; give an int, float, or a string like '0.1'") from None
+        if not v.is_number or v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise SpecError(f"parameter {name}={value!r} must be a finite real number (not NaN or infinite)")
     if v.is_extended_real is not True:
         raise SpecError(f"parameter {name}={value!r} must be a real number (got {v})")
     magnitude = abs(v)

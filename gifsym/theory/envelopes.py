@@ -31,9 +31,10 @@ import mpmath
 import sympy
 
 from gifsym.symbolic import balls
-from gifsym.symbolic.flow import DA, DB, A, B, instantiate
+from gifsym.symbolic.expr import as_expr
+from gifsym.symbolic.flow import DA, DB, PLACEHOLDER_NAMES, A, B, instantiate
 from gifsym.symbolic.printing import latex_expr as _latex
-from gifsym.symbolic.schedule import Schedule, t
+from gifsym.symbolic.schedule import Schedule, real_number, t
 from gifsym.theory import normal_forms
 from gifsym.theory.integrals import (
     DPS,
@@ -137,7 +138,8 @@ def make_piece(side: str, lemma: str, general: sympy.Expr, schedule: Schedule, *
         >>> p.interval
         Interval.Lopen(-1 + sqrt(2), 1)
     """
-    general = sympy.sympify(general)
+    general = as_expr(general, names=PLACEHOLDER_NAMES, what="general")
+    validity = None if validity is None else as_expr(validity, names=PLACEHOLDER_NAMES, what="validity")
     formula = instantiate(general, schedule)
     interval, condition = _piece_interval(formula, validity, schedule)
     return BoundPiece(side, lemma, general, formula, interval, tuple(params), implied_by, validity, condition)
@@ -324,9 +326,7 @@ class Envelope:
         """The combined bound at ``t0``: a float (``±inf`` where no piece holds), or a SymPy expression when
         symbolic parameters remain (``exact=True``: always SymPy, ``±oo`` where no piece holds)."""
         vals = []
-        point = sympy.Rational(repr(float(t0))) if isinstance(t0, (float, int)) else t0
-        if not isinstance(point, sympy.Basic) or not point.is_number:
-            raise TypeError(f"value_at needs a number, got {t0!r}")
+        point = real_number("t", t0)
         side = "-" if point == 1 else "+"
         none_s = sympy.oo if self.side == "upper" else -sympy.oo
         for p in self.pieces:

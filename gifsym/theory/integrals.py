@@ -40,7 +40,8 @@ from sympy.integrals.rationaltools import ratint
 
 from gifsym.budget import BudgetExceeded, attempt, budgets_available, work_budget
 from gifsym.symbolic import balls
-from gifsym.symbolic.flow import DA, DB, A, B, instantiate
+from gifsym.symbolic.expr import as_expr
+from gifsym.symbolic.flow import DA, DB, PLACEHOLDER_NAMES, A, B, instantiate
 from gifsym.symbolic.schedule import Schedule, t
 
 #: Working precision (decimal digits) of numerical evaluation, root refinement and quadrature.
@@ -99,6 +100,16 @@ def _nonlinear_exponential(expr: sympy.Expr) -> bool:
     return False
 
 
+def _in_t(e: Any, what: str = "expr") -> sympy.Expr:
+    """A caller's expression in ``t`` (or a number): strings by the safe parser, never ``sympify``."""
+    return as_expr(e, names={"t": t}, what=what)
+
+
+def _in_placeholders(e: Any, what: str = "expr") -> sympy.Expr:
+    """A caller's placeholder expression (a string names them a, da, b, db)."""
+    return as_expr(e, names=PLACEHOLDER_NAMES, what=what)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Signs and total derivatives in the placeholders
 
@@ -110,6 +121,7 @@ def total_derivative(expr: sympy.Expr) -> sympy.Expr:
         >>> total_derivative(B / A) == DB / A - B * DA / A**2
         True
     """
+    expr = _in_placeholders(expr)
     return sympy.diff(expr, A) * DA + sympy.diff(expr, B) * DB
 
 
@@ -125,7 +137,7 @@ def sign(expr: sympy.Expr) -> str | None:
         >>> sign(A**2 + B**2)
         '>'
     """
-    e = sympy.together(expr.xreplace(_SIGNED))
+    e = sympy.together(_in_placeholders(expr).xreplace(_SIGNED))
     if e.is_positive:
         return ">"
     if e.is_negative:
@@ -152,7 +164,7 @@ def sign(expr: sympy.Expr) -> str | None:
 @lru_cache(maxsize=1024)
 def mp_function(expr: sympy.Expr) -> Callable[[Any], Any]:
     """``expr`` (in ``t`` only) as an mpmath function of t (evaluate inside ``mpmath.workdps``)."""
-    return sympy.lambdify(t, expr, modules="mpmath")
+    return sympy.lambdify(t, _in_t(expr), modules="mpmath")
 
 
 def mp_value(expr: sympy.Expr, x: Any) -> Any:
@@ -166,6 +178,7 @@ def mp_value(expr: sympy.Expr, x: Any) -> Any:
         >>> mpmath.isnan(mp_value(sympy.log(t - 1), 0.5))
         True
     """
+    expr = _in_t(expr)
     if isinstance(x, sympy.Basic):
         point = x
     else:
@@ -248,8 +261,8 @@ def endpoint_value(expr: sympy.Expr, point: sympy.Expr, side: str = "+") -> Endp
         >>> endpoint_value(sympy.sin(1 - t) / (1 - t)**sympy.Rational(99, 100), sympy.Integer(1), "-").value
         0
     """
-    expr = sympy.sympify(expr)
-    point = sympy.sympify(point)
+    expr = _in_t(expr)
+    point = _in_t(point, "point")
     if t not in expr.free_symbols:
         return EndpointValue(expr)
     v = expr.xreplace({t: point})
@@ -349,8 +362,10 @@ def roots(expr: sympy.Expr, lo: sympy.Expr = sympy.S.Zero, hi: sympy.Expr = symp
         >>> roots(t**2 - sympy.Rational(1, 4)).points
         (1/2,)
     """
+    expr, lo, hi = _in_t(expr), _in_t(lo, "lo"), _in_t(hi, "hi")
+    equation = None if equation is None else _in_t(equation, "equation")
     try:
-        a, b = _rational_inside(sympy.sympify(lo), True), _rational_inside(sympy.sympify(hi), False)
+        a, b = _rational_inside(lo, True), _rational_inside(hi, False)
     except ValueError:
         return Roots((), False, (), False, ((lo, hi),))
     if not a < b:
@@ -391,6 +406,7 @@ def sign_changes(expr: sympy.Expr, schedule: Schedule, lo: sympy.Expr = sympy.S.
     found once as values ``ρ*`` of the SNR (schedule-free) and then located in time by solving
     ``b_t = ρ* a_t``, which SymPy solves far more often than the original expression.
     """
+    expr, lo, hi = _in_placeholders(expr), _in_t(lo, "lo"), _in_t(hi, "hi")
     num, den = sympy.fraction(sympy.together(expr))
     found: list[Roots] = []
     for part in (num, den):
@@ -447,7 +463,7 @@ def find_potential(F: sympy.Expr) -> sympy.Expr | None:
         >>> find_potential(DA / A + B * (A * DB - DA * B) * R**2 / A**3)
         R**2*b_t**2/(2*a_t**2) + log(a_t)
     """
-    F = sympy.sympify(F)
+    F = _in_placeholders(F, "F")
     G = _log_potential(F)
     if G is not None:
         return G
@@ -566,6 +582,7 @@ def certify(val: sympy.Expr, method: str, antiderivative: sympy.Expr | None = No
 
 def located(x: sympy.Expr) -> sympy.Expr:
     """A numerically located point (a Float) as the exact binary rational it is; other points unchanged."""
+    x = _in_t(x, "point")
     return sympy.Rational(x) if isinstance(x, sympy.Float) else x
 
 
@@ -594,6 +611,7 @@ def _schedule_point(schedule: Schedule, point: sympy.Expr, side: str) -> dict | 
 def potential_value(G: sympy.Expr, schedule: Schedule, point: sympy.Expr, side: str) -> EndpointValue:
     """``G(a_t, b_t)`` at ``t = point``: by substituting the schedule's end values into G when G is
     defined there (a fact about G alone, true for every schedule with those end values), else as a limit."""
+    G, point = _in_placeholders(G, "G"), _in_t(point, "point")
     ends = _schedule_point(schedule, point, side)
     if ends is not None:
         v = G.xreplace(ends)
@@ -660,6 +678,7 @@ def integrate_piece(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy
     Float ends (numerically located points) are taken as the exact rationals they are, so the result is the
     integral over exactly that interval; its value is then reported as a certified enclosure.
     """
+    F, lo, hi = _in_placeholders(F, "F"), _in_t(lo, "lo"), _in_t(hi, "hi")
     floats = any(isinstance(x, sympy.Float) for x in (lo, hi))
     lo, hi = located(lo), located(hi)
     G = cell_potential(F, schedule, lo, hi)
@@ -686,6 +705,7 @@ def cell_potential(F: sympy.Expr, schedule: Schedule, lo: sympy.Expr, hi: sympy.
         >>> cell_potential((A * DA - 2 * B * DB) / (A**2 - 2 * B**2), schedule("linear"), sympy.Integer(1) / 2, 1)
         log(-a_t**2 + 2*b_t**2)/2
     """
+    lo, hi = _in_t(lo, "lo"), _in_t(hi, "hi")
     G = find_potential(F)
     if G is None:
         return None
@@ -717,7 +737,7 @@ def integrate_t(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr, located_ends: boo
         >>> I.kind, I.enclosure[0] < 283.4404096414862 < I.enclosure[1]
         ('certified', True)
     """
-    lo, hi = located(sympy.sympify(lo)), located(sympy.sympify(hi))
+    f, lo, hi = _in_t(f, "f"), located(_in_t(lo, "lo")), located(_in_t(hi, "hi"))
     ok, F = attempt(lambda: sympy.integrate(f, t), INTEGRATE_BUDGET)
     if ok and isinstance(F, sympy.Basic) and not F.has(sympy.Integral) and _elementary(F):
         for G in (F, _real_logs(F, lo, hi, None)):
@@ -776,9 +796,9 @@ def quadrature(f: sympy.Expr, lo: sympy.Expr, hi: sympy.Expr) -> Integral:
     ``h([0, δ])`` excluding 0 proves divergence. Anything else (no leading term, ``h`` not enclosed) leaves
     convergence undecided: ``nan``, never a guessed ``±oo``.
     """
+    f, lo, hi = _in_t(f, "f"), located(_in_t(lo, "lo")), located(_in_t(hi, "hi"))
     if f.free_symbols - {t}:  # symbolic parameters: nothing to integrate numerically
         return Integral(sympy.nan, "estimate", "quadrature")
-    lo, hi = located(sympy.sympify(lo)), located(sympy.sympify(hi))
     body = [lo, hi]
     tails: list[balls.Enclosure] = []
     infinite: list[sympy.Expr] = []

@@ -37,6 +37,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import ConvertError
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.schedule import Schedule, t
 from gifsym.symbolic.target import Target, gaussian, gmm, target
 
@@ -199,7 +200,7 @@ def smoothed_target(nu: Target, sigma: sympy.Expr) -> Target:
     Raises:
         ConvertError: a class parameter is symbolic (its smoothed value has no spec).
     """
-    sigma = sympy.sympify(sigma)
+    sigma = as_expr(sigma, what="sigma")
     s2 = sigma**2
     law = nu.law
     if law is not None:

@@ -7,6 +7,7 @@ from functools import lru_cache
 import mpmath
 import sympy
 
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.prove.budget import DIGITS, VALUE_RELATIONS, VIOLATION_RTOL
 from gifsym.symbolic.prove.points import exact_sign, is_undefined, n50, value_at
 from gifsym.symbolic.prove.relations import decide_relation
@@ -60,10 +61,11 @@ def prove_value(
         raise ValueError(f"relation must be one of {VALUE_RELATIONS}, not {relation!r}")
     if side not in (None, "+", "-"):
         raise ValueError(f"side must be None, '+' or '-', not {side!r}")
-    expr = sympy.sympify(expr, strict=True)
-    var = sympy.sympify(var, strict=True)
-    point = sympy.nsimplify(sympy.sympify(point, strict=True))
-    value = sympy.sympify(value, strict=True)
+    if not isinstance(var, sympy.Symbol):
+        raise TypeError(f"var must be a SymPy Symbol, not {var!r}")
+    expr = as_expr(expr, names={var.name: var}, what="expr")
+    point = sympy.nsimplify(as_expr(point, what="point"))
+    value = as_expr(value, what="value")
     return _prove_value(expr, var, point, relation, value, side)
 
 

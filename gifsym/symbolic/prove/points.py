@@ -5,6 +5,7 @@ from __future__ import annotations
 import mpmath
 import sympy
 
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.prove.budget import DIGITS
 from gifsym.symbolic.prove.intervals import constant_enclosure, iv_ends
 
@@ -17,6 +18,8 @@ def is_undefined(value: sympy.Basic) -> bool:
 
 
 def value_at(expr: sympy.Expr, var: sympy.Symbol, point: sympy.Expr) -> sympy.Expr:
+    # subs would sympify (eval) a string point: convert caller values through the safe door first.
+    expr, point = as_expr(expr, names={var.name: var}, what="expr"), as_expr(point, what="point")
     try:
         return expr.subs(var, point)
     except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):

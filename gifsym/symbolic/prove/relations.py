@@ -6,6 +6,7 @@ from __future__ import annotations
 import sympy
 
 from gifsym.budget import BudgetExceeded, work_budget
+from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.prove.bisection import Prover
 from gifsym.symbolic.prove.budget import MAX_DEPTH, PROOF_MEMORY, PROOF_SECONDS, RELATIONS, SYMPY_SECONDS
 from gifsym.symbolic.prove.points import exact_sign, is_undefined, n50, value_at
@@ -64,11 +65,10 @@ def prove_relation(
     """
     if relation not in RELATIONS:
         raise ValueError(f"relation must be one of {RELATIONS}, not {relation!r}")
-    expr = sympy.sympify(expr, strict=True)
-    var = sympy.sympify(var, strict=True)
     if not isinstance(var, sympy.Symbol):
         raise TypeError(f"var must be a SymPy Symbol, not {var!r}")
-    lo, hi = sympy.nsimplify(sympy.sympify(lo, strict=True)), sympy.nsimplify(sympy.sympify(hi, strict=True))
+    expr = as_expr(expr, names={var.name: var}, what="expr")
+    lo, hi = sympy.nsimplify(as_expr(lo, what="lo")), sympy.nsimplify(as_expr(hi, what="hi"))
     if not (lo.is_number and hi.is_number) or (hi - lo).is_positive is not True:
         raise ValueError(f"the interval [{lo}, {hi}] must have numeric ends with lo < hi")
     try:
