@@ -290,7 +290,7 @@ def decode(data: Any, types: Mapping[str, type], inputs: Mapping[str, Any]) -> A
     if "float" in data:
         return float(data["float"])
     if "sympy" in data:
-        return _checked(_parse_cached(data["sympy"]), data.get("sig"))
+        return _parse_cached(data["sympy"], json.dumps(data.get("sig")))
     if "tuple" in data:
         return tuple(decode(x, types, inputs) for x in data["tuple"])
     if "dict" in data:
@@ -331,9 +331,9 @@ def _checked(obj: Any, sig: Any) -> Any:
 
 
 @lru_cache(maxsize=8192)
-def _parse_cached(text: str) -> Any:
-    # The same sub-results (pieces, intervals) recur across files: parse each text once per process.
-    return parse_srepr(text)
+def _parse_cached(text: str, sig: str) -> Any:
+    # The same sub-results (pieces, intervals) recur across files: parse and check each text once per process.
+    return _checked(parse_srepr(text), json.loads(sig))
 
 
 # ------------------------------------------------------------------------------------------------------
