@@ -35,6 +35,13 @@ Example:
     499500
     >>> attempt(lambda: 2 + 2, 1.0)
     (True, 4)
+
+    Off the main thread too (an endless generator, stopped after 0.2 s of its thread's CPU time):
+
+    >>> import concurrent.futures, itertools
+    >>> with concurrent.futures.ThreadPoolExecutor(1) as pool:
+    ...     pool.submit(attempt, lambda: all(i >= 0 for i in itertools.count()), 0.2).result()
+    (False, None)
 """
 
 from __future__ import annotations
@@ -180,9 +187,10 @@ def _main_leave() -> None:
     if caller is None:
         return
     signal.setitimer(signal.ITIMER_REAL, 0)
-    _caller = None
     handler, due, interval = caller
+    # The handler first: a tick still pending then goes where it would have gone without the budget.
     signal.signal(signal.SIGALRM, handler if handler is not None else signal.SIG_DFL)
+    _caller = None
     if due is not None:  # a timer already due fires at once (setitimer needs a positive delay)
         signal.setitimer(signal.ITIMER_REAL, max(due - time.monotonic(), 1e-6), interval)
 
@@ -349,7 +357,7 @@ def attempt(fn: Callable[[], Any], seconds: float, *, terminates: bool = False,
 def bounded(what: str, fn: Callable[[], Any], seconds: float, *, memory: int = DEFAULT_MEMORY) -> Any:
     """``fn()`` under a budget; a :class:`WorkLimitError` naming ``what`` when it runs out.
 
-    Outside the main thread the work runs unbounded (nothing could interrupt it).
+    Where no budget can interrupt the work (see the module docstring) it runs unbounded.
     """
     try:
         with work_budget(seconds, memory=memory, strict=False):
