@@ -24,6 +24,8 @@ def _clear():
     theory._derived.clear()
     store._parse_cached.cache_clear()
     getattr(store, "_warned", [False])[0] = False  # the one warning line per process: each test is a process of its own
+    if hasattr(store, "_secret"):
+        store._secret.cache_clear()
 
 
 @pytest.fixture
@@ -274,7 +276,7 @@ def test_the_cache_is_private(cache, monkeypatch):
         assert p.stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.parametrize("where", ["entry", "kind", "root", "owner"])
+@pytest.mark.parametrize("where", ["entry", "kind", "root", "owner", "key"])
 def test_a_cache_others_can_write_is_not_used(cache, where, capfd, monkeypatch):
     flow = GIF(schedule("linear"), target("slc:kappa=2"))
     want = theory.bounds(flow)
@@ -285,6 +287,8 @@ def test_a_cache_others_can_write_is_not_used(cache, where, capfd, monkeypatch):
     if where == "owner":
         uid = os.geteuid()
         monkeypatch.setattr(os, "geteuid", lambda: uid + 1)
+    elif where == "key":  # a key others can read lets them sign
+        (cache / "secret").chmod(0o644)
     else:
         target_path = {"entry": path, "kind": cache / "bounds", "root": cache}[where]
         target_path.chmod(target_path.stat().st_mode | 0o020)
@@ -295,7 +299,7 @@ def test_a_cache_others_can_write_is_not_used(cache, where, capfd, monkeypatch):
         assert theory.bounds(flow) == want
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and err.startswith("Warning: ") and "the cache is not used" in err
-    assert ("another user" in err) == (where == "owner")
+    assert ("another user" in err) == (where == "owner") and ("readable" in err) == (where == "key")
 
 
 def test_gifsym_cache_naming_a_file_warns(tmp_path, monkeypatch, capfd):
