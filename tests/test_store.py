@@ -23,6 +23,9 @@ FLOW_SPECS = [("vp", "ball:R=1+slc:kappa=-0.5"), ("trigonometric", "conv:sigma=0
 def _clear():
     theory._derived.clear()
     store._parse_cached.cache_clear()
+    getattr(store, "_warned", [False])[0] = False  # the one warning line per process: each test is a process of its own
+    if hasattr(store, "_secret"):
+        store._secret.cache_clear()
 
 
 @pytest.fixture
@@ -126,21 +129,223 @@ def test_corrupt_or_edited_files_are_ignored(cache):
     assert json.loads(path.read_text())["key"] == path.stem  # rewritten whole
 
 
-def test_a_tampered_file_with_a_valid_checksum_cannot_run_code(cache, tmp_path, monkeypatch):
+def _resign(cache, path, upper, *, sig=None, with_key=True):
+    """Put ``upper`` (an srepr) in a stored Bounds entry and sign it again: with the old format's checksum
+    (what the audit did) and, ``with_key``, with the cache's own key (an attacker who even read the key).
+    ``sig``: the signature to record (default: the original's, which an edit of the text alone leaves)."""
     import hashlib
+    import hmac
 
+    doc = json.loads(path.read_text())
+    old = doc["payload"]["fields"]["upper"]
+    doc["payload"]["fields"]["upper"] = {"sympy": upper, "sig": old.get("sig") if sig is None else sig}
+    text = json.dumps(doc["payload"], sort_keys=True, separators=(",", ":"))
+    doc["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    if with_key and (cache / "secret").exists():
+        doc["hmac"] = hmac.new((cache / "secret").read_bytes(), text.encode(), hashlib.sha256).hexdigest()
+    path.write_text(json.dumps(doc))
+
+
+def test_a_tampered_file_with_a_valid_checksum_cannot_run_code(cache, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     flow = GIF(schedule("linear"), target("slc:kappa=2"))
     want = theory.bounds(flow)
     (path,) = (cache / "bounds").glob("*.json")
-    doc = json.loads(path.read_text())
-    doc["payload"]["fields"]["upper"] = {"sympy": "__import__('os').system('touch PWNED')"}
-    text = json.dumps(doc["payload"], sort_keys=True, separators=(",", ":"))
-    doc["sha256"] = hashlib.sha256(text.encode()).hexdigest()
-    path.write_text(json.dumps(doc))
+    _resign(cache, path, "__import__('os').system('touch PWNED')")
     _clear()
     assert theory.bounds(flow) == want
     assert not (tmp_path / "PWNED").exists()
+
+
+T = "Symbol('t', real=True)"
+
+
+_FORGERIES = [
+    ("Integer(-5)", None),  # the audit's forgery: printed as the bound, exit 0
+    ("nan", None), ("nan", "NaN"), ("Float('nan', precision=53)", "Float"),
+    (f"Function('f')({T})", None), (f"Function('f')({T})", "f"),
+    (f"Mul(Symbol('x', real=True), {T})", None),  # a symbol the derivation never has
+    ("Pow(Integer(3), Integer(100000))", None),  # a huge number: refused before it is built
+]
+
+
+@pytest.mark.parametrize("upper, sig, with_key", [
+    *((u, s, False) for u, s in _FORGERIES),
+    # ... recorded as an Integer, consistently: without the key, the HMAC refuses it (with the key, it is
+    # the owner's own edit, and only the folder's permissions keep others from the key: below)
+    ("Integer(-5)", "Integer", False),
+    *((u, s, True) for u, s in _FORGERIES),
+])
+def test_a_resigned_entry_is_never_used(cache, upper, sig, with_key):
+    flow = GIF(schedule("linear"), target("slc:kappa=2"))
+    want = theory.bounds(flow)
+    (path,) = (cache / "bounds").glob("*.json")
+    original = json.loads(path.read_text())["payload"]["fields"]["upper"]
+    recorded = None if sig is None else [sig, [T] if "Symbol" in upper else [], sig == "Integer"]
+    _resign(cache, path, upper, sig=recorded, with_key=with_key)
+    _clear()
+    got = theory.bounds(flow)
+    assert got == want and got.upper == want.upper  # derived again, not the forgery
+    # ... and the forged entry replaced by the true one
+    assert json.loads(path.read_text())["payload"]["fields"]["upper"] == original
+
+
+#: The entries that hung or exhausted memory before (issue 22), each tried in turn by _HANG_WORKER.
+HANG_CASES = ["pow", "fifo", "urandom", "zero", "huge", "folder"]
+
+_HANG_WORKER = """
+import json, os, resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))  # /dev/zero fails this run, not the machine
+sys.path[:0] = [os.getcwd(), os.path.join(os.getcwd(), "tests")]
+from click.testing import CliRunner
+import sympy
+from gifsym import store, theory
+from gifsym.cli import app
+import test_store as ts
+
+cache = Path(os.environ["GIFSYM_CACHE"])
+argv = ["bounds", "--schedule", "linear", "--target", "slc:kappa=2", "--json"]
+want = CliRunner().invoke(app, argv, catch_exceptions=False).stdout
+(path,) = (cache / "bounds").glob("*.json")
+good = json.loads(path.read_text())
+for bad in sys.argv[1:]:
+    if bad == "pow":  # rebuilt, 3^(10^9) ran for 40 minutes in C
+        ts._resign(cache, path, "Pow(Integer(3), Integer(1000000000))")
+    else:
+        path.unlink()
+        if bad == "fifo":  # open() waited for a writer forever
+            os.mkfifo(path)
+        elif bad in ("urandom", "zero"):  # endless; /dev/zero grew to 3.8 GB
+            os.symlink("/dev/" + bad, path)
+        elif bad == "huge":  # a regular file beyond the size cap
+            path.write_text(" " * (getattr(store, "MAX_ENTRY_BYTES", 2**22) + 1))
+        else:
+            path.mkdir()
+    theory._derived.clear()
+    store._parse_cached.cache_clear()
+    got = CliRunner().invoke(app, argv, catch_exceptions=False)
+    assert got.exit_code == 0 and got.stdout == want, (bad, got.output)
+    if bad == "folder":  # a folder in an entry's place is left alone
+        path.rmdir()
+        path.write_text(json.dumps(good))
+    else:  # replaced by the true entry, a regular file
+        assert path.is_file() and not path.is_symlink(), bad
+        assert json.loads(path.read_text()) == good, bad
+    print("ok", bad, flush=True)
+"""
+
+
+def _worker(code, cases, env=None, timeout=120):
+    """Run ``code`` with ``cases`` as arguments in a process of its own, under 3 GB of address space and a
+    wall clock of ``timeout`` s (the honest runs take 2-10 s on a loaded 2-core machine): a hang or a
+    runaway read fails the test and names the case, never the machine. ``code`` prints ``ok CASE`` after
+    each case that passed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = "import resource; resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))\n" + code
+    try:
+        run = subprocess.run([sys.executable, "-c", code, *cases], capture_output=True, text=True,
+                             timeout=timeout, env={**os.environ, **(env or {})}, cwd=root)
+        out, err = run.stdout, run.stderr
+    except subprocess.TimeoutExpired as e:
+        out, err = (e.stdout or b"").decode(), f"timed out after {timeout} s (hung)"
+    done = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("ok ")]
+    assert done == list(cases), f"case {cases[len(done)]!r} failed: {err[-2000:]}"
+
+
+def test_an_entry_that_would_hang_is_ignored_and_replaced(cache):
+    """Each case of HANG_CASES in one worker process (one import for all): the command answers as with a
+    good entry, and the bad one is replaced."""
+    _worker(_HANG_WORKER, HANG_CASES, env={"GIFSYM_CACHE": str(cache)})
+
+
+def test_the_cache_is_private(cache, monkeypatch):
+    # Whatever the umask (002 would make files group-writable), folders are 0700 and files 0600.
+    old = os.umask(0o002)
+    try:
+        theory.bounds(GIF(schedule("linear"), target("slc:kappa=2")))
+    finally:
+        os.umask(old)
+    for p in (cache, cache / "bounds"):
+        assert p.stat().st_mode & 0o777 == 0o700
+    for p in (cache / "secret", *(cache / "bounds").glob("*.json")):
+        assert p.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("where", ["entry", "kind", "root", "owner", "key"])
+def test_a_cache_others_can_write_is_not_used(cache, where, capfd, monkeypatch):
+    flow = GIF(schedule("linear"), target("slc:kappa=2"))
+    want = theory.bounds(flow)
+    (path,) = (cache / "bounds").glob("*.json")
+    # A forgery that passes every content check (signed with the key, consistent signature): only the
+    # permissions can keep it out, as for ssh's and pip's files.
+    _resign(cache, path, "Integer(-5)", sig=["Integer", [], True])
+    if where == "owner":
+        uid = os.geteuid()
+        monkeypatch.setattr(os, "geteuid", lambda: uid + 1)
+    elif where == "key":  # a key others can read lets them sign
+        (cache / "secret").chmod(0o644)
+    else:
+        target_path = {"entry": path, "kind": cache / "bounds", "root": cache}[where]
+        target_path.chmod(target_path.stat().st_mode | 0o020)
+    _clear()
+    capfd.readouterr()
+    for _ in range(3):
+        theory._derived.clear()
+        assert theory.bounds(flow) == want
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("Warning: ") and "the cache is not used" in err
+    assert ("another user" in err) == (where == "owner") and ("readable" in err) == (where == "key")
+
+
+def test_gifsym_cache_naming_a_file_warns(tmp_path, monkeypatch, capfd):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("GIFSYM_CACHE", str(tmp_path / "file"))
+    _clear()
+    flow = GIF(schedule("linear"), target("slc:kappa=2"))
+    assert theory.bounds(flow).upper == jacobian_bounds.bounds(flow, registry=registry()).upper
+    err = capfd.readouterr().err
+    assert err.startswith("Warning: ") and "not a folder" in err and err.count("\n") == 1
+    assert (tmp_path / "file").read_text() == ""
+    _clear()
+
+
+def test_the_key_names_the_versions_of_sympy_and_flint(monkeypatch):
+    def fresh_key():
+        store.code_fingerprint.cache_clear()
+        try:
+            return store.key("bounds", "x")
+        finally:
+            store.code_fingerprint.cache_clear()
+
+    base = fresh_key()
+    monkeypatch.setattr(sympy, "__version__", sympy.__version__ + ".post1")
+    assert fresh_key() != base
+    monkeypatch.undo()
+    assert fresh_key() == base
+    real = store._version
+    monkeypatch.setattr(store, "_version", lambda d: real(d) + ".post1" if d == "python-flint" else real(d))
+    assert fresh_key() != base
+
+
+COSTLY_TEXTS = [
+    "Add(" * 120 + "Integer(1)" + ")" * 120,  # deeper than any derivation (17)
+    "Float('0.5', precision=100000000)",
+    "Pow(Integer(3), Rational(1000000001, 2))",  # 3^500000000·√3: minutes in C
+    "Pow(Rational(1, 3), Integer(-100000))",
+]
+
+
+def test_costly_text_is_refused_before_it_is_built():
+    # In a worker process: built, some of these run for minutes in C, where no budget interrupts.
+    code = ("import sys; sys.path.insert(0, '.'); from gifsym.store import StoreError, parse_srepr\n"
+            "for text in sys.argv[1:]:\n"
+            "    try:\n        parse_srepr(text)\n    except StoreError:\n        print('ok', text, flush=True)\n")
+    _worker(code, COSTLY_TEXTS)
 
 
 def test_entries_are_written_without_a_sync_and_files_with_one(cache, tmp_path, monkeypatch):
