@@ -339,6 +339,33 @@ def test_transfer_interval_and_errors():
         tr.velocity(3)
 
 
+ENDS_PAIRS = [("ddpm", "fm-condot"), ("linear", "trigonometric"), ("vp", "linear"), ("fm-condot", "ddpm"),
+              ("fm-poly:n=2", "linear"), ("linear", "fm-poly:n=2")]
+
+
+@pytest.mark.parametrize(("src", "tgt"), ENDS_PAIRS, ids=[f"{a}-to-{b}" for a, b in ENDS_PAIRS])
+def test_transfer_interval_is_closed_exactly_where_the_velocity_evaluates(src, tgt):
+    """Issue 21 item 9: ddpm -> fm-condot printed [r_lo, 1] but velocity(1.0, x) raised ZeroDivisionError
+    (ρ̄ = ∞ and ȧ_1 = ∞ at r = 1: ṫ is a 0·∞ limit). Now an end is closed iff the transferred exact velocity
+    is finite there and equals the target's exact velocity; an open end is refused with ConvertError."""
+    nu = target("gaussian:sigma=0.5,mean=0.3")
+    tr = transfer(schedule(src), schedule(tgt))
+    v_src, v_tgt = GIF(schedule(src), nu).field(), GIF(schedule(tgt), nu).field()
+    moved = tr.velocity(lambda tt, x: np.asarray(v_src(tt, x)))
+    x = np.array([[-1.0], [0.2], [1.5]])
+    for end, is_open in ((tr.interval.start, tr.interval.left_open), (tr.interval.end, tr.interval.right_open)):
+        if is_open:
+            with pytest.raises(ConvertError, match="outside"):
+                moved(float(end), x)
+        else:
+            got, want = moved(float(end), x), np.asarray(v_tgt(float(end), x))
+            # float64 at the very end: the SNR inverse of a huge ρ̄ (tan(π/2) ~ 1.6e16) loses ~1e-8 relative
+            assert np.all(np.isfinite(got)) and np.max(np.abs(got - want) / (1 + np.abs(want))) < 1e-6, (end, got)
+    if (src, tgt) == ("ddpm", "fm-condot"):
+        assert tr.interval.right_open and float(tr.interval.end) == 1
+        assert "1)" in str(tr.interval)  # printed open at 1
+
+
 # -- σ_min paths ---------------------------------------------------------------------------------------
 
 
