@@ -330,6 +330,31 @@ def test_torchcfm_coupled_matchers_are_refused_with_the_reason():
     for cls in ("ExactOptimalTransportConditionalFlowMatcher", "SchrodingerBridgeConditionalFlowMatcher"):
         with pytest.raises(ConvertError, match="optimal-transport plan"):
             from_peer(getattr(cfm, cls)(sigma=0.5))
+
+
+@pytest.mark.parametrize("sigma", [0.1, 0.5, 1.0])
+def test_schrodinger_bridge_refusal_names_its_own_noise(sigma):
+    """Issue 21 item 7: the refusal named cfm:sigma=0.1 (constant noise), but SB-CFM's noise is
+    σ√(t(1 − t)). The message says so, and the schedule it offers for independent pairs is checked against
+    the matcher's own compute_mu_t / compute_sigma_t (a = √(c_0² + σ_t²), b = c_1, values and autograd
+    derivatives) at ≥ 100 times."""
+    import re
+
+    obj = cfm.SchrodingerBridgeConditionalFlowMatcher(sigma=sigma)
+    with pytest.raises(ConvertError) as err:
+        from_peer(obj)
+    msg = str(err.value)
+    assert "sigma sqrt(t (1 - t))" in msg and "not a GIF" in msg and "cfm:sigma" not in msg
+    a_text = re.search(r'--a "([^"]+)" --b t', msg).group(1)
+    s = schedule(a=a_text, b="t")
+    tt = torch.tensor(TIMES, dtype=torch.float64, requires_grad=True)
+    c0, c1, sig = peer_coefficients(obj, tt)
+    a_peer = torch.sqrt(c0**2 + sig**2)
+    (da_peer,) = torch.autograd.grad(a_peer.sum(), tt)
+    b, a, db, da = ours(s)
+    close(c1.detach().numpy(), b)
+    close(a_peer.detach().numpy(), a)
+    close(da_peer.numpy(), da)
     assert isinstance(to_peer(schedule("condot:sigma_min=0.01"), "torchcfm"), cfm.TargetConditionalFlowMatcher)
     assert from_peer(to_peer(schedule("cfm-vp:sigma=0.1"), "torchcfm")) == schedule("cfm-vp:sigma=0.1")
 

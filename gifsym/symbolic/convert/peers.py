@@ -205,6 +205,18 @@ def _ddpm(obj):
                                       "timesteps": int(cfg.num_train_timesteps)}, tuple(notes)
 
 
+def _schrodinger_bridge(obj):
+    sigma = _number(obj, "sigma", obj.sigma)
+    a = f"sqrt((1 - t)**2 + {sigma!r}**2*t*(1 - t))"
+    raise ConvertError(f"torchcfm's SchrodingerBridgeConditionalFlowMatcher pairs noise and data by an optimal-"
+                       f"transport plan (ot_method={getattr(obj, 'ot_method', '?')!r}, entropic regularisation "
+                       "2 sigma^2), so its marginal flow is not a GIF (that needs independent noise and data). Its "
+                       "per-pair path is x_t = t x_1 + (1 - t) x_0 + sigma sqrt(t (1 - t)) eps: a Brownian bridge "
+                       "whose noise vanishes at both ends (not cfm's constant sigma). With independent pairs it "
+                       f"would be the GIF with a = {a}, b = t: gifsym schedule --a \"{a}\" --b t "
+                       f"(Python: gifsym.schedule(a=\"{a}\", b=\"t\"))")
+
+
 def _coupled(obj):
     raise ConvertError(f"torchcfm's {type(obj).__name__} pairs noise and data by an optimal-transport plan, so its "
                        "marginal flow is not a GIF (that needs independent noise and data); its per-pair path is "
@@ -241,8 +253,8 @@ PEER_CLASSES: tuple[PeerClass, ...] = (
               _FM_TIME, lambda o: ("cfm-vp", {"sigma": _number(o, "sigma", o.sigma)}, ())),
     PeerClass("torchcfm", "ExactOptimalTransportConditionalFlowMatcher", "(refused: OT coupling)", (), "-",
               _FM_TIME, _coupled),
-    PeerClass("torchcfm", "SchrodingerBridgeConditionalFlowMatcher", "(refused: OT coupling)", (), "-",
-              _FM_TIME, _coupled),
+    PeerClass("torchcfm", "SchrodingerBridgeConditionalFlowMatcher", "(refused: OT coupling; noise "
+              "sigma sqrt(t(1 - t)))", (), "-", _FM_TIME, _schrodinger_bridge),
 )
 
 _BY_KEY = {(c.peer, c.name): c for c in PEER_CLASSES}
