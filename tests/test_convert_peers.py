@@ -200,7 +200,7 @@ def test_diffusers_dynamic_and_linear_shift():
     sch = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True)
     with pytest.raises(ConvertError, match="mu"):
         from_peer(sch)
-    assert from_peer(sch, mu=math.log(3.0)) == schedule(f"sd3:shift={math.exp(math.log(3.0))!r}")
+    assert from_peer(sch, mu=math.log(3.0)) == schedule(f"sd3:mu={math.log(3.0)!r}")
     lin = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, time_shift_type="linear")
     s = from_peer(lin, mu=2.5)
     uu = torch.tensor(1 - TIMES, dtype=torch.float64, requires_grad=True)
@@ -211,6 +211,70 @@ def test_diffusers_dynamic_and_linear_shift():
     close(-dsig.numpy(), da)
     with pytest.raises(ConvertError, match="shift_terminal"):
         from_peer(diffusers.FlowMatchEulerDiscreteScheduler(shift_terminal=0.1))
+
+
+def _diffusers_calculate_shift():
+    """diffusers' own calculate_shift (FluxPipeline), read from its source file: importing the pipeline module
+    needs transformers, which the function does not use."""
+    import ast
+    import importlib.util
+
+    path = importlib.util.find_spec("diffusers").submodule_search_locations[0] + "/pipelines/flux/pipeline_flux.py"
+    tree = ast.parse(open(path).read())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "calculate_shift")
+    scope: dict = {}
+    exec(compile(ast.Module([fn], []), path, "exec"), scope)  # diffusers' code, not a caller's string
+    return scope["calculate_shift"]
+
+
+@pytest.mark.parametrize("mu", [1.15, 0.5, -0.3])
+def test_dynamic_shifting_keeps_the_users_mu(mu):
+    """Issue 21 item 6: use_dynamic_shifting gave sd3:shift=3158192909689767/10^15. Now the spec is
+    sd3:mu=<the user's number> with shift = e^mu kept exact; a, ȧ equal diffusers' time_shift(mu) in float64
+    (torch autograd for the derivative); sd3:mu and flux:mu are the same path and the spec rebuilds it."""
+    sch = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True)
+    s = from_peer(sch, mu=mu)
+    assert s.spec == f"sd3:mu={sympy.Rational(repr(mu))}" and len(s.spec) < 15
+    assert schedule(s.spec) == s and s.a.has(sympy.exp(sympy.Rational(repr(mu))))
+    assert (schedule(f"flux:mu={mu}").a, schedule(f"flux:mu={mu}").b) == (s.a, s.b)
+    uu = torch.tensor(1 - TIMES, dtype=torch.float64, requires_grad=True)
+    sig = sch.time_shift(mu, 1.0, uu)
+    (dsig,) = torch.autograd.grad(sig.sum(), uu)
+    b, a, db, da = ours(s)
+    close(sig.detach().numpy(), a)
+    close(-dsig.numpy(), da)
+    # the object to_peer builds has shift e^mu (float64 of the exact value)
+    assert to_peer(s, "diffusers").shift == pytest.approx(math.exp(mu), rel=1e-15)
+
+
+@pytest.mark.parametrize("seq", [256, 1024, 4096, 6000])
+def test_flux_image_seq_len_as_diffusers_computes_mu(seq):
+    """flux:image_seq_len=N (and from_peer(obj, image_seq_len=N)) against diffusers' calculate_shift and
+    time_shift: the same sigma'(u) at ≥ 100 times, to float64."""
+    calculate_shift = _diffusers_calculate_shift()
+    cfg = dict(base_shift=0.5, max_shift=1.15, base_image_seq_len=256, max_image_seq_len=4096)
+    sch = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, **cfg)
+    s = from_peer(sch, image_seq_len=seq)
+    assert s.name == "flux" and s == schedule(s.spec) and dict(s.params)["image_seq_len"] == seq
+    mu = calculate_shift(seq, cfg["base_image_seq_len"], cfg["max_image_seq_len"], cfg["base_shift"],
+                         cfg["max_shift"])
+    uu = torch.tensor(1 - TIMES, dtype=torch.float64)
+    close(sch.time_shift(mu, 1.0, uu).numpy(), ours(s)[1])
+    if seq == 4096:
+        assert s == schedule("flux")  # the defaults are FLUX.1's config at 1024x1024 (mu = max_shift)
+    with pytest.raises(ConvertError, match="image_seq_len"):
+        from_peer(sch)
+    with pytest.raises(ConvertError, match="fixed shift"):
+        from_peer(diffusers.FlowMatchEulerDiscreteScheduler(), image_seq_len=seq)
+
+
+def test_shift_and_mu_are_not_mixed():
+    from gifsym.errors import ScheduleError
+
+    with pytest.raises(ScheduleError, match="one set of parameters"):
+        schedule("sd3:mu=1,shift=2")
+    with pytest.raises(ScheduleError, match="accepted: shift; or mu"):
+        schedule("sd3:nu=1")
 
 
 @pytest.mark.parametrize("cls", ["DDPMScheduler", "DDIMScheduler"])

@@ -153,7 +153,7 @@ def _fm_vp(obj):
                      "beta_max": _number(obj, "beta_max", obj.beta_max)}, ()
 
 
-def _flow_match_euler(obj, *, mu: float | None = None):
+def _flow_match_euler(obj, *, mu: float | None = None, image_seq_len: int | None = None):
     cfg = obj.config
     notes = []
     for key in ("invert_sigmas", "shift_terminal"):
@@ -165,20 +165,34 @@ def _flow_match_euler(obj, *, mu: float | None = None):
     for key in ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas"):
         if getattr(cfg, key, False):
             notes.append(f"{key} changes only where the sampler steps (set_timesteps), not the training path")
-    if getattr(cfg, "use_dynamic_shifting", False):
-        if mu is None:
-            raise ConvertError("this FlowMatchEulerDiscreteScheduler shifts by resolution (use_dynamic_shifting): "
-                               "pass the mu of your image size, from_peer(scheduler, mu=...)")
-        kind = getattr(cfg, "time_shift_type", "exponential")
-        shift = math.exp(mu) if kind == "exponential" else mu
-        notes.append(f"dynamic shifting with mu = {mu} ({kind}): shift = {shift!r}")
-    else:
-        if mu is not None:
-            raise ConvertError("mu= is for schedulers with use_dynamic_shifting=True; this one has a fixed shift")
-        shift = _number(obj, "shift", obj.shift)
     notes.append("diffusers' model predicts eps - x_0 = v(t, x)/a'(t) (velocity in the noise level sigma, "
                  "opposite sign)")
-    return "sd3", {"shift": shift}, tuple(notes)
+    if not getattr(cfg, "use_dynamic_shifting", False):
+        if mu is not None or image_seq_len is not None:
+            raise ConvertError("mu= and image_seq_len= are for schedulers with use_dynamic_shifting=True; this one "
+                               "has a fixed shift")
+        return "sd3", {"shift": _number(obj, "shift", obj.shift)}, tuple(notes)
+    if (mu is None) == (image_seq_len is None):
+        raise ConvertError("this FlowMatchEulerDiscreteScheduler shifts by resolution (use_dynamic_shifting): pass "
+                           "the mu of your image size, from_peer(scheduler, mu=...), or its image_seq_len= (mu as "
+                           "diffusers' calculate_shift computes it from the scheduler's config)")
+    kind = getattr(cfg, "time_shift_type", "exponential")
+    if kind == "linear":  # sigma' = mu/(mu + (1/sigma - 1)): the sd3 path with shift = mu
+        if image_seq_len is not None:
+            raise ConvertError("image_seq_len= is for time_shift_type='exponential'; pass mu= for 'linear'")
+        return "sd3", {"shift": _number(obj, "mu", mu)}, (*notes, "dynamic shifting (linear): shift = mu")
+    if kind != "exponential":
+        raise ConvertError(f"FlowMatchEulerDiscreteScheduler with time_shift_type={kind!r} is not supported; "
+                           "accepted: exponential, linear")
+    if mu is not None:
+        return "sd3", {"mu": _number(obj, "mu", mu)}, (*notes, "dynamic shifting (exponential): shift = e^mu")
+    seq = _number(obj, "image_seq_len", image_seq_len)
+    params = {"image_seq_len": seq, "base_shift": _number(obj, "base_shift", cfg.base_shift),
+              "max_shift": _number(obj, "max_shift", cfg.max_shift),
+              "base_seq_len": _number(obj, "base_image_seq_len", cfg.base_image_seq_len),
+              "max_seq_len": _number(obj, "max_image_seq_len", cfg.max_image_seq_len)}
+    return "flux", params, (*notes, "dynamic shifting (exponential): shift = e^mu, mu from image_seq_len as "
+                            "diffusers' calculate_shift")
 
 
 def _ddpm(obj):
@@ -237,8 +251,10 @@ PEER_CLASSES: tuple[PeerClass, ...] = (
               lambda o: ("fm-linear-vp", {}, ())),
     PeerClass("flow_matching", "CosineScheduler", "fm-cosine", (), "exact", _FM_TIME,
               lambda o: ("fm-cosine", {}, ())),
-    PeerClass("diffusers", "FlowMatchEulerDiscreteScheduler", "sd3", (("shift", "shift (or exp(mu) with "
-              "use_dynamic_shifting)"),), "exact", _UTIME, _flow_match_euler),
+    PeerClass("diffusers", "FlowMatchEulerDiscreteScheduler", "sd3 / flux", (("shift", "shift"),
+              ("mu", "from_peer(obj, mu=...) with use_dynamic_shifting"), ("image_seq_len", "from_peer(obj, "
+              "image_seq_len=...): flux with config.base_shift, max_shift, base/max_image_seq_len")), "exact",
+              _UTIME, _flow_match_euler),
     PeerClass("diffusers", "DDPMScheduler", "ddpm / ddpm-scaled", (("beta_start", "config.beta_start"),
               ("beta_end", "config.beta_end"), ("timesteps", "config.num_train_timesteps")), "limit",
               "step k is t = 1 - (k + 1)/N", _ddpm),
@@ -266,19 +282,23 @@ def _discretisation(spec_name: str, params: dict[str, Any]) -> str | None:
         return (f"DDPM step k = 0..{n - 1} is t_k = 1 - (k + 1)/{n}; abar_k = prod_(i<=k) (1 - beta_i) is "
                 f"exp(-B(u_k)) up to sum_i [-log(1 - beta_i) - beta_i] <= sum_i beta_i^2/(2(1 - beta_i)) and the "
                 "Riemann-sum error of sum_i beta_i against the integral B (see ddpm_log_alpha_bar_bound)")
-    if spec_name == "sd3":
+    if spec_name in ("sd3", "flux"):
         return ("training sigmas are sigma'(u_k) at u_k = k/N, k = 1..N (N = num_train_timesteps), in float32; the "
                 "path in between is the same formula")
     return None
 
 
-def peer_info(obj: Any, *, mu: float | None = None) -> PeerSchedule:
+def peer_info(obj: Any, *, mu: float | None = None, image_seq_len: int | None = None) -> PeerSchedule:
     """Read a peer library's schedule object (see :data:`PEER_CLASSES`).
 
     Args:
         obj: an instance of a supported class (flow_matching scheduler, diffusers scheduler, torchcfm matcher).
         mu: for a diffusers ``FlowMatchEulerDiscreteScheduler`` with ``use_dynamic_shifting``, the mu of the
-            resolution (shift = e^mu, or mu for ``time_shift_type="linear"``).
+            resolution: ``sd3:mu=...`` (shift = e^mu, kept exact), or ``sd3:shift=mu`` for
+            ``time_shift_type="linear"``.
+        image_seq_len: instead of ``mu``, the image's sequence length: ``flux:image_seq_len=...`` with the
+            scheduler's base_shift, max_shift, base_image_seq_len and max_image_seq_len (mu as diffusers'
+            ``calculate_shift``).
 
     Raises:
         ConvertError: the object is not of a supported class (a subclass is refused too: it may change the
@@ -297,10 +317,11 @@ def peer_info(obj: Any, *, mu: float | None = None) -> PeerSchedule:
         accepted = ", ".join(f"{c.peer}.{c.name}" for c in PEER_CLASSES if c.kind != "-")
         raise ConvertError(f"from_peer does not know {cls.__module__}.{cls.__name__}; accepted: {accepted}")
     if entry.reader is _flow_match_euler:
-        name, params, notes = _flow_match_euler(obj, mu=mu)
+        name, params, notes = _flow_match_euler(obj, mu=mu, image_seq_len=image_seq_len)
     else:
-        if mu is not None:
-            raise ConvertError(f"mu= is only for diffusers' FlowMatchEulerDiscreteScheduler, not {cls.__name__}")
+        if mu is not None or image_seq_len is not None:
+            raise ConvertError(f"mu= and image_seq_len= are only for diffusers' FlowMatchEulerDiscreteScheduler, "
+                               f"not {cls.__name__}")
         name, params, notes = entry.reader(obj)
     try:
         sch = schedule(name, **params)
@@ -309,10 +330,10 @@ def peer_info(obj: Any, *, mu: float | None = None) -> PeerSchedule:
     return PeerSchedule(entry.peer, entry.name, sch, entry.kind, entry.time, _discretisation(name, params), notes)
 
 
-def from_peer(obj: Any, *, mu: float | None = None) -> Schedule:
+def from_peer(obj: Any, *, mu: float | None = None, image_seq_len: int | None = None) -> Schedule:
     """The gifsym schedule of a peer library's schedule object (see :func:`peer_info` for the details and
     the flags: a DDPM/DDIM scheduler gives its continuous-time limit)."""
-    return peer_info(obj, mu=mu).schedule
+    return peer_info(obj, mu=mu, image_seq_len=image_seq_len).schedule
 
 
 def ddpm_log_alpha_bar_bound(beta_start: float, beta_end: float, timesteps: int, *,
@@ -431,7 +452,8 @@ def _flow_match_euler_build(s: Schedule, n: int) -> Any:
 
     if s.name in ("cfm", "condot") and any(v != 0 for _, v in s.params):
         raise ConvertError(f"{s.spec} has a_1 > 0; FlowMatchEulerDiscreteScheduler's path ends at a_1 = 0")
-    shift = _param(s, "shift") if s.name == "sd3" else 1.0
+    # sd3 / flux: a/b = shift (1 - t)/t, so the shift is a/b at t = 1/2 (whichever parameters gave it)
+    shift = float((s.a / s.b).subs(t, sympy.Rational(1, 2))) if s.name in ("sd3", "flux") else 1.0
     return diffusers.FlowMatchEulerDiscreteScheduler(num_train_timesteps=n, shift=shift)
 
 
@@ -472,7 +494,7 @@ TO_PEER_RULES: tuple[ToPeerRule, ...] = (
     ToPeerRule("flow_matching", ("*",), "a flow_matching Scheduler: __call__(t) -> SchedulerOutput(alpha_t=b, "
                "sigma_t=a, d_alpha_t=b', d_sigma_t=a') from the derived expressions; snr_inverse from gifsym",
                _fm_build),
-    ToPeerRule("diffusers", ("sd3", "linear", "fm-condot", "cfm", "condot"),
+    ToPeerRule("diffusers", ("sd3", "flux", "linear", "fm-condot", "cfm", "condot"),
                "FlowMatchEulerDiscreteScheduler(shift=shift, num_train_timesteps=N) (shift 1 for linear)",
                _flow_match_euler_build),
     ToPeerRule("diffusers", ("ddpm", "ddpm-scaled", "vp", "fm-vp"),
