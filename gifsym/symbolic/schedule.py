@@ -235,6 +235,14 @@ def _vp_from(B: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
     return sympy.sqrt(1 - sympy.exp(-B)), sympy.exp(-B / 2)
 
 
+def _cosine_alpha_bar_root(p: Mapping[str, sympy.Expr]) -> tuple[sympy.Expr, sympy.Expr]:
+    # Nichol & Dhariwal (2021) / diffusers' squaredcos_cap_v2: ᾱ(u) = f(u)/f(0), f(u) = cos²((u + s)/(1 + s) π/2);
+    # the betas 1 − ᾱ(i+1/N)/ᾱ(i/N) telescope, so ᾱ_k = f((k + 1)/N)/f(0) exactly at u = (k + 1)/N = 1 − t.
+    off = p["s"]
+    b = sympy.cos((_s + off) / (1 + off) * sympy.pi / 2) / sympy.cos(off / (1 + off) * sympy.pi / 2)
+    return sympy.sqrt(1 - b**2), b
+
+
 def _positive_integer(v: sympy.Expr) -> bool | None:
     return None if v.is_positive is None or v.is_integer is None else bool(v.is_positive and v.is_integer)
 
@@ -319,6 +327,12 @@ PEER_CATALOGUE: dict[str, CatalogueEntry] = {
             "ddpm-scaled", "DDPM scaled_linear betas (Stable Diffusion), continuous-time limit: beta(u) = N "
             "(sqrt(beta_start) + u (sqrt(beta_end) - sqrt(beta_start)))^2; step k is t = 1 - (k + 1)/N",
             lambda p: _vp_from(_ddpm_B(p, scaled=True)), _DDPM_SCALED, _DDPM_REL, _DDPM_SCALED_QUANTITIES,
+        ),
+        CatalogueEntry(
+            "ddpm-cosine", "DDPM squaredcos_cap_v2 betas (Nichol & Dhariwal 2021): b = cos((u + s)/(1 + s) pi/2)/"
+            "cos(s/(1 + s) pi/2), a = sqrt(1 - b^2), u = 1 - t; exact at the training steps t = 1 - (k + 1)/N "
+            "but the last (beta clipped to 0.999)",
+            _cosine_alpha_bar_root, (Parameter("s", sympy.Rational(1, 125), ">= 0", _nonneg),),
         ),
         CatalogueEntry(
             "condot", "conditional OT with sigma_min (Lipman et al. 2023; torchcfm TargetConditionalFlowMatcher): "

@@ -35,7 +35,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import ConvertError, GifsymError
-from gifsym.symbolic.schedule import Schedule, schedule, t
+from gifsym.symbolic.schedule import Schedule, catalogue_entry, schedule, t
 
 
 @dataclass(frozen=True)
@@ -195,28 +195,90 @@ def _flow_match_euler(obj, *, mu: float | None = None, image_seq_len: int | None
                             "diffusers' calculate_shift")
 
 
+_PREDICTS = {"epsilon": "epsilon", "sample": "x1", "v_prediction": "v-prediction"}
+# Settings of the DDPM-family schedulers that only place the sampler's steps (not the training path).
+_SAMPLING_ONLY = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas", "use_lu_lambdas")
+
+
 def _ddpm(obj):
+    """DDPM, DDIM, Euler, DPM-Solver++ and UniPC share diffusers' betas -> alphas_cumprod: the training path
+    is x_k = √ᾱ_k x_0 + √(1 − ᾱ_k) ε whatever the sampler (Euler's σ = √((1 − ᾱ)/ᾱ) is the same path
+    divided by √ᾱ)."""
     cfg = obj.config
     name = type(obj).__name__
     if getattr(cfg, "trained_betas", None) is not None:
-        raise ConvertError(f"{name} with trained_betas has no closed form; gifsym reads linear and scaled_linear "
-                           "betas")
-    if getattr(cfg, "rescale_betas_zero_snr", False):
-        raise ConvertError(f"{name} with rescale_betas_zero_snr=True is not supported (its SNR is 0 at the noise "
-                           "end, which no continuous VP limit here has)")
-    kinds = {"linear": "ddpm", "scaled_linear": "ddpm-scaled"}
+        raise ConvertError(f"{name} with trained_betas has no closed form; gifsym reads linear, scaled_linear "
+                           "and squaredcos_cap_v2 betas (build yours with gifsym.schedule(a=..., b=...))")
+    for key in ("use_flow_sigmas", "use_dynamic_shifting"):
+        if getattr(cfg, key, False):
+            raise ConvertError(f"{name} with {key}=True samples a flow-matching model, whose training path its "
+                               f"betas do not describe; use the spec of that model's path (e.g. "
+                               f"sd3:shift={getattr(cfg, 'flow_shift', 1.0)} for flow_shift, or from_peer of "
+                               "its FlowMatchEulerDiscreteScheduler)")
+    zero_snr = bool(getattr(cfg, "rescale_betas_zero_snr", False))
+    kinds = {"linear": "ddpm", "scaled_linear": "ddpm-scaled", "squaredcos_cap_v2": "ddpm-cosine"}
     if cfg.beta_schedule not in kinds:
         raise ConvertError(f"{name} with beta_schedule={cfg.beta_schedule!r} is not supported; accepted: "
                            f"{', '.join(kinds)}")
-    notes = [f"prediction_type={getattr(cfg, 'prediction_type', 'epsilon')!r}: the model predicts "
-             + {"epsilon": "epsilon", "sample": "x1", "v_prediction": "v-prediction"}.get(
-                 getattr(cfg, "prediction_type", "epsilon"), "?") + " (gifsym.convert.parameterization)"]
+    prediction = getattr(cfg, "prediction_type", "epsilon")
+    notes = [f"prediction_type={prediction!r}: the model predicts {_PREDICTS.get(prediction, '?')} "
+             "(gifsym.convert.parameterization)"]
     if name == "DDIMScheduler" and getattr(cfg, "set_alpha_to_one", False):
         notes.append("set_alpha_to_one only sets the sampler's final step to alpha = 1")
-    notes.append(f"timestep_spacing={getattr(cfg, 'timestep_spacing', '?')!r} only places the sampler's steps")
+    for key in _SAMPLING_ONLY:
+        if getattr(cfg, key, False):
+            notes.append(f"{key} changes only where the sampler steps (gifsym.convert.sampling_grid), not the "
+                         "training path")
+    notes.append(f"timestep_spacing={getattr(cfg, 'timestep_spacing', '?')!r} only places the sampler's steps "
+                 "(gifsym.convert.sampling_grid)")
+    if cfg.beta_schedule == "squaredcos_cap_v2":
+        if zero_snr:
+            notes.append("rescale_betas_zero_snr moves only the clipped last step: the cosine path already has "
+                         "b_0 = 0")
+        return "ddpm-cosine", {}, tuple(notes)
+    params = {"beta_start": _number(obj, "beta_start", cfg.beta_start),
+              "beta_end": _number(obj, "beta_end", cfg.beta_end), "timesteps": int(cfg.num_train_timesteps)}
+    if zero_snr:
+        raise ConvertError(_zero_snr_refusal(name, kinds[cfg.beta_schedule], params))
     return kinds[cfg.beta_schedule], {"beta_start": _number(obj, "beta_start", cfg.beta_start),
-                                      "beta_end": _number(obj, "beta_end", cfg.beta_end),
-                                      "timesteps": int(cfg.num_train_timesteps)}, tuple(notes)
+                  "beta_end": _number(obj, "beta_end", cfg.beta_end),
+                  "timesteps": int(cfg.num_train_timesteps)}, tuple(notes)
+
+
+def zero_snr_b(spec_name: str, params: dict[str, Any]) -> sympy.Expr:
+    """b_t of diffusers' rescale_betas_zero_snr in its continuous-time limit (exact, in t).
+
+    rescale_zero_terminal_snr (Lin et al. 2024, Algorithm 1) shifts √ᾱ so that the last step is 0 and scales
+    it so that the first keeps its value; with √ᾱ → b(t) = e^{−B(1−t)/2} (the ddpm / ddpm-scaled limit) and
+    the first step → t = 1: ``b = (b(t) − b(0)) / (1 − b(0))``; ``a = √(1 − b²)`` (still VP).
+    """
+    b = schedule(spec_name, **params).b
+    b0 = b.subs(t, 0)
+    return (b - b0) / (1 - b0)
+
+
+def _zero_snr_refusal(name: str, spec_name: str, params: dict[str, Any]) -> str:
+    b = sympy.sstr(zero_snr_b(spec_name, params))
+    a = f"sqrt(1 - ({b})**2)"
+    return (f"{name} with rescale_betas_zero_snr=True: its continuous-time limit is the VP path b = (exp(-B(s)/2) - "
+            f"exp(-B(1)/2))/(1 - exp(-B(1)/2)), a = sqrt(1 - b^2), s = 1 - t, with B of {spec_name} (b_0 = 0: SNR 0 "
+            "at the noise end). gifsym has no catalogue name for it yet (simplifying its Wronskian, which the assumption proofs need, takes minutes); build it "
+            f"as gifsym schedule --a \"{a}\" --b \"{b}\"")
+
+
+def _edm_euler(obj):
+    cfg = obj.config
+    lo, hi = _number(obj, "sigma_min", cfg.sigma_min), _number(obj, "sigma_max", cfg.sigma_max)
+    notes = ("EDM trains on sigma drawn log-normally; the path x = y + sigma n is the same for every time "
+             "parameterisation, and gifsym's t is Karras's sampling time (sigma_max at t = 0, sigma_min at t = 1)",
+             f"prediction_type={getattr(cfg, 'prediction_type', 'epsilon')!r}, sigma_data="
+             f"{getattr(cfg, 'sigma_data', '?')} (preconditioning, not the path)")
+    if cfg.sigma_schedule != "karras":
+        a = f"{hi!r}*({lo!r}/{hi!r})**t"
+        raise ConvertError(f"EDMEulerScheduler with sigma_schedule={cfg.sigma_schedule!r}: its log-linear sigma is "
+                           f"the EDM path with a = {a}, b = 1: gifsym schedule --a \"{a}\" --b 1 (Python: "
+                           f"gifsym.schedule(a=\"{a}\", b=\"1\"))")
+    return "edm", {"sigma_min": lo, "sigma_max": hi, "rho": _number(obj, "rho", cfg.rho)}, notes
 
 
 def _schrodinger_bridge(obj):
@@ -261,6 +323,14 @@ PEER_CLASSES: tuple[PeerClass, ...] = (
     PeerClass("diffusers", "DDIMScheduler", "ddpm / ddpm-scaled", (("beta_start", "config.beta_start"),
               ("beta_end", "config.beta_end"), ("timesteps", "config.num_train_timesteps")), "limit",
               "step k is t = 1 - (k + 1)/N", _ddpm),
+    *(PeerClass("diffusers", cls, "ddpm / ddpm-scaled / ddpm-cosine / ddpm-zero-snr / ddpm-scaled-zero-snr",
+                (("beta_start", "config.beta_start"), ("beta_end", "config.beta_end"),
+                 ("timesteps", "config.num_train_timesteps")), "limit",
+                "step k is t = 1 - (k + 1)/N; sampling sigmas by SNR (sampling_grid)", _ddpm)
+      for cls in ("EulerDiscreteScheduler", "DPMSolverMultistepScheduler", "UniPCMultistepScheduler")),
+    PeerClass("diffusers", "EDMEulerScheduler", "edm", (("sigma_min", "config.sigma_min"),
+              ("sigma_max", "config.sigma_max"), ("rho", "config.rho")), "exact",
+              "sigma(t) Karras (sigma_max at t = 0)", _edm_euler),
     PeerClass("torchcfm", "ConditionalFlowMatcher", "cfm", (("sigma", "sigma"),), "exact", _FM_TIME,
               lambda o: ("cfm", {"sigma": _number(o, "sigma", o.sigma)}, ())),
     PeerClass("torchcfm", "TargetConditionalFlowMatcher", "condot", (("sigma_min", "sigma"),), "exact", _FM_TIME,
@@ -277,6 +347,9 @@ _BY_KEY = {(c.peer, c.name): c for c in PEER_CLASSES}
 
 
 def _discretisation(spec_name: str, params: dict[str, Any]) -> str | None:
+    if spec_name == "ddpm-cosine":
+        return ("DDPM step k = 0..N-2 is t_k = 1 - (k + 1)/N with abar_k = b(t_k)^2 exactly (the betas "
+                "telescope); the last beta is clipped to 0.999, so abar_{N-1} = 0.001 abar_{N-2}, not b(0)^2 = 0")
     if spec_name in ("ddpm", "ddpm-scaled"):
         n = params["timesteps"]
         return (f"DDPM step k = 0..{n - 1} is t_k = 1 - (k + 1)/{n}; abar_k = prod_(i<=k) (1 - beta_i) is "
@@ -327,7 +400,8 @@ def peer_info(obj: Any, *, mu: float | None = None, image_seq_len: int | None = 
         sch = schedule(name, **params)
     except GifsymError as e:
         raise ConvertError(f"{cls.__name__}: {e}") from None
-    return PeerSchedule(entry.peer, entry.name, sch, entry.kind, entry.time, _discretisation(name, params), notes)
+    kind = "exact" if name == "ddpm-cosine" else entry.kind  # ᾱ_k telescopes to the formula (see its entry)
+    return PeerSchedule(entry.peer, entry.name, sch, kind, entry.time, _discretisation(name, params), notes)
 
 
 def from_peer(obj: Any, *, mu: float | None = None, image_seq_len: int | None = None) -> Schedule:
