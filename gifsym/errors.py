@@ -53,3 +53,12 @@ class LatexError(GifsymError):
 
 class ConvertError(GifsymError, ValueError):
     """A peer library's object or convention that gifsym cannot translate (says what it can)."""
+
+
+class GifsymWarning(UserWarning):
+    """Base class of gifsym's warnings: something was read or done differently from how it was written, on
+    purpose (the CLI prints each as one ``Note: ...`` line on stderr)."""
+
+
+class RoundoffWarning(GifsymWarning):
+    """A float in a target's data was read as exactly 0 (its magnitude is that of round-off)."""

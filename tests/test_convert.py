@@ -180,6 +180,41 @@ def test_callable_backends_agree():
         parameterization(schedule("vp:beta_min"), "x1", "score").callable()
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_callable_takes_plain_numbers_in_every_backend(backend):
+    """Issue 21 item 8: ``callable("torch")(0.5, ...)`` raised TypeError (torch's pow refuses a Python float).
+    Plain floats and ints, 0-d arrays/tensors and batched t must all work, against SymPy's own evaluation of
+    the coefficients at each t (evalf: an independent route from lambdify)."""
+    import jax
+
+    from gifsym.numerics.fields import enable_x64
+
+    torch = pytest.importorskip("torch")
+    enable_x64()
+    conv = parameterization(schedule("vp"), "x1", "velocity")
+    f = conv.callable(backend)
+
+    def want(tv):
+        return [float(c.subs(t, sympy.Rational(str(tv))).evalf(30)) for c in (conv.c_x, conv.c_given)]
+
+    wrap = {"numpy": np.asarray, "jax": jax.numpy.asarray, "torch": lambda v: torch.as_tensor(v, dtype=torch.float64)}
+    arr = wrap[backend]
+    x, g = np.array([1.5, -0.5]), np.array([2.0, 0.25])
+    cases = [(0.5, 0.5), (0, 0), (np.int64(0), 0), (arr(0.25), 0.25)]  # t = 1 is singular (a_1 = 0)
+    for t_in, tv in cases:
+        got = np.asarray(f(t_in, arr(x), arr(g)), dtype=float)
+        cx, cg = want(tv)
+        # float64 evaluation of the same closed form: ~1e-15 relative; 1e-12 is ~1e4 ulps of margin
+        assert np.allclose(got, cx * x + cg * g, rtol=1e-12, atol=1e-12), (t_in, got)
+    # plain scalars for x and given too (a 0-d result)
+    assert abs(float(f(0.5, 1.0, 2.0)) - sum(c * v for c, v in zip(want(0.5), (1.0, 2.0)))) < 1e-12
+    ts = np.array([0.1, 0.5, 0.9])
+    got = np.asarray(f(arr(ts)[:, None], arr(np.ones((3, 2))), arr(np.zeros((3, 2)))), dtype=float)
+    assert np.allclose(got, np.array([want(v)[0] for v in ts])[:, None] * np.ones((3, 2)), rtol=1e-12)
+    if backend == "torch":  # a float32 tensor x keeps its dtype for a plain-number t
+        assert f(0.5, torch.ones(2, dtype=torch.float32), torch.ones(2, dtype=torch.float32)).dtype == torch.float32
+
+
 # -- SNR inverse and transfer ----------------------------------------------------------------------------
 
 
@@ -302,6 +337,33 @@ def test_transfer_interval_and_errors():
         transfer(schedule("vp:beta_min"), schedule("linear"))
     with pytest.raises(ConvertError, match="callable"):
         tr.velocity(3)
+
+
+ENDS_PAIRS = [("ddpm", "fm-condot"), ("linear", "trigonometric"), ("vp", "linear"), ("fm-condot", "ddpm"),
+              ("fm-poly:n=2", "linear"), ("linear", "fm-poly:n=2")]
+
+
+@pytest.mark.parametrize(("src", "tgt"), ENDS_PAIRS, ids=[f"{a}-to-{b}" for a, b in ENDS_PAIRS])
+def test_transfer_interval_is_closed_exactly_where_the_velocity_evaluates(src, tgt):
+    """Issue 21 item 9: ddpm -> fm-condot printed [r_lo, 1] but velocity(1.0, x) raised ZeroDivisionError
+    (ρ̄ = ∞ and ȧ_1 = ∞ at r = 1: ṫ is a 0·∞ limit). Now an end is closed iff the transferred exact velocity
+    is finite there and equals the target's exact velocity; an open end is refused with ConvertError."""
+    nu = target("gaussian:sigma=0.5,mean=0.3")
+    tr = transfer(schedule(src), schedule(tgt))
+    v_src, v_tgt = GIF(schedule(src), nu).field(), GIF(schedule(tgt), nu).field()
+    moved = tr.velocity(lambda tt, x: np.asarray(v_src(tt, x)))
+    x = np.array([[-1.0], [0.2], [1.5]])
+    for end, is_open in ((tr.interval.start, tr.interval.left_open), (tr.interval.end, tr.interval.right_open)):
+        if is_open:
+            with pytest.raises(ConvertError, match="outside"):
+                moved(float(end), x)
+        else:
+            got, want = moved(float(end), x), np.asarray(v_tgt(float(end), x))
+            # float64 at the very end: the SNR inverse of a huge ρ̄ (tan(π/2) ~ 1.6e16) loses ~1e-8 relative
+            assert np.all(np.isfinite(got)) and np.max(np.abs(got - want) / (1 + np.abs(want))) < 1e-6, (end, got)
+    if (src, tgt) == ("ddpm", "fm-condot"):
+        assert tr.interval.right_open and float(tr.interval.end) == 1
+        assert "1)" in str(tr.interval)  # printed open at 1
 
 
 # -- σ_min paths ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ routes diffusers offers (``time_shift``) are compared to 1e-10.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -200,7 +201,7 @@ def test_diffusers_dynamic_and_linear_shift():
     sch = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True)
     with pytest.raises(ConvertError, match="mu"):
         from_peer(sch)
-    assert from_peer(sch, mu=math.log(3.0)) == schedule(f"sd3:shift={math.exp(math.log(3.0))!r}")
+    assert from_peer(sch, mu=math.log(3.0)) == schedule(f"sd3:mu={math.log(3.0)!r}")
     lin = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, time_shift_type="linear")
     s = from_peer(lin, mu=2.5)
     uu = torch.tensor(1 - TIMES, dtype=torch.float64, requires_grad=True)
@@ -211,6 +212,70 @@ def test_diffusers_dynamic_and_linear_shift():
     close(-dsig.numpy(), da)
     with pytest.raises(ConvertError, match="shift_terminal"):
         from_peer(diffusers.FlowMatchEulerDiscreteScheduler(shift_terminal=0.1))
+
+
+def _diffusers_calculate_shift():
+    """diffusers' own calculate_shift (FluxPipeline), read from its source file: importing the pipeline module
+    needs transformers, which the function does not use."""
+    import ast
+    import importlib.util
+
+    path = importlib.util.find_spec("diffusers").submodule_search_locations[0] + "/pipelines/flux/pipeline_flux.py"
+    tree = ast.parse(open(path).read())
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "calculate_shift")
+    scope: dict = {}
+    exec(compile(ast.Module([fn], []), path, "exec"), scope)  # diffusers' code, not a caller's string
+    return scope["calculate_shift"]
+
+
+@pytest.mark.parametrize("mu", [1.15, 0.5, -0.3])
+def test_dynamic_shifting_keeps_the_users_mu(mu):
+    """Issue 21 item 6: use_dynamic_shifting gave sd3:shift=3158192909689767/10^15. Now the spec is
+    sd3:mu=<the user's number> with shift = e^mu kept exact; a, ȧ equal diffusers' time_shift(mu) in float64
+    (torch autograd for the derivative); sd3:mu and flux:mu are the same path and the spec rebuilds it."""
+    sch = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True)
+    s = from_peer(sch, mu=mu)
+    assert s.spec == f"sd3:mu={sympy.Rational(repr(mu))}" and len(s.spec) < 15
+    assert schedule(s.spec) == s and s.a.has(sympy.exp(sympy.Rational(repr(mu))))
+    assert (schedule(f"flux:mu={mu}").a, schedule(f"flux:mu={mu}").b) == (s.a, s.b)
+    uu = torch.tensor(1 - TIMES, dtype=torch.float64, requires_grad=True)
+    sig = sch.time_shift(mu, 1.0, uu)
+    (dsig,) = torch.autograd.grad(sig.sum(), uu)
+    b, a, db, da = ours(s)
+    close(sig.detach().numpy(), a)
+    close(-dsig.numpy(), da)
+    # the object to_peer builds has shift e^mu (float64 of the exact value)
+    assert to_peer(s, "diffusers").shift == pytest.approx(math.exp(mu), rel=1e-15)
+
+
+@pytest.mark.parametrize("seq", [256, 1024, 4096, 6000])
+def test_flux_image_seq_len_as_diffusers_computes_mu(seq):
+    """flux:image_seq_len=N (and from_peer(obj, image_seq_len=N)) against diffusers' calculate_shift and
+    time_shift: the same sigma'(u) at ≥ 100 times, to float64."""
+    calculate_shift = _diffusers_calculate_shift()
+    cfg = dict(base_shift=0.5, max_shift=1.15, base_image_seq_len=256, max_image_seq_len=4096)
+    sch = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, **cfg)
+    s = from_peer(sch, image_seq_len=seq)
+    assert s.name == "flux" and s == schedule(s.spec) and dict(s.params)["image_seq_len"] == seq
+    mu = calculate_shift(seq, cfg["base_image_seq_len"], cfg["max_image_seq_len"], cfg["base_shift"],
+                         cfg["max_shift"])
+    uu = torch.tensor(1 - TIMES, dtype=torch.float64)
+    close(sch.time_shift(mu, 1.0, uu).numpy(), ours(s)[1])
+    if seq == 4096:
+        assert s == schedule("flux")  # the defaults are FLUX.1's config at 1024x1024 (mu = max_shift)
+    with pytest.raises(ConvertError, match="image_seq_len"):
+        from_peer(sch)
+    with pytest.raises(ConvertError, match="fixed shift"):
+        from_peer(diffusers.FlowMatchEulerDiscreteScheduler(), image_seq_len=seq)
+
+
+def test_shift_and_mu_are_not_mixed():
+    from gifsym.errors import ScheduleError
+
+    with pytest.raises(ScheduleError, match="one set of parameters"):
+        schedule("sd3:mu=1,shift=2")
+    with pytest.raises(ScheduleError, match="accepted: shift; or mu"):
+        schedule("sd3:nu=1")
 
 
 @pytest.mark.parametrize("cls", ["DDPMScheduler", "DDIMScheduler"])
@@ -239,12 +304,184 @@ def test_diffusers_ddpm_continuous_limit(cls, kind, start, end):
 
 
 def test_diffusers_unsupported_settings_are_named():
-    with pytest.raises(ConvertError, match="squaredcos_cap_v2"):
-        from_peer(diffusers.DDPMScheduler(beta_schedule="squaredcos_cap_v2"))
-    with pytest.raises(ConvertError, match="rescale_betas_zero_snr"):
-        from_peer(diffusers.DDIMScheduler(rescale_betas_zero_snr=True))
+    with pytest.raises(ConvertError, match="trained_betas"):
+        from_peer(diffusers.DDPMScheduler(trained_betas=[0.1, 0.2]))
+    with pytest.raises(ConvertError, match="use_flow_sigmas"):
+        from_peer(diffusers.DPMSolverMultistepScheduler(use_flow_sigmas=True, flow_shift=3.0))
     with pytest.raises(ConvertError, match="accepted"):
-        from_peer(diffusers.EulerDiscreteScheduler())
+        from_peer(diffusers.LMSDiscreteScheduler())
+
+
+# Issue 21 item 5: the samplers that share DDPM's betas -> alphas_cumprod, with their sampling settings.
+SAMPLERS = [("EulerDiscreteScheduler", {}), ("EulerDiscreteScheduler", {"use_karras_sigmas": True}),
+            ("DPMSolverMultistepScheduler", {}), ("UniPCMultistepScheduler", {"use_karras_sigmas": True})]
+
+
+def _alpha_bar_gap_within_bound(sch, s, start, end, kind):
+    """ᾱ_k of the peer against b²(t_k), within the certified discretisation bound plus float32 cumprod
+    (as test_diffusers_ddpm_continuous_limit); the gap at the last step is ≥ 90% of the bound (tight)."""
+    n = sch.config.num_train_timesteps
+    bound = np.array(ddpm_log_alpha_bar_bound(start, end, n, scaled=kind == "scaled_linear"))
+    k = np.arange(n)
+    log_b2 = 2 * np.log(sympy.lambdify(t, s.b, modules=["numpy"])(1 - (k + 1) / n))
+    gap = np.abs(np.log(sch.alphas_cumprod.double().numpy()) - log_b2)
+    assert np.all(gap <= bound + 2 * (k + 1) * F32 * 1.01)
+    assert gap[-1] >= 0.9 * bound[-1]
+
+
+@pytest.mark.parametrize(("cls", "extra"), SAMPLERS, ids=[f"{c}{'-karras' if e else ''}" for c, e in SAMPLERS])
+@pytest.mark.parametrize(("kind", "start", "end"), [("linear", 1e-4, 0.02), ("scaled_linear", 0.00085, 0.012)])
+def test_diffusers_samplers_read_their_training_path(cls, extra, kind, start, end):
+    sch = getattr(diffusers, cls)(beta_start=start, beta_end=end, beta_schedule=kind, **extra)
+    info = peer_info(sch)
+    name = "ddpm" if kind == "linear" else "ddpm-scaled"
+    assert info.schedule == schedule(f"{name}:beta_start={start},beta_end={end}") and info.kind == "limit"
+    if extra:
+        assert any("use_karras_sigmas changes only where the sampler steps" in n for n in info.notes)
+    _alpha_bar_gap_within_bound(sch, info.schedule, start, end, kind)
+
+
+@pytest.mark.parametrize("cls", ["DDPMScheduler", "DDIMScheduler", "EulerDiscreteScheduler"])
+def test_diffusers_cosine_betas_are_exact_at_the_steps(cls):
+    """squaredcos_cap_v2: ᾱ_k = f((k + 1)/N)/f(0) exactly (the betas telescope), so b(t_k)² equals diffusers'
+    alphas_cumprod up to float32: each β_i rounded to float32 (relative 2^-24: |Δ log(1 − β_i)| ≤
+    2^-24 β_i/(1 − β_i)) and the float32 cumprod (≤ 2(k + 1) ulps in log ᾱ). The last step, whose β is
+    clipped to 0.999, is the documented exception."""
+    sch = getattr(diffusers, cls)(beta_schedule="squaredcos_cap_v2")
+    info = peer_info(sch)
+    assert info.schedule == schedule("ddpm-cosine") and info.kind == "exact"
+    assert "clipped to 0.999" in info.discretisation
+    n = sch.config.num_train_timesteps
+    betas = sch.betas.double().numpy()
+    k = np.arange(n - 1)
+    log_b2 = 2 * np.log(sympy.lambdify(t, info.schedule.b, modules=["numpy"])(1 - (k + 1) / n))
+    gap = np.abs(np.log(sch.alphas_cumprod.double().numpy()[:-1]) - log_b2)
+    tol = np.cumsum(F32 * betas / (1 - betas))[:-1] * 1.01 + 2 * (k + 1) * F32 * 1.01
+    assert np.all(gap <= tol), float(np.max(gap / tol))
+    # a wrong offset s (the default s = 0.008 of Nichol & Dhariwal) is seen: s = 0.01 misses by far more
+    wrong = 2 * np.log(sympy.lambdify(t, schedule("ddpm-cosine:s=0.01").b, modules=["numpy"])(1 - (k + 1) / n))
+    assert np.max(np.abs(np.log(sch.alphas_cumprod.double().numpy()[:-1]) - wrong)) > 10 * np.max(tol)
+    assert peer_info(getattr(diffusers, cls)(beta_schedule="squaredcos_cap_v2")).schedule.check().all_hold
+
+
+@pytest.mark.parametrize("kind", ["linear", "scaled_linear"])
+def test_diffusers_zero_snr_is_refused_with_the_schedule_that_does_the_job(kind):
+    """rescale_betas_zero_snr: the refusal's --a/--b build a schedule whose b(t_k) matches diffusers' rescaled
+    √ᾱ_k. Bound: with q_k = √ᾱ_k of the unrescaled betas, |log q_k − log b_ddpm(t_k)| ≤ E_k/2 (E_k the
+    certified bound of ddpm_log_alpha_bar_bound, plus float32); the rescaled value (q_k − q_T) q_0/(q_0 − q_T)
+    is increasing in q_k and decreasing in q_T and q_0, so its range over those intervals (q_0 also in
+    [q_0, 1]: the limit takes the first step to t = 1) bounds it; the refusal's b must lie inside."""
+    import re
+
+    start, end = (1e-4, 0.02) if kind == "linear" else (0.00085, 0.012)
+    sch = diffusers.DDIMScheduler(beta_schedule=kind, beta_start=start, beta_end=end, rescale_betas_zero_snr=True)
+    with pytest.raises(ConvertError, match="rescale_betas_zero_snr") as err:
+        from_peer(sch)
+    a_text, b_text = re.search(r'--a "([^"]+)" --b "([^"]+)"', str(err.value)).groups()
+    from gifsym.symbolic.expr import parse_expression
+
+    a_e, b_e = (parse_expression(x, names={"t": t}) for x in (a_text, b_text))
+    assert sympy.simplify(a_e**2 + b_e**2 - 1) == 0  # variance preserving
+    n = sch.config.num_train_timesteps
+    k = np.arange(n)
+    tk = 1 - (k + 1) / n
+    b_ddpm = sympy.lambdify(t, schedule(f"{'ddpm' if kind == 'linear' else 'ddpm-scaled'}:beta_start={start},"
+                                        f"beta_end={end}").b, modules=["numpy"])(tk)
+    e = np.array(ddpm_log_alpha_bar_bound(start, end, n, scaled=kind == "scaled_linear")) + 2 * (k + 1) * F32 * 1.01
+    q_lo, q_hi = b_ddpm * np.exp(-e / 2), b_ddpm * np.exp(e / 2)
+    q0_lo, q0_hi = q_lo[0], 1.0
+    qt_lo, qt_hi = q_lo[-1], q_hi[-1]
+
+    def f(q, qt, q0):
+        return (q - qt) * q0 / (q0 - qt)
+
+    lo = np.maximum(f(q_lo, qt_hi, q0_hi), 0)
+    hi = f(q_hi, qt_lo, q0_lo)
+    ours_b = np.asarray(sympy.lambdify(t, b_e, modules=["numpy"])(tk), dtype=float)
+    theirs = np.sqrt(sch.alphas_cumprod.double().numpy())
+    slack = 4 * F32 * (1 + theirs)  # diffusers' float32 sqrt, shift and scale of √ᾱ
+    assert np.all(ours_b >= lo - slack) and np.all(ours_b <= hi + slack)
+    assert np.all(theirs >= lo - slack) and np.all(theirs <= hi + slack)
+    assert abs(ours_b[-1]) < 1e-15 and theirs[-1] < 1e-3  # zero terminal SNR (diffusers clamps ᾱ_T to 2^-24)
+
+
+def test_diffusers_edm_euler():
+    sch = diffusers.EDMEulerScheduler(sigma_min=0.002, sigma_max=80.0, rho=7.0)
+    info = peer_info(sch)
+    assert info.schedule == schedule("edm:sigma_min=0.002,sigma_max=80,rho=7") and info.kind == "exact"
+    with pytest.raises(ConvertError, match=r'--a "80.0\*\(0.002/80.0\)\*\*t" --b 1'):
+        from_peer(diffusers.EDMEulerScheduler(sigma_schedule="exponential"))
+
+
+GRID_CASES = [
+    ("EulerDiscreteScheduler", {}), ("EulerDiscreteScheduler", {"use_karras_sigmas": True}),
+    ("DPMSolverMultistepScheduler", {}), ("UniPCMultistepScheduler", {}),
+    ("DDIMScheduler", {}), ("DDPMScheduler", {"beta_schedule": "squaredcos_cap_v2"}),
+    ("EDMEulerScheduler", {}), ("FlowMatchEulerDiscreteScheduler", {"shift": 3.0}),
+]
+
+
+@pytest.mark.parametrize(("cls", "kw"), GRID_CASES, ids=[f"{c}-{'-'.join(map(str, kw.values()))}" for c, kw in GRID_CASES])
+def test_sampling_grid_matches_the_samplers_noise_levels(cls, kw):
+    """sampling_grid: increasing times in [0, 1] at which the gifsym schedule's a/b equals the sampler's own
+    level (its sigmas, or √((1 − ᾱ)/ᾱ) at DDPM/DDIM timesteps): relative 1e-9 (float64 SNR inverse; the
+    levels themselves come from float32 tables, which does not matter: both sides use the same number).
+    The object is left unchanged. Independent routes where one exists: EDM's steps are Karras's i/(n − 1)
+    (the formula of the edm schedule), cosine DDPM's are 1 − (k + 1)/N (exact at the steps)."""
+    from gifsym.convert import sampling_grid
+
+    obj = getattr(diffusers, cls)(**kw)
+    before = np.array(obj.timesteps).copy()
+    g = sampling_grid(obj, 12)
+    assert np.array_equal(np.array(obj.timesteps), before)  # a copy was stepped
+    times = np.array(g.times)
+    assert np.all(np.diff(times) >= 0) and times[0] >= 0 and times[-1] <= 1.0
+    assert times[-1] == 1.0 or cls == "EDMEulerScheduler"  # EDM's last level is σ_min (t = 1 to float32)
+    ratio = sympy.lambdify(t, g.schedule.a / g.schedule.b, modules=["numpy"])
+    clamped = {float(x.split("a/b = ")[1].split(" ")[0]) for x in g.notes if "placed at t = 0" in x}
+    for tv, level in zip(times, g.levels):
+        if level == 0:
+            assert tv == 1.0
+        elif np.isinf(level):
+            assert tv == 0.0 and g.schedule.b.subs(t, 0) == 0  # pure noise: t = 0, where b_0 = 0
+        elif any(abs(level - c) <= 1e-5 * c for c in clamped):
+            assert tv == 0.0  # a discrete level noisier than the continuous limit's t = 0 (noted)
+        else:
+            with np.errstate(divide="ignore"):
+                assert abs(ratio(tv) - level) <= 1e-9 * level, (tv, level)
+    if cls == "EDMEulerScheduler":
+        assert np.allclose(times, np.arange(12) / 11, atol=1e-6) and any("left out" in n for n in g.notes)
+    if cls == "DDPMScheduler":
+        ks = obj.config.num_train_timesteps
+        sch = copy_stepped(obj, 12)
+        want = 1 - (sch.timesteps.numpy() + 1) / ks
+        # float32 ᾱ at the steps: relative 1e-6 in a/b moves t by < 1e-5 where the SNR is not flat
+        assert np.allclose(times[:-1], want, atol=1e-5)
+
+
+def copy_stepped(obj, steps):
+    import copy
+
+    c = copy.deepcopy(obj)
+    c.set_timesteps(steps)
+    return c
+
+
+def test_sampling_grid_dynamic_shift_and_errors():
+    from gifsym.convert import sampling_grid
+
+    sch = diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True)
+    g = sampling_grid(sch, 8, mu=1.15)
+    stepped = copy.deepcopy(sch)
+    stepped.set_timesteps(8, mu=1.15)
+    sig = stepped.sigmas.double().numpy()
+    a = sympy.lambdify(t, g.schedule.a, modules=["numpy"])
+    assert np.allclose(a(np.array(g.times)), sig, rtol=1e-6, atol=1e-12)  # float32 sigmas
+    assert sampling_grid(sch, 8, image_seq_len=4096).times == pytest.approx(g.times, abs=1e-12)
+    with pytest.raises(ConvertError, match="steps"):
+        sampling_grid(sch, 0, mu=1.15)
+    with pytest.raises(ConvertError, match="sampling steps"):
+        sampling_grid(fm.CondOTScheduler(), 8)
 
 
 def test_to_peer_diffusers():
@@ -330,6 +567,31 @@ def test_torchcfm_coupled_matchers_are_refused_with_the_reason():
     for cls in ("ExactOptimalTransportConditionalFlowMatcher", "SchrodingerBridgeConditionalFlowMatcher"):
         with pytest.raises(ConvertError, match="optimal-transport plan"):
             from_peer(getattr(cfm, cls)(sigma=0.5))
+
+
+@pytest.mark.parametrize("sigma", [0.1, 0.5, 1.0])
+def test_schrodinger_bridge_refusal_names_its_own_noise(sigma):
+    """Issue 21 item 7: the refusal named cfm:sigma=0.1 (constant noise), but SB-CFM's noise is
+    σ√(t(1 − t)). The message says so, and the schedule it offers for independent pairs is checked against
+    the matcher's own compute_mu_t / compute_sigma_t (a = √(c_0² + σ_t²), b = c_1, values and autograd
+    derivatives) at ≥ 100 times."""
+    import re
+
+    obj = cfm.SchrodingerBridgeConditionalFlowMatcher(sigma=sigma)
+    with pytest.raises(ConvertError) as err:
+        from_peer(obj)
+    msg = str(err.value)
+    assert "sigma sqrt(t (1 - t))" in msg and "not a GIF" in msg and "cfm:sigma" not in msg
+    a_text = re.search(r'--a "([^"]+)" --b t', msg).group(1)
+    s = schedule(a=a_text, b="t")
+    tt = torch.tensor(TIMES, dtype=torch.float64, requires_grad=True)
+    c0, c1, sig = peer_coefficients(obj, tt)
+    a_peer = torch.sqrt(c0**2 + sig**2)
+    (da_peer,) = torch.autograd.grad(a_peer.sum(), tt)
+    b, a, db, da = ours(s)
+    close(c1.detach().numpy(), b)
+    close(a_peer.detach().numpy(), a)
+    close(da_peer.numpy(), da)
     assert isinstance(to_peer(schedule("condot:sigma_min=0.01"), "torchcfm"), cfm.TargetConditionalFlowMatcher)
     assert from_peer(to_peer(schedule("cfm-vp:sigma=0.1"), "torchcfm")) == schedule("cfm-vp:sigma=0.1")
 

@@ -11,10 +11,11 @@ import importlib
 import os
 import signal
 import sys
+import warnings
 
 import click
 
-from gifsym.errors import GifsymError
+from gifsym.errors import GifsymError, GifsymWarning
 from gifsym.version import __version__
 
 # name -> "module:attribute"; loading lazily keeps `gifsym --help` fast and JAX out of symbolic commands.
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     io.INTERRUPTED.clear()
     previous = _install_interrupt_handler()
+    shown = warnings.showwarning
+    warnings.showwarning = _note(shown)
     try:
         rc = app.main(args=args, prog_name="gifsym", standalone_mode=False)
         if io.INTERRUPTED.is_set():  # an interrupt something swallowed (e.g. inside a JAX callback)
@@ -125,6 +128,19 @@ def main(argv: list[str] | None = None) -> None:
         _error("out of memory; use smaller sizes (-n, --samples, dim)")
     finally:
         signal.signal(signal.SIGINT, previous)
+        warnings.showwarning = shown
+
+
+def _note(shown):
+    """``warnings.showwarning`` that prints gifsym's own warnings as one ``Note: ...`` line on stderr."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, GifsymWarning):
+            click.echo("Note: " + " ".join(str(message).split()), err=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return show
 
 
 def _error(message: str) -> None:

@@ -97,7 +97,11 @@ class Quantity:
 @dataclass(frozen=True)
 class CatalogueEntry:
     """One named schedule: its builder ``params -> (a, b)``, parameters, a one-line description and the
-    natural quantities its results are written in (compact forms)."""
+    natural quantities its results are written in (compact forms).
+
+    ``variants`` are other parameterisations of the same name (e.g. ``sd3:mu=1.15`` besides
+    ``sd3:shift=3``): :func:`schedule` takes the first entry (this one, then the variants) whose parameters
+    include every parameter given, so the spec keeps the user's own numbers."""
 
     name: str
     description: str
@@ -105,6 +109,7 @@ class CatalogueEntry:
     parameters: tuple[Parameter, ...] = ()
     relations: tuple[tuple[str, Callable[[Mapping[str, sympy.Expr]], bool | None]], ...] = ()
     quantities: tuple[Quantity, ...] = ()
+    variants: tuple[CatalogueEntry, ...] = ()
 
 
 _BETA = (
@@ -198,6 +203,17 @@ def _sd3_sigma(p: Mapping[str, sympy.Expr]) -> sympy.Expr:
     return p["shift"] * _s / (1 + (p["shift"] - 1) * _s)
 
 
+def _sd3_from(shift: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    return _sd3_sigma({"shift": shift}), t / (1 + (shift - 1) * _s)
+
+
+def _flux_mu(p: Mapping[str, sympy.Expr]) -> sympy.Expr:
+    # diffusers' calculate_shift (FluxPipeline): μ linear in the image's sequence length, through
+    # (base_seq_len, base_shift) and (max_seq_len, max_shift); the shift is e^μ (time_shift_type exponential).
+    m = (p["max_shift"] - p["base_shift"]) / (p["max_seq_len"] - p["base_seq_len"])
+    return p["image_seq_len"] * m + p["base_shift"] - m * p["base_seq_len"]
+
+
 def _edm_sigma(p: Mapping[str, sympy.Expr]) -> sympy.Expr:
     # Karras et al. (2022) eq. (5): σ_i = (σ_max^{1/ρ} + i/(N−1) (σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i/(N−1) → t.
     lo, hi, rho = p["sigma_min"], p["sigma_max"], p["rho"]
@@ -219,6 +235,14 @@ def _vp_from(B: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
     return sympy.sqrt(1 - sympy.exp(-B)), sympy.exp(-B / 2)
 
 
+def _cosine_alpha_bar_root(p: Mapping[str, sympy.Expr]) -> tuple[sympy.Expr, sympy.Expr]:
+    # Nichol & Dhariwal (2021) / diffusers' squaredcos_cap_v2: ᾱ(u) = f(u)/f(0), f(u) = cos²((u + s)/(1 + s) π/2);
+    # the betas 1 − ᾱ(i+1/N)/ᾱ(i/N) telescope, so ᾱ_k = f((k + 1)/N)/f(0) exactly at u = (k + 1)/N = 1 − t.
+    off = p["s"]
+    b = sympy.cos((_s + off) / (1 + off) * sympy.pi / 2) / sympy.cos(off / (1 + off) * sympy.pi / 2)
+    return sympy.sqrt(1 - b**2), b
+
+
 def _positive_integer(v: sympy.Expr) -> bool | None:
     return None if v.is_positive is None or v.is_integer is None else bool(v.is_positive and v.is_integer)
 
@@ -228,6 +252,15 @@ def _below_one(v: sympy.Expr) -> bool | None:
 
 
 _SHIFT = (Parameter("shift", sympy.Integer(3), "> 0", _positive),)
+_MU = (Parameter("mu", sympy.Rational(23, 20), "a real number", lambda v: v.is_real),)
+_SEQ = (
+    Parameter("image_seq_len", sympy.Integer(4096), "a positive integer", _positive_integer),
+    Parameter("base_shift", sympy.Rational(1, 2), "a real number", lambda v: v.is_real),
+    Parameter("max_shift", sympy.Rational(23, 20), "a real number", lambda v: v.is_real),
+    Parameter("base_seq_len", sympy.Integer(256), "a positive integer", _positive_integer),
+    Parameter("max_seq_len", sympy.Integer(4096), "a positive integer", _positive_integer),
+)
+_SEQ_REL = (("max_seq_len != base_seq_len", lambda p: (p["max_seq_len"] - p["base_seq_len"]).is_zero is False),)
 _EDM = (
     Parameter("sigma_min", sympy.Rational(1, 500), "> 0", _positive),
     Parameter("sigma_max", sympy.Integer(80), "> 0", _positive),
@@ -268,8 +301,16 @@ PEER_CATALOGUE: dict[str, CatalogueEntry] = {
                        quantities=_TRIG_QUANTITIES),
         CatalogueEntry(
             "sd3", "diffusers FlowMatchEulerDiscreteScheduler(shift) (SD3): a = sigma', b = 1 - sigma', "
-            "sigma' = shift u/(1 + (shift - 1) u), u = 1 - t",
-            lambda p: (_sd3_sigma(p), t / (1 + (p["shift"] - 1) * _s)), _SHIFT,
+            "sigma' = shift u/(1 + (shift - 1) u), u = 1 - t; or sd3:mu=... with shift = e^mu (dynamic shifting)",
+            lambda p: _sd3_from(p["shift"]), _SHIFT,
+            variants=(CatalogueEntry("sd3", "sd3 with shift = e^mu", lambda p: _sd3_from(sympy.exp(p["mu"])), _MU),),
+        ),
+        CatalogueEntry(
+            "flux", "FLUX (diffusers FlowMatchEulerDiscreteScheduler, use_dynamic_shifting): sd3 with shift = e^mu, "
+            "mu = image_seq_len m + base_shift - m base_seq_len, m = (max_shift - base_shift)/(max_seq_len - "
+            "base_seq_len) (diffusers' calculate_shift); or flux:mu=...",
+            lambda p: _sd3_from(sympy.exp(_flux_mu(p))), _SEQ, _SEQ_REL,
+            variants=(CatalogueEntry("flux", "flux with mu given", lambda p: _sd3_from(sympy.exp(p["mu"])), _MU),),
         ),
         CatalogueEntry(
             "edm", "EDM (Karras et al. 2022) x = y + sigma n with sigma(t) = (sigma_max^(1/rho) + t (sigma_min^(1/rho)"
@@ -286,6 +327,12 @@ PEER_CATALOGUE: dict[str, CatalogueEntry] = {
             "ddpm-scaled", "DDPM scaled_linear betas (Stable Diffusion), continuous-time limit: beta(u) = N "
             "(sqrt(beta_start) + u (sqrt(beta_end) - sqrt(beta_start)))^2; step k is t = 1 - (k + 1)/N",
             lambda p: _vp_from(_ddpm_B(p, scaled=True)), _DDPM_SCALED, _DDPM_REL, _DDPM_SCALED_QUANTITIES,
+        ),
+        CatalogueEntry(
+            "ddpm-cosine", "DDPM squaredcos_cap_v2 betas (Nichol & Dhariwal 2021): b = cos((u + s)/(1 + s) pi/2)/"
+            "cos(s/(1 + s) pi/2), a = sqrt(1 - b^2), u = 1 - t; exact at the training steps t = 1 - (k + 1)/N "
+            "but the last (beta clipped to 0.999)",
+            _cosine_alpha_bar_root, (Parameter("s", sympy.Rational(1, 125), ">= 0", _nonneg),),
         ),
         CatalogueEntry(
             "condot", "conditional OT with sigma_min (Lipman et al. 2023; torchcfm TargetConditionalFlowMatcher): "
@@ -631,15 +678,19 @@ def schedule(spec: str | None = None, *, a: str | None = None, b: str | None = N
     if entry is None:
         raise ScheduleError(f"unknown schedule {name!r}; accepted: {', '.join(CATALOGUE)}, peer schedules "
                             f"{', '.join(PEER_CATALOGUE)}, or custom a=..., b=...")
-    known = {p.name for p in entry.parameters}
     given: dict[str, object] = dict(items)
     for k, v in params.items():
         if k in given:
             raise ScheduleError(f"parameter {k!r} given both in the spec and as a keyword")
         given[k] = v
+    entry = next((e for e in (entry, *entry.variants) if set(given) <= {p.name for p in e.parameters}), entry)
+    known = {p.name for p in entry.parameters}
     unknown = set(given) - known
     if unknown:
-        acc = ", ".join(sorted(known)) or "none"
+        acc = "; or ".join(", ".join(p.name for p in e.parameters) or "none" for e in (entry, *entry.variants))
+        if any(unknown <= {p.name for p in e.parameters} for e in entry.variants):
+            raise ScheduleError(f"schedule {name!r} takes one set of parameters, not a mix of {sorted(given)}; "
+                                f"accepted: {acc}")
         raise ScheduleError(f"unknown parameter {sorted(unknown)[0]!r} for schedule {name!r}; accepted: {acc}")
     values: dict[str, sympy.Expr] = {}
     for p in entry.parameters:

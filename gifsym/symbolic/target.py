@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from gifsym.errors import SpecError, TargetError
+from gifsym.errors import RoundoffWarning, SpecError, TargetError
 from gifsym.io import read_json
 from gifsym.symbolic.ball import enclosing_radius
 from gifsym.symbolic.classes import CLASS_BY_SPEC
@@ -311,6 +311,24 @@ def _parse_list(name: str, text: str) -> object:
         raise TargetError(f"parameter {name}={text!r} is not a number or a JSON list like [1, 2]") from None
 
 
+def _roundoff_zero(x: object, what: str) -> object:
+    """0 for a float mean or covariance entry with 0 < |x| < 1e-12 (what ``4*cos(pi/2)`` = 2.4e-16 gives);
+    the value itself otherwise. Such numbers are below the range exact parameters accept
+    (:func:`gifsym.symbolic.schedule.real_number`); in a mean or a covariance they are round-off of 0, so
+    they are read as 0, with a :class:`RoundoffWarning` that says so."""
+    from gifsym.symbolic.expr import MIN_MAGNITUDE
+
+    if isinstance(x, (np.floating,)):
+        x = x.item()
+    if isinstance(x, float) and x != 0 and abs(x) < float(MIN_MAGNITUDE):
+        import warnings
+
+        warnings.warn(f"{what}: {x!r} read as 0 (|x| < {float(MIN_MAGNITUDE):.0e} is float round-off of 0)",
+                      RoundoffWarning, stacklevel=4)
+        return 0
+    return x
+
+
 def _exact(x: object, what: str) -> sympy.Expr:
     if isinstance(x, bool) or not isinstance(x, (int, float, str, sympy.Basic, np.floating, np.integer)):
         raise TargetError(f"{what}={x!r} must be a number")
@@ -332,8 +350,8 @@ def _vector(x: object, dim: int | None, what: str) -> tuple[sympy.Expr, ...]:
             raise TargetError(f"{what} has length {len(x)}, expected {dim} (the dimension)")
         if not x:
             raise TargetError(f"{what} is empty")
-        return tuple(_exact(v, what) for v in x)
-    v = _exact(x, what)
+        return tuple(_exact(_roundoff_zero(v, what), what) for v in x)
+    v = _exact(_roundoff_zero(x, what), what)
     return (v,) * (dim or 1)
 
 
@@ -355,7 +373,7 @@ def _square_rows(x: object, what: str) -> list:
 
 
 def _covariance(x: object, dim: int, what: str) -> sympy.ImmutableMatrix:
-    x = _square_rows(x, what)
+    x = [[_roundoff_zero(v, what) for v in row] for row in _square_rows(x, what)]
     try:
         arr = np.array([[_exact(v, what) for v in row] for row in x], dtype=float)
     except (TypeError, ValueError, OverflowError):
@@ -481,7 +499,12 @@ def gmm(
 
 
 def gmm_from_file(path: str) -> Target:
-    """Read a mixture from JSON ``{"weights", "means", "sigma" | "sigmas" | "covariances"}``."""
+    """Read a mixture from JSON ``{"weights", "means", "sigma" | "sigmas" | "covariances"}`` (the format is
+    documented in docs/mathematics.md, "The gmm: file"): ``weights`` K positive numbers summing to 1 (to
+    1e-9; renormalised exactly), ``means`` K vectors of length d, and exactly one of ``sigma`` (one number:
+    every component ``N(m_k, σ² I)``), ``sigmas`` (K numbers) or ``covariances`` (K symmetric positive
+    definite d×d matrices). Floats are read by their shortest decimal (0.1 is 1/10); a mean or covariance
+    entry with |x| < 1e-12 is round-off of 0 and read as 0 (:class:`RoundoffWarning`)."""
     data = read_json(path, what="a gmm file: weights, means and sigma", error=TargetError)
     if not isinstance(data, dict):
         raise TargetError(f"gmm file {path!r} must hold a JSON object with weights, means and sigma")

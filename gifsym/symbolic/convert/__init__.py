@@ -3,6 +3,8 @@ r"""Peer conventions: other libraries' schedules, parameterisations and schedule
 * :func:`from_peer` / :func:`to_peer` / :func:`peer_info` — flow_matching, diffusers and torchcfm objects
   (:mod:`~gifsym.symbolic.convert.peers`); their spec strings (``fm-vp``, ``sd3:shift=3``, ``edm``, ``ddpm``,
   ``cfm:sigma``, ...) work without the packages.
+* :func:`sampling_grid` — a diffusers sampler's steps (``set_timesteps``) as increasing times in [0, 1] of
+  its gifsym schedule, matched by noise level (:mod:`~gifsym.symbolic.convert.sampling`).
 * :func:`parameterization` — velocity ↔ data ↔ noise ↔ score (↔ v-prediction) coefficients
   (:mod:`~gifsym.symbolic.convert.parameterizations`).
 * :func:`transfer` — the SNR-matching time change and scale between two schedules
@@ -30,6 +32,7 @@ from gifsym.symbolic.convert.peers import (
     peer_info,
     to_peer,
 )
+from gifsym.symbolic.convert.sampling import SamplingGrid, sampling_grid
 from gifsym.symbolic.convert.schedule_transfer import Transfer, transfer
 from gifsym.symbolic.convert.sigma_min import SigmaMinPath, equivalent_flow, sigma_min_path, smoothed_target
 from gifsym.symbolic.convert.snr import SNRInverse, snr_inverse
@@ -41,6 +44,7 @@ __all__ = [
     "Parameterization",
     "PeerSchedule",
     "SNRInverse",
+    "SamplingGrid",
     "SigmaMinPath",
     "Transfer",
     "ddpm_log_alpha_bar_bound",
@@ -48,6 +52,7 @@ __all__ = [
     "from_peer",
     "parameterization",
     "peer_info",
+    "sampling_grid",
     "sigma_min_path",
     "smoothed_target",
     "snr_inverse",

@@ -138,8 +138,11 @@ class Parameterization:
     def callable(self, backend: str = "numpy") -> Callable[[Any, Any, Any], Any]:
         """``f(t, x, given) -> want`` evaluated with NumPy, JAX or torch (``backend``).
 
-        ``t`` may be a number or an array broadcastable against ``x``. JAX and torch are imported only
-        when asked for; JAX computes in the precision of its inputs (enable ``jax_enable_x64`` for float64).
+        ``t`` may be a plain number (int or float), a 0-d or batched array/tensor of the backend, broadcastable
+        against ``x``: it is first made an array of the backend in floating point (torch: the dtype of ``x``
+        when that is a floating tensor, else float64), since torch's functions refuse Python numbers. JAX and
+        torch are imported only when asked for; JAX computes in the precision of its inputs (enable
+        ``jax_enable_x64`` for float64).
 
         Raises:
             ConvertError: an unknown backend, or the schedule has symbolic parameters.
@@ -148,13 +151,37 @@ class Parameterization:
             raise ConvertError(f"{self.schedule.spec} has symbolic parameters "
                                f"{sorted(map(str, self.schedule.free_parameters))}; give them values first")
         coeffs = _lambdify((self.c_x, self.c_given), backend)
+        as_array = _as_array(backend)
 
         def convert(t_value: Any, x: Any, given: Any) -> Any:
-            c_x, c_given = coeffs(t_value)
+            c_x, c_given = coeffs(as_array(t_value, x))
             return c_x * x + c_given * given
 
         convert.__doc__ = f"{self.want} from {self.given} for schedule {self.schedule.spec} ({backend})"
         return convert
+
+
+def _as_array(backend: str) -> Callable[[Any, Any], Any]:
+    """``(t, x) -> t`` as a floating array of the backend (a plain number included)."""
+    if backend == "torch":
+        import torch
+
+        def to_tensor(t_value: Any, x: Any) -> Any:
+            like = x if isinstance(x, torch.Tensor) and x.is_floating_point() else None
+            if isinstance(t_value, torch.Tensor) and t_value.is_floating_point():
+                return t_value
+            dtype = like.dtype if like is not None else torch.float64
+            return torch.as_tensor(t_value, dtype=dtype, device=None if like is None else like.device)
+
+        return to_tensor
+    if backend == "jax":
+        jnp = importlib.import_module("jax.numpy")
+        return lambda t_value, x: t_value if getattr(t_value, "dtype", None) is not None and jnp.issubdtype(
+            t_value.dtype, jnp.floating) else jnp.asarray(t_value, dtype=jnp.result_type(float))
+    import numpy as np
+
+    return lambda t_value, x: (t_value if isinstance(t_value, np.ndarray) and t_value.dtype.kind == "f"
+                               else np.asarray(t_value, dtype=float))
 
 
 def _lambdify(exprs: tuple[sympy.Expr, ...], backend: str) -> Callable:

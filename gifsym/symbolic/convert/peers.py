@@ -35,7 +35,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import ConvertError, GifsymError
-from gifsym.symbolic.schedule import Schedule, schedule, t
+from gifsym.symbolic.schedule import Schedule, catalogue_entry, schedule, t
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def _fm_vp(obj):
                      "beta_max": _number(obj, "beta_max", obj.beta_max)}, ()
 
 
-def _flow_match_euler(obj, *, mu: float | None = None):
+def _flow_match_euler(obj, *, mu: float | None = None, image_seq_len: int | None = None):
     cfg = obj.config
     notes = []
     for key in ("invert_sigmas", "shift_terminal"):
@@ -165,44 +165,132 @@ def _flow_match_euler(obj, *, mu: float | None = None):
     for key in ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas"):
         if getattr(cfg, key, False):
             notes.append(f"{key} changes only where the sampler steps (set_timesteps), not the training path")
-    if getattr(cfg, "use_dynamic_shifting", False):
-        if mu is None:
-            raise ConvertError("this FlowMatchEulerDiscreteScheduler shifts by resolution (use_dynamic_shifting): "
-                               "pass the mu of your image size, from_peer(scheduler, mu=...)")
-        kind = getattr(cfg, "time_shift_type", "exponential")
-        shift = math.exp(mu) if kind == "exponential" else mu
-        notes.append(f"dynamic shifting with mu = {mu} ({kind}): shift = {shift!r}")
-    else:
-        if mu is not None:
-            raise ConvertError("mu= is for schedulers with use_dynamic_shifting=True; this one has a fixed shift")
-        shift = _number(obj, "shift", obj.shift)
     notes.append("diffusers' model predicts eps - x_0 = v(t, x)/a'(t) (velocity in the noise level sigma, "
                  "opposite sign)")
-    return "sd3", {"shift": shift}, tuple(notes)
+    if not getattr(cfg, "use_dynamic_shifting", False):
+        if mu is not None or image_seq_len is not None:
+            raise ConvertError("mu= and image_seq_len= are for schedulers with use_dynamic_shifting=True; this one "
+                               "has a fixed shift")
+        return "sd3", {"shift": _number(obj, "shift", obj.shift)}, tuple(notes)
+    if (mu is None) == (image_seq_len is None):
+        raise ConvertError("this FlowMatchEulerDiscreteScheduler shifts by resolution (use_dynamic_shifting): pass "
+                           "the mu of your image size, from_peer(scheduler, mu=...), or its image_seq_len= (mu as "
+                           "diffusers' calculate_shift computes it from the scheduler's config)")
+    kind = getattr(cfg, "time_shift_type", "exponential")
+    if kind == "linear":  # sigma' = mu/(mu + (1/sigma - 1)): the sd3 path with shift = mu
+        if image_seq_len is not None:
+            raise ConvertError("image_seq_len= is for time_shift_type='exponential'; pass mu= for 'linear'")
+        return "sd3", {"shift": _number(obj, "mu", mu)}, (*notes, "dynamic shifting (linear): shift = mu")
+    if kind != "exponential":
+        raise ConvertError(f"FlowMatchEulerDiscreteScheduler with time_shift_type={kind!r} is not supported; "
+                           "accepted: exponential, linear")
+    if mu is not None:
+        return "sd3", {"mu": _number(obj, "mu", mu)}, (*notes, "dynamic shifting (exponential): shift = e^mu")
+    seq = _number(obj, "image_seq_len", image_seq_len)
+    params = {"image_seq_len": seq, "base_shift": _number(obj, "base_shift", cfg.base_shift),
+              "max_shift": _number(obj, "max_shift", cfg.max_shift),
+              "base_seq_len": _number(obj, "base_image_seq_len", cfg.base_image_seq_len),
+              "max_seq_len": _number(obj, "max_image_seq_len", cfg.max_image_seq_len)}
+    return "flux", params, (*notes, "dynamic shifting (exponential): shift = e^mu, mu from image_seq_len as "
+                            "diffusers' calculate_shift")
+
+
+_PREDICTS = {"epsilon": "epsilon", "sample": "x1", "v_prediction": "v-prediction"}
+# Settings of the DDPM-family schedulers that only place the sampler's steps (not the training path).
+_SAMPLING_ONLY = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas", "use_lu_lambdas")
 
 
 def _ddpm(obj):
+    """DDPM, DDIM, Euler, DPM-Solver++ and UniPC share diffusers' betas -> alphas_cumprod: the training path
+    is x_k = √ᾱ_k x_0 + √(1 − ᾱ_k) ε whatever the sampler (Euler's σ = √((1 − ᾱ)/ᾱ) is the same path
+    divided by √ᾱ)."""
     cfg = obj.config
     name = type(obj).__name__
     if getattr(cfg, "trained_betas", None) is not None:
-        raise ConvertError(f"{name} with trained_betas has no closed form; gifsym reads linear and scaled_linear "
-                           "betas")
-    if getattr(cfg, "rescale_betas_zero_snr", False):
-        raise ConvertError(f"{name} with rescale_betas_zero_snr=True is not supported (its SNR is 0 at the noise "
-                           "end, which no continuous VP limit here has)")
-    kinds = {"linear": "ddpm", "scaled_linear": "ddpm-scaled"}
+        raise ConvertError(f"{name} with trained_betas has no closed form; gifsym reads linear, scaled_linear "
+                           "and squaredcos_cap_v2 betas (build yours with gifsym.schedule(a=..., b=...))")
+    for key in ("use_flow_sigmas", "use_dynamic_shifting"):
+        if getattr(cfg, key, False):
+            raise ConvertError(f"{name} with {key}=True samples a flow-matching model, whose training path its "
+                               f"betas do not describe; use the spec of that model's path (e.g. "
+                               f"sd3:shift={getattr(cfg, 'flow_shift', 1.0)} for flow_shift, or from_peer of "
+                               "its FlowMatchEulerDiscreteScheduler)")
+    zero_snr = bool(getattr(cfg, "rescale_betas_zero_snr", False))
+    kinds = {"linear": "ddpm", "scaled_linear": "ddpm-scaled", "squaredcos_cap_v2": "ddpm-cosine"}
     if cfg.beta_schedule not in kinds:
         raise ConvertError(f"{name} with beta_schedule={cfg.beta_schedule!r} is not supported; accepted: "
                            f"{', '.join(kinds)}")
-    notes = [f"prediction_type={getattr(cfg, 'prediction_type', 'epsilon')!r}: the model predicts "
-             + {"epsilon": "epsilon", "sample": "x1", "v_prediction": "v-prediction"}.get(
-                 getattr(cfg, "prediction_type", "epsilon"), "?") + " (gifsym.convert.parameterization)"]
+    prediction = getattr(cfg, "prediction_type", "epsilon")
+    notes = [f"prediction_type={prediction!r}: the model predicts {_PREDICTS.get(prediction, '?')} "
+             "(gifsym.convert.parameterization)"]
     if name == "DDIMScheduler" and getattr(cfg, "set_alpha_to_one", False):
         notes.append("set_alpha_to_one only sets the sampler's final step to alpha = 1")
-    notes.append(f"timestep_spacing={getattr(cfg, 'timestep_spacing', '?')!r} only places the sampler's steps")
+    for key in _SAMPLING_ONLY:
+        if getattr(cfg, key, False):
+            notes.append(f"{key} changes only where the sampler steps (gifsym.convert.sampling_grid), not the "
+                         "training path")
+    notes.append(f"timestep_spacing={getattr(cfg, 'timestep_spacing', '?')!r} only places the sampler's steps "
+                 "(gifsym.convert.sampling_grid)")
+    if cfg.beta_schedule == "squaredcos_cap_v2":
+        if zero_snr:
+            notes.append("rescale_betas_zero_snr moves only the clipped last step: the cosine path already has "
+                         "b_0 = 0")
+        return "ddpm-cosine", {}, tuple(notes)
+    params = {"beta_start": _number(obj, "beta_start", cfg.beta_start),
+              "beta_end": _number(obj, "beta_end", cfg.beta_end), "timesteps": int(cfg.num_train_timesteps)}
+    if zero_snr:
+        raise ConvertError(_zero_snr_refusal(name, kinds[cfg.beta_schedule], params))
     return kinds[cfg.beta_schedule], {"beta_start": _number(obj, "beta_start", cfg.beta_start),
-                                      "beta_end": _number(obj, "beta_end", cfg.beta_end),
-                                      "timesteps": int(cfg.num_train_timesteps)}, tuple(notes)
+                  "beta_end": _number(obj, "beta_end", cfg.beta_end),
+                  "timesteps": int(cfg.num_train_timesteps)}, tuple(notes)
+
+
+def zero_snr_b(spec_name: str, params: dict[str, Any]) -> sympy.Expr:
+    """b_t of diffusers' rescale_betas_zero_snr in its continuous-time limit (exact, in t).
+
+    rescale_zero_terminal_snr (Lin et al. 2024, Algorithm 1) shifts √ᾱ so that the last step is 0 and scales
+    it so that the first keeps its value; with √ᾱ → b(t) = e^{−B(1−t)/2} (the ddpm / ddpm-scaled limit) and
+    the first step → t = 1: ``b = (b(t) − b(0)) / (1 − b(0))``; ``a = √(1 − b²)`` (still VP).
+    """
+    b = schedule(spec_name, **params).b
+    b0 = b.subs(t, 0)
+    return (b - b0) / (1 - b0)
+
+
+def _zero_snr_refusal(name: str, spec_name: str, params: dict[str, Any]) -> str:
+    b = sympy.sstr(zero_snr_b(spec_name, params))
+    a = f"sqrt(1 - ({b})**2)"
+    return (f"{name} with rescale_betas_zero_snr=True: its continuous-time limit is the VP path b = (exp(-B(s)/2) - "
+            f"exp(-B(1)/2))/(1 - exp(-B(1)/2)), a = sqrt(1 - b^2), s = 1 - t, with B of {spec_name} (b_0 = 0: SNR 0 "
+            "at the noise end). gifsym has no catalogue name for it yet (simplifying its Wronskian, which the assumption proofs need, takes minutes); build it "
+            f"as gifsym schedule --a \"{a}\" --b \"{b}\"")
+
+
+def _edm_euler(obj):
+    cfg = obj.config
+    lo, hi = _number(obj, "sigma_min", cfg.sigma_min), _number(obj, "sigma_max", cfg.sigma_max)
+    notes = ("EDM trains on sigma drawn log-normally; the path x = y + sigma n is the same for every time "
+             "parameterisation, and gifsym's t is Karras's sampling time (sigma_max at t = 0, sigma_min at t = 1)",
+             f"prediction_type={getattr(cfg, 'prediction_type', 'epsilon')!r}, sigma_data="
+             f"{getattr(cfg, 'sigma_data', '?')} (preconditioning, not the path)")
+    if cfg.sigma_schedule != "karras":
+        a = f"{hi!r}*({lo!r}/{hi!r})**t"
+        raise ConvertError(f"EDMEulerScheduler with sigma_schedule={cfg.sigma_schedule!r}: its log-linear sigma is "
+                           f"the EDM path with a = {a}, b = 1: gifsym schedule --a \"{a}\" --b 1 (Python: "
+                           f"gifsym.schedule(a=\"{a}\", b=\"1\"))")
+    return "edm", {"sigma_min": lo, "sigma_max": hi, "rho": _number(obj, "rho", cfg.rho)}, notes
+
+
+def _schrodinger_bridge(obj):
+    sigma = _number(obj, "sigma", obj.sigma)
+    a = f"sqrt((1 - t)**2 + {sigma!r}**2*t*(1 - t))"
+    raise ConvertError(f"torchcfm's SchrodingerBridgeConditionalFlowMatcher pairs noise and data by an optimal-"
+                       f"transport plan (ot_method={getattr(obj, 'ot_method', '?')!r}, entropic regularisation "
+                       "2 sigma^2), so its marginal flow is not a GIF (that needs independent noise and data). Its "
+                       "per-pair path is x_t = t x_1 + (1 - t) x_0 + sigma sqrt(t (1 - t)) eps: a Brownian bridge "
+                       "whose noise vanishes at both ends (not cfm's constant sigma). With independent pairs it "
+                       f"would be the GIF with a = {a}, b = t: gifsym schedule --a \"{a}\" --b t "
+                       f"(Python: gifsym.schedule(a=\"{a}\", b=\"t\"))")
 
 
 def _coupled(obj):
@@ -225,14 +313,24 @@ PEER_CLASSES: tuple[PeerClass, ...] = (
               lambda o: ("fm-linear-vp", {}, ())),
     PeerClass("flow_matching", "CosineScheduler", "fm-cosine", (), "exact", _FM_TIME,
               lambda o: ("fm-cosine", {}, ())),
-    PeerClass("diffusers", "FlowMatchEulerDiscreteScheduler", "sd3", (("shift", "shift (or exp(mu) with "
-              "use_dynamic_shifting)"),), "exact", _UTIME, _flow_match_euler),
+    PeerClass("diffusers", "FlowMatchEulerDiscreteScheduler", "sd3 / flux", (("shift", "shift"),
+              ("mu", "from_peer(obj, mu=...) with use_dynamic_shifting"), ("image_seq_len", "from_peer(obj, "
+              "image_seq_len=...): flux with config.base_shift, max_shift, base/max_image_seq_len")), "exact",
+              _UTIME, _flow_match_euler),
     PeerClass("diffusers", "DDPMScheduler", "ddpm / ddpm-scaled", (("beta_start", "config.beta_start"),
               ("beta_end", "config.beta_end"), ("timesteps", "config.num_train_timesteps")), "limit",
               "step k is t = 1 - (k + 1)/N", _ddpm),
     PeerClass("diffusers", "DDIMScheduler", "ddpm / ddpm-scaled", (("beta_start", "config.beta_start"),
               ("beta_end", "config.beta_end"), ("timesteps", "config.num_train_timesteps")), "limit",
               "step k is t = 1 - (k + 1)/N", _ddpm),
+    *(PeerClass("diffusers", cls, "ddpm / ddpm-scaled / ddpm-cosine / ddpm-zero-snr / ddpm-scaled-zero-snr",
+                (("beta_start", "config.beta_start"), ("beta_end", "config.beta_end"),
+                 ("timesteps", "config.num_train_timesteps")), "limit",
+                "step k is t = 1 - (k + 1)/N; sampling sigmas by SNR (sampling_grid)", _ddpm)
+      for cls in ("EulerDiscreteScheduler", "DPMSolverMultistepScheduler", "UniPCMultistepScheduler")),
+    PeerClass("diffusers", "EDMEulerScheduler", "edm", (("sigma_min", "config.sigma_min"),
+              ("sigma_max", "config.sigma_max"), ("rho", "config.rho")), "exact",
+              "sigma(t) Karras (sigma_max at t = 0)", _edm_euler),
     PeerClass("torchcfm", "ConditionalFlowMatcher", "cfm", (("sigma", "sigma"),), "exact", _FM_TIME,
               lambda o: ("cfm", {"sigma": _number(o, "sigma", o.sigma)}, ())),
     PeerClass("torchcfm", "TargetConditionalFlowMatcher", "condot", (("sigma_min", "sigma"),), "exact", _FM_TIME,
@@ -241,32 +339,39 @@ PEER_CLASSES: tuple[PeerClass, ...] = (
               _FM_TIME, lambda o: ("cfm-vp", {"sigma": _number(o, "sigma", o.sigma)}, ())),
     PeerClass("torchcfm", "ExactOptimalTransportConditionalFlowMatcher", "(refused: OT coupling)", (), "-",
               _FM_TIME, _coupled),
-    PeerClass("torchcfm", "SchrodingerBridgeConditionalFlowMatcher", "(refused: OT coupling)", (), "-",
-              _FM_TIME, _coupled),
+    PeerClass("torchcfm", "SchrodingerBridgeConditionalFlowMatcher", "(refused: OT coupling; noise "
+              "sigma sqrt(t(1 - t)))", (), "-", _FM_TIME, _schrodinger_bridge),
 )
 
 _BY_KEY = {(c.peer, c.name): c for c in PEER_CLASSES}
 
 
 def _discretisation(spec_name: str, params: dict[str, Any]) -> str | None:
+    if spec_name == "ddpm-cosine":
+        return ("DDPM step k = 0..N-2 is t_k = 1 - (k + 1)/N with abar_k = b(t_k)^2 exactly (the betas "
+                "telescope); the last beta is clipped to 0.999, so abar_{N-1} = 0.001 abar_{N-2}, not b(0)^2 = 0")
     if spec_name in ("ddpm", "ddpm-scaled"):
         n = params["timesteps"]
         return (f"DDPM step k = 0..{n - 1} is t_k = 1 - (k + 1)/{n}; abar_k = prod_(i<=k) (1 - beta_i) is "
                 f"exp(-B(u_k)) up to sum_i [-log(1 - beta_i) - beta_i] <= sum_i beta_i^2/(2(1 - beta_i)) and the "
                 "Riemann-sum error of sum_i beta_i against the integral B (see ddpm_log_alpha_bar_bound)")
-    if spec_name == "sd3":
+    if spec_name in ("sd3", "flux"):
         return ("training sigmas are sigma'(u_k) at u_k = k/N, k = 1..N (N = num_train_timesteps), in float32; the "
                 "path in between is the same formula")
     return None
 
 
-def peer_info(obj: Any, *, mu: float | None = None) -> PeerSchedule:
+def peer_info(obj: Any, *, mu: float | None = None, image_seq_len: int | None = None) -> PeerSchedule:
     """Read a peer library's schedule object (see :data:`PEER_CLASSES`).
 
     Args:
         obj: an instance of a supported class (flow_matching scheduler, diffusers scheduler, torchcfm matcher).
         mu: for a diffusers ``FlowMatchEulerDiscreteScheduler`` with ``use_dynamic_shifting``, the mu of the
-            resolution (shift = e^mu, or mu for ``time_shift_type="linear"``).
+            resolution: ``sd3:mu=...`` (shift = e^mu, kept exact), or ``sd3:shift=mu`` for
+            ``time_shift_type="linear"``.
+        image_seq_len: instead of ``mu``, the image's sequence length: ``flux:image_seq_len=...`` with the
+            scheduler's base_shift, max_shift, base_image_seq_len and max_image_seq_len (mu as diffusers'
+            ``calculate_shift``).
 
     Raises:
         ConvertError: the object is not of a supported class (a subclass is refused too: it may change the
@@ -285,22 +390,24 @@ def peer_info(obj: Any, *, mu: float | None = None) -> PeerSchedule:
         accepted = ", ".join(f"{c.peer}.{c.name}" for c in PEER_CLASSES if c.kind != "-")
         raise ConvertError(f"from_peer does not know {cls.__module__}.{cls.__name__}; accepted: {accepted}")
     if entry.reader is _flow_match_euler:
-        name, params, notes = _flow_match_euler(obj, mu=mu)
+        name, params, notes = _flow_match_euler(obj, mu=mu, image_seq_len=image_seq_len)
     else:
-        if mu is not None:
-            raise ConvertError(f"mu= is only for diffusers' FlowMatchEulerDiscreteScheduler, not {cls.__name__}")
+        if mu is not None or image_seq_len is not None:
+            raise ConvertError(f"mu= and image_seq_len= are only for diffusers' FlowMatchEulerDiscreteScheduler, "
+                               f"not {cls.__name__}")
         name, params, notes = entry.reader(obj)
     try:
         sch = schedule(name, **params)
     except GifsymError as e:
         raise ConvertError(f"{cls.__name__}: {e}") from None
-    return PeerSchedule(entry.peer, entry.name, sch, entry.kind, entry.time, _discretisation(name, params), notes)
+    kind = "exact" if name == "ddpm-cosine" else entry.kind  # ᾱ_k telescopes to the formula (see its entry)
+    return PeerSchedule(entry.peer, entry.name, sch, kind, entry.time, _discretisation(name, params), notes)
 
 
-def from_peer(obj: Any, *, mu: float | None = None) -> Schedule:
+def from_peer(obj: Any, *, mu: float | None = None, image_seq_len: int | None = None) -> Schedule:
     """The gifsym schedule of a peer library's schedule object (see :func:`peer_info` for the details and
     the flags: a DDPM/DDIM scheduler gives its continuous-time limit)."""
-    return peer_info(obj, mu=mu).schedule
+    return peer_info(obj, mu=mu, image_seq_len=image_seq_len).schedule
 
 
 def ddpm_log_alpha_bar_bound(beta_start: float, beta_end: float, timesteps: int, *,
@@ -419,7 +526,8 @@ def _flow_match_euler_build(s: Schedule, n: int) -> Any:
 
     if s.name in ("cfm", "condot") and any(v != 0 for _, v in s.params):
         raise ConvertError(f"{s.spec} has a_1 > 0; FlowMatchEulerDiscreteScheduler's path ends at a_1 = 0")
-    shift = _param(s, "shift") if s.name == "sd3" else 1.0
+    # sd3 / flux: a/b = shift (1 - t)/t, so the shift is a/b at t = 1/2 (whichever parameters gave it)
+    shift = float((s.a / s.b).subs(t, sympy.Rational(1, 2))) if s.name in ("sd3", "flux") else 1.0
     return diffusers.FlowMatchEulerDiscreteScheduler(num_train_timesteps=n, shift=shift)
 
 
@@ -460,7 +568,7 @@ TO_PEER_RULES: tuple[ToPeerRule, ...] = (
     ToPeerRule("flow_matching", ("*",), "a flow_matching Scheduler: __call__(t) -> SchedulerOutput(alpha_t=b, "
                "sigma_t=a, d_alpha_t=b', d_sigma_t=a') from the derived expressions; snr_inverse from gifsym",
                _fm_build),
-    ToPeerRule("diffusers", ("sd3", "linear", "fm-condot", "cfm", "condot"),
+    ToPeerRule("diffusers", ("sd3", "flux", "linear", "fm-condot", "cfm", "condot"),
                "FlowMatchEulerDiscreteScheduler(shift=shift, num_train_timesteps=N) (shift 1 for linear)",
                _flow_match_euler_build),
     ToPeerRule("diffusers", ("ddpm", "ddpm-scaled", "vp", "fm-vp"),

@@ -15,7 +15,8 @@ and implicit differentiation of ``ρ(t(r)) = ρ̄(r)`` gives ``ṫ = W̄(r) / (s
 placeholders and evaluated for each pair of schedules. ``t(r)`` is exact when the source's SNR inverse is
 (:mod:`gifsym.symbolic.convert.snr`), otherwise certified by interval bisection; the transfer exists for
 the ``r`` whose SNR the source reaches (all of [0, 1] unless one schedule has ``b_0 > 0`` or
-``a_1 > 0``).
+``a_1 > 0``). An end of that interval is closed only where ``t, s, ṫ, ṡ`` are finite there: e.g. ddpm ->
+fm-condot is ``[r_0, 1)``, since at r = 1 both SNRs are infinite and ṫ is a 0·∞ limit.
 
 Example:
     >>> from gifsym import schedule
@@ -29,7 +30,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -139,22 +140,18 @@ class Transfer:
         return r0
 
     def components(self, r0: float) -> dict[str, float]:
-        """``{"t", "s", "dt", "ds"}`` at one r (float64): the time change, the scale and their derivatives."""
+        """``{"t", "s", "dt", "ds"}`` at one r (float64): the time change, the scale and their derivatives.
+
+        Raises:
+            ConvertError: r is outside :attr:`interval`, or the formulas are singular there (0/0 or ∞ at an
+                end that :func:`transfer` therefore leaves open).
+        """
         r0 = self._check(r0)
-        ta, tda, tb, tdb = (float(v) for v in self._fns["target"](r0))
-        with np.errstate(all="ignore"):
-            rho = float(self._fns["rho_target"](r0))
-        # ρ̄ = ∞ only at r = 1 with ā_1 = 0; the transfer then exists there only if ρ reaches ∞ too (t = 1).
-        t0 = 1.0 if np.isinf(rho) else float(self.inverse.at(rho))
-        a, da, b, db = (float(v) for v in self._fns["source"](t0))
-        # s = ā/a and s = b̄/b are equal; take the ratio of the larger coefficients (no 0/0 at either end).
-        use_b = tb >= ta
-        s = tb / b if use_b else ta / a
-        args = (a, da, b, db, ta, tda, tb, tdb, s)
-        with np.errstate(all="ignore"):
-            dt = float(self._fns["dt"](*args))
-            ds = float(self._fns["ds_b" if use_b else "ds_a"](*args))
-        return {"t": t0, "s": s, "dt": dt, "ds": ds}
+        c = _components(self._fns, self.inverse, r0)
+        if not all(np.isfinite(v) for v in c.values()) or not c["s"] > 0:
+            raise ConvertError(f"the transfer from {self.source.spec} to {self.target.spec} is singular at r = "
+                               f"{r0!r} ({', '.join(f'{k} = {v!r}' for k, v in c.items())})")
+        return c
 
     def time_at(self, r0: float) -> float:
         """``t(r)`` in float64."""
@@ -193,6 +190,33 @@ class Transfer:
         return v_target
 
 
+def _components(fns: dict[str, Callable], inverse: SNRInverse, r0: float) -> dict[str, float]:
+    """t(r), s(r), ṫ, ṡ in float64 numpy arithmetic (a division by zero gives ±inf or nan, not an exception)."""
+    r0 = np.float64(r0)
+    with np.errstate(all="ignore"):
+        ta, tda, tb, tdb = (np.float64(v) for v in fns["target"](r0))
+        rho = np.float64(fns["rho_target"](r0))
+        # ρ̄ = ∞ only at r = 1 with ā_1 = 0; the transfer then exists there only if ρ reaches ∞ too (t = 1).
+        t0 = 1.0 if np.isinf(rho) else float(inverse.at(rho))
+        a, da, b, db = (np.float64(v) for v in fns["source"](np.float64(t0)))
+        # s = ā/a and s = b̄/b are equal; take the ratio of the larger coefficients (no 0/0 at either end).
+        use_b = tb >= ta
+        s = tb / b if use_b else ta / a
+        args = (a, da, b, db, ta, tda, tb, tdb, s)
+        dt = float(fns["dt"](*args))
+        ds = float(fns["ds_b" if use_b else "ds_a"](*args))
+    return {"t": float(t0), "s": float(s), "dt": dt, "ds": ds}
+
+
+def _regular(fns: dict[str, Callable], inverse: SNRInverse, r0: float) -> bool:
+    """Whether the transfer's formulas give finite t, s > 0, ṫ, ṡ at r0 (an end of the interval)."""
+    try:
+        c = _components(fns, inverse, r0)
+    except (ArithmeticError, ValueError, ConvertError):
+        return False
+    return all(np.isfinite(v) for v in c.values()) and c["s"] > 0
+
+
 def transfer(source: Schedule, target: Schedule) -> Transfer:
     """The SNR-matching transfer from ``source`` to ``target`` (see the module docstring).
 
@@ -212,7 +236,9 @@ def transfer(source: Schedule, target: Schedule) -> Transfer:
     if not r_lo < r_hi:
         raise ConvertError(f"the SNR ranges of {source.spec} {inv.range} and {target.spec} {inv_target.range} "
                            "do not overlap: no transfer")
-    # Closed: at r_lo the source is at t = 0, at r_hi at t = 1 (or the target at r = 1).
+    # At r_lo the source is at t = 0, at r_hi at t = 1 (or the target at r = 1). An end is closed only where
+    # the formulas are finite there: e.g. ddpm -> fm-condot at r = 1 has ρ̄ = ∞ and ȧ_1 = ∞ (ṫ is a 0·∞
+    # limit), so the interval is printed open at 1 and r = 1 is refused like any r outside it.
     interval = sympy.Interval(r_lo, r_hi)
     if inv.expr is not None:
         time = inv.expr.subs(y, target.snr.subs(t, r))
@@ -222,4 +248,8 @@ def transfer(source: Schedule, target: Schedule) -> Transfer:
     else:
         time = scale = None
         kind, method = inv.kind, "t(r) by the SNR inverse: " + inv.method
-    return Transfer(source, target, time, scale, kind, interval, inv, method)
+    tr = Transfer(source, target, time, scale, kind, interval, inv, method)
+    left_open, right_open = (not _regular(tr._fns, inv, float(end)) for end in (r_lo, r_hi))
+    if left_open or right_open:
+        tr = replace(tr, interval=sympy.Interval(r_lo, r_hi, left_open, right_open))
+    return tr
