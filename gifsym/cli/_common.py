@@ -13,13 +13,27 @@ import sympy
 from gifsym.errors import GifsymError
 
 
+def sympy_text(expr: Any) -> str:
+    """The ``"sympy"`` string of a JSON field, which ``sympy.sympify`` reads back to the same expression
+    (interface.md, "Reading JSON back"; :func:`gifsym.symbolic.printing.sympy_string`). Every ``"sympy"``
+    field is written through here, so the round trip is tested in one place.
+
+    Example:
+        >>> sympy_text(sympy.sqrt(sympy.Symbol("E_s")))
+        'sqrt(E_s)'
+    """
+    from gifsym.symbolic.printing import sympy_string
+
+    return sympy_string(expr)
+
+
 def expr_json(expr: Any, readable: Readable | None = None) -> dict[str, Any]:
     """``{"sympy": str(expr), "latex": latex(expr)}`` as interface.md asks for every expression field, plus
     ``"compact": {"sympy", "latex"}`` (the same expression in the flow's named quantities) when
     ``readable`` holds the compact forms of the output."""
     from gifsym.output.latex import latex_expr
 
-    out: dict[str, Any] = {"sympy": str(expr), "latex": latex_expr(expr)}
+    out: dict[str, Any] = {"sympy": sympy_text(expr), "latex": latex_expr(expr)}
     if readable is not None:
         out["compact"] = readable.compact_json(expr)
     return out
@@ -38,13 +52,13 @@ class Readable:
 
     def compact_json(self, expr: Any) -> dict[str, str]:
         form = self._forms.get(_key(expr), expr)
-        return {"sympy": str(form), "latex": self._compact.expr_latex(form)}
+        return {"sympy": sympy_text(form), "latex": self._compact.expr_latex(form)}
 
     def definitions(self) -> list[dict[str, str]]:
         """``[{"name", "sympy", "latex", "symbol", "meaning"}]``: ``sympy`` in t, numbers and earlier names;
         ``latex`` its LaTeX; ``symbol`` the LaTeX of the name."""
         symbols, meanings = dict(self._compact.symbols), dict(self._compact.meanings)
-        return [{"name": d.name, "sympy": str(d.sympy), "latex": d.latex, "symbol": symbols.get(d.name, d.name),
+        return [{"name": d.name, "sympy": sympy_text(d.sympy), "latex": d.latex, "symbol": symbols.get(d.name, d.name),
                  "meaning": meanings.get(d.name, "")} for d in self._compact.definitions]
 
 
@@ -93,7 +107,7 @@ def known_json(value: Any, kind: str = "exact", enclosure: Any = None,
     if value.free_symbols:
         return {**expr_json(value, readable), "kind": kind}
     if value in (sympy.oo, -sympy.oo):
-        return {"value": None, "sympy": str(value), "kind": kind}
+        return {"value": None, "sympy": sympy_text(value), "kind": kind}
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -102,7 +116,7 @@ def known_json(value: Any, kind: str = "exact", enclosure: Any = None,
         raise GifsymError(f"internal: the value {value} could not be evaluated as a finite float")
     out: dict[str, Any] = {"value": x, "kind": kind}
     if kind == "exact":
-        out["sympy"] = str(value)
+        out["sympy"] = sympy_text(value)
     if kind == "certified" and enclosure is not None:
         out["enclosure"] = [_float_down(enclosure[0]), _float_up(enclosure[1])]
     return out

@@ -9,6 +9,7 @@ from gifsym.cli._common import (
     emit_json,
     exclusive,
     expr_json,
+    sympy_text,
     require_assumptions,
     resolve_schedule,
     schedule_options,
@@ -60,9 +61,9 @@ def schedule_json(s) -> dict:
         "assumptions": report.to_dict(),
         "consequences": {k: {"status": v.status, "reason": v.reason} for k, v in report.consequences},
         **_peer_notes(s),
-        "compact": {key: {"sympy": str(e), "latex": forms.expr_latex(e)}
+        "compact": {key: {"sympy": sympy_text(e), "latex": forms.expr_latex(e)}
                     for (key, _, _), e in zip(SCHEDULE_ROWS, forms.expr)},
-        "definitions": [{"name": d.name, "sympy": str(d.sympy), "latex": d.latex,
+        "definitions": [{"name": d.name, "sympy": sympy_text(d.sympy), "latex": d.latex,
                          "symbol": symbols.get(d.name, d.name), "meaning": meanings.get(d.name, "")}
                         for d in forms.definitions],
     }
@@ -245,6 +246,25 @@ def schedule_cmd(spec, a_expr, b_expr, params, as_json, latex, verbose) -> None:
         _print_schedule(s, verbose=verbose)
 
 
+def velocity_objects(flow) -> dict:
+    """The expressions ``velocity`` prints: velocity, score, Jacobian (and, for a class of targets, the
+    posterior mean and covariance it is written in)."""
+    objs = {"velocity": flow.velocity(), "score": flow.score(), "jacobian": flow.jacobian()}
+    if not flow.target.is_exact:
+        objs["posterior_mean"] = flow.posterior_mean()
+        objs["posterior_cov"] = flow.posterior_cov()
+    return objs
+
+
+def velocity_json(flow, objs: dict | None = None) -> dict:
+    """The JSON object of ``velocity --json``: each expression in full and compact form, with the
+    ``definitions`` of the quantities."""
+    objs = velocity_objects(flow) if objs is None else objs
+    readable = Readable(flow.schedule, list(objs.values()))
+    return {"schedule": flow.schedule.spec, "target": flow.target.spec, "exact": flow.target.is_exact,
+            **{k: expr_json(v, readable) for k, v in objs.items()}, "definitions": readable.definitions()}
+
+
 @click.command("velocity")
 @schedule_options
 @target_option
@@ -261,15 +281,9 @@ def velocity(schedule_spec, a_expr, b_expr, params, target_spec, as_json, latex,
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
     require_assumptions(flow, ("S-end", "S-pos"), "the velocity field (velocity-identity)")
-    objs = {"velocity": flow.velocity(), "score": flow.score(), "jacobian": flow.jacobian()}
-    if not flow.target.is_exact:
-        objs["posterior_mean"] = flow.posterior_mean()
-        objs["posterior_cov"] = flow.posterior_cov()
+    objs = velocity_objects(flow)
     if as_json:
-        readable = Readable(s, list(objs.values()))
-        emit_json({"schedule": s.spec, "target": flow.target.spec, "exact": flow.target.is_exact,
-                   **{k: expr_json(v, readable) for k, v in objs.items()},
-                   "definitions": readable.definitions()})
+        emit_json(velocity_json(flow, objs))
         return
     if latex:
         click.echo(f"flow: schedule {s.spec}, target {flow.target.spec}")

@@ -23,9 +23,9 @@ Example:
     >>> from gifsym import schedule
     >>> c = compact(schedule("vp").b, schedule("vp"))
     >>> c.expr
-    sqrt(E)
+    sqrt(E_s)
     >>> [d.name for d in c.definitions]
-    ['s', 'B', 'E']
+    ['s', 'B', 'E_s']
     >>> c.definitions[-1].sympy
     exp(-B)
 """
@@ -166,9 +166,10 @@ def schedule_quantities(schedule: Schedule) -> tuple[_Quantity, ...]:
     for q in list(out):
         if isinstance(q.full, sympy.exp) and q.full.args[0].has(t):
             v0 = q.full.xreplace({t: sympy.Integer(0)})
-            if v0.is_number and v0 != 1 and f"{q.name}_0" not in names:
-                sym = sympy.Symbol(f"{q.name}_0", positive=True)
-                out.append(_Quantity(f"{q.name}_0", sym, f"{q.latex}_0", v0, v0, f"{q.name} at t = 0"))
+            name0 = q.name.removesuffix("_s") + "_0"  # E_s -> E_0
+            if v0.is_number and v0 != 1 and name0 not in names:
+                sym = sympy.Symbol(name0, positive=True)
+                out.append(_Quantity(name0, sym, f"{q.latex}_0", v0, v0, f"{q.latex} at t = 0"))
     return tuple(out)
 
 
@@ -594,7 +595,7 @@ def compact(expr: Any, schedule: Schedule) -> Compact:
         >>> vp = schedule("vp")
         >>> c = compact(GIF(vp, target("slc:kappa=2")).bounds().upper, vp)
         >>> c.expr
-        -E*beta_s/(2*(2 - E))
+        -E_s*beta_s/(2*(2 - E_s))
         >>> c.full().equals(GIF(vp, target("slc:kappa=2")).bounds().upper)
         True
     """
@@ -679,7 +680,7 @@ def schedule_forms(schedule: Schedule) -> Compact:
     Example:
         >>> from gifsym import schedule
         >>> schedule_forms(schedule("vp")).expr[:2]
-        (sqrt(1 - E), sqrt(E))
+        (sqrt(1 - E_s), sqrt(E_s))
     """
     log_snr = sympy.expand_log(sympy.log(schedule.snr), force=False)
     return compact_many((schedule.a, schedule.b, schedule.da, schedule.db, schedule.snr, log_snr), schedule)
