@@ -176,6 +176,9 @@ def _parse(text: str, names: list[str]) -> sympy.Expr:
     # gifsym's own output, parsed back with every defined name as a plain symbol ("E" is a quantity here,
     # not Euler's number).
     local = {n: sympy.Symbol(n) for n in names} | {"t": sympy.Symbol("t"), "T": sympy.Symbol("T")}
+    # A class target's m, x, C print as MatrixSymbol('m', d, 1) (issue 21: they read back as matrices); here,
+    # as in the 1-d case, scalars (and the identity 1), so full and compact forms compare as numbers.
+    local |= {"MatrixSymbol": lambda name, *shape: sympy.Symbol(str(name)), "Identity": lambda d: sympy.Integer(1)}
     return sympy.parse_expr(text, local_dict=local)
 
 
