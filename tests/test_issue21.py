@@ -328,3 +328,27 @@ def test_adversarial_removable_singularities_no_wrong_verdict():
     print(f"{len(REMOVABLE)} schedules, {checked} verdicts: {len(wrong)} wrong, {len(unknown)} unknown: {unknown}")
     assert not wrong, wrong
     assert len(unknown) <= 3, unknown  # measured: see the report of issue 21
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 13. Products of exponentials are merged in compact forms
+
+
+def test_ddpm_epsilon_coefficient_has_no_cancelling_exponentials():
+    from gifsym.convert import parameterization
+    from gifsym.symbolic.compact import compact
+
+    ddpm = schedule("ddpm")
+    custom = schedule(a=str(ddpm.a), b=str(ddpm.b))  # no declared quantities: only the generic rewriting
+    c_x = parameterization(custom, "epsilon", "velocity").c_x
+    assert len([f for f in sympy.Mul.make_args(c_x) if isinstance(f, sympy.exp)]) == 2  # the issue's form
+    t = sympy.Symbol("t", real=True)
+    form = compact(c_x, custom).expr
+    assert not form.has(sympy.exp)
+    assert sympy.expand(form - (10 - sympy.Rational(199, 20) * t)) == 0
+    # Independent route: the catalogue DDPM's coefficient is beta(s)/2 with beta(s) = 199 s/10 + 1/10, s = 1 - t.
+    c = compact(parameterization(ddpm, "epsilon", "velocity").c_x, ddpm)
+    beta = dict((d.name, d.sympy) for d in c.definitions)["beta_s"]
+    s = next(x for x in beta.free_symbols)
+    assert sympy.expand(c.expr.xreplace({next(iter(c.expr.free_symbols)): beta}).subs(s, 1 - t)
+                        - (10 - sympy.Rational(199, 20) * t)) == 0
