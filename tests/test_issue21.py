@@ -352,3 +352,23 @@ def test_ddpm_epsilon_coefficient_has_no_cancelling_exponentials():
     s = next(x for x in beta.free_symbols)
     assert sympy.expand(c.expr.xreplace({next(iter(c.expr.free_symbols)): beta}).subs(s, 1 - t)
                         - (10 - sympy.Rational(199, 20) * t)) == 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 12. Notes are printed whole (wrapped), never cut with "…"
+
+
+def test_bounds_notes_are_whole_sentences():
+    from gifsym.theory import bounds
+
+    flow = GIF(schedule("linear"), target("slcvx:beta=2"))
+    notes = list(bounds(flow).notes) + [n for n in flow_map_lipschitz(flow).notes if n not in bounds(flow).notes]
+    assert max(len(n) for n in notes[:3]) > 200  # a note longer than a line (it was cut at 110 characters)
+    out = CliRunner().invoke(app, ["bounds", "--schedule", "linear", "--target", "slcvx:beta=2"],
+                             env={"COLUMNS": "100"}).output
+    assert "…" not in out
+    text = " ".join(out.split())
+    for n in notes[:3]:
+        assert " ".join(n.split()) in text
+    lines = out.splitlines()
+    assert all(len(ln) <= 100 for ln in lines if ln.startswith(("  note:", "        ")))

@@ -204,6 +204,23 @@ def verify_report(con: Console, report: Any) -> None:
               f"FAILED: {', '.join(c.name for c in report.failures())}")
 
 
+def wrapped(con: Console, label: str, text: str) -> str:
+    """``label`` followed by the whole of ``text`` (never cut short), wrapped at the console's width (at least
+    60 columns) with continuation lines indented under the text; words (formulas) are never split.
+
+    Example:
+        >>> from rich.console import Console
+        >>> print(wrapped(Console(width=60), "  note: ", "word " * 15))
+          note: word word word word word word word word word word
+                word word word word word
+    """
+    import textwrap
+
+    width = max(60, (con.width or PLAIN_WIDTH) - 1)
+    return textwrap.fill(" ".join(str(text).split()), width=width, initial_indent=label,
+                         subsequent_indent=" " * len(label), break_long_words=False, break_on_hyphens=False)
+
+
 def one_line(text: str, limit: int = 110) -> str:
     """A reason shortened to one line."""
     text = " ".join(str(text).split())

@@ -267,7 +267,7 @@ def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool
                         else f"; holds if the flow is {c.conditional_on} on [0, 1], which is not established")
             con.print(f"  {lip} <= {d.plain(c.value)}{extra}  ({how})")
         else:
-            con.print(f"  {lip} unbounded ({d.one_line(c.reason or c.method)})")
+            con.print(d.wrapped(con, f"  {lip} unbounded ", f"({c.reason or c.method})"), soft_wrap=True)
     wp = fm.well_posed
     cond = f" if {d.plain(wp.condition)}" if wp is not None and wp.condition is not sympy.true else ""
     con.print(f"  well posed on {d.plain(fm.interval)}{cond}")
@@ -277,8 +277,8 @@ def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool
                   "(source stability)")
     con.print("  lemmas: " + ", ".join(b.lemmas))
     notes = list(b.notes) + [n for n in fm.notes if n not in b.notes]
-    for n in notes if verbose else notes[:3]:
-        con.print(f"  note: {n if verbose else d.one_line(n)}")
+    for n in notes if verbose else notes[:3]:  # whole sentences, wrapped (issue 21: they were cut with "…")
+        con.print(d.wrapped(con, "  note: ", n), soft_wrap=True)
     if not verbose:
         extra = len(notes) - 3
         more = f"{extra} more note{'s' if extra > 1 else ''}, " if extra > 0 else ""
