@@ -372,3 +372,33 @@ def test_bounds_notes_are_whole_sentences():
         assert " ".join(n.split()) in text
     lines = out.splitlines()
     assert all(len(ln) <= 100 for ln in lines if ln.startswith(("  note:", "        ")))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 15. Help generated from the catalogue; docs/conventions.md holds the current tables
+
+
+@pytest.mark.parametrize("command", ["bounds", "velocity", "simulate", "verify", "certify", "report"])
+def test_schedule_and_target_help_name_every_spec(command):
+    from gifsym.symbolic.classes import CLASSES
+    from gifsym.symbolic.schedule import CATALOGUE, PEER_CATALOGUE
+
+    out = CliRunner().invoke(app, [command, "--help"], terminal_width=2000).output  # wide: no line breaks
+    assert len(CATALOGUE) + len(PEER_CATALOGUE) >= 18
+    for name in (*CATALOGUE, *PEER_CATALOGUE):
+        assert f" {name}," in out or f" {name}." in out or f" {name};" in out, name
+    for spec in ("empirical:FILE", "gmm:FILE.json", "gaussian:sigma=0.5", *(c.example for c in CLASSES)):
+        assert spec in out, spec
+
+
+def test_conventions_page_holds_the_current_tables():
+    from pathlib import Path
+
+    from gifsym.output.conventions import BEGIN, END, conventions_markdown, with_tables
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "conventions.md").read_text(encoding="utf-8")
+    assert BEGIN in page and END in page
+    # The file itself (not only the built site) has the tables: regenerate with
+    # `python -m gifsym.output.conventions docs/conventions.md` when this fails.
+    assert with_tables(page) == page
+    assert conventions_markdown() in page and "### diffusers" in page

@@ -157,9 +157,25 @@ def schedule_options(f):
                      help="Parameter of a custom schedule (repeatable); NAME alone keeps it symbolic.")(f)
     f = click.option("--b", "b_expr", metavar="EXPR", help="Custom b_t (with --a).")(f)
     f = click.option("--a", "a_expr", metavar="EXPR", help="Custom a_t (with --b).")(f)
-    f = click.option("--schedule", "-s", "schedule_spec", metavar="SPEC",
-                     help="Schedule spec: linear, trigonometric, follmer, vp, subvp, ve (vp:beta_min=0.1,...).")(f)
+    f = click.option("--schedule", "-s", "schedule_spec", metavar="SPEC", help=schedule_help())(f)
     return f
+
+
+def schedule_help() -> str:
+    """The ``--schedule`` help, generated from the catalogue and the peer list (every spec name)."""
+    from gifsym.symbolic.schedule import CATALOGUE, PEER_CATALOGUE
+
+    return (f"Schedule spec: {', '.join(CATALOGUE)}; peer libraries' schedules: {', '.join(PEER_CATALOGUE)}. "
+            "Parameters after a colon (vp:beta_min=0.1,beta_max=20); 'gifsym schedules --peers' shows them.")
+
+
+def target_help() -> str:
+    """The ``--target`` help, generated from the exact targets and the classes (each class's example)."""
+    from gifsym.symbolic.classes import CLASSES
+
+    classes = ", ".join(c.example for c in CLASSES)
+    return ("Target spec: gaussian:sigma=0.5 (dim=, mean=), gmm:FILE.json, empirical:FILE (.npy, .npz, .csv; "
+            f",sigma=0.1 smooths it), or a class: {classes}; classes combine with '+'.")
 
 
 def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str | None, params: tuple[str, ...]):
@@ -187,8 +203,7 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
 
 def target_option(f):
     return click.option("--target", "-T", "target_spec", required=True, metavar="SPEC",
-                        help="Target spec: gaussian:sigma=0.5, gmm:FILE.json, slc:kappa=2, slcvx:beta=4, "
-                             "ball:R=1, conv:sigma=0.5,R=2; classes combine with '+'.")(f)
+                        help=target_help())(f)
 
 
 def exclusive(**flags: bool) -> None:
