@@ -402,3 +402,37 @@ def test_conventions_page_holds_the_current_tables():
     # `python -m gifsym.output.conventions docs/conventions.md` when this fails.
     assert with_tables(page) == page
     assert conventions_markdown() in page and "### diffusers" in page
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 11. A spinner on a terminal for steps over a second; never in --json or when output is not a terminal
+
+
+class _FakeStatus:
+    def __init__(self):
+        self.started = self.stopped = 0
+
+    def start(self):
+        self.started += 1
+
+    def stop(self):
+        self.stopped += 1
+
+
+@pytest.mark.parametrize(("tty", "enabled", "seconds", "shown"), [
+    (True, True, 0.3, True), (True, True, 0.0, False), (False, True, 0.3, False), (True, False, 0.3, False),
+])
+def test_spinner_only_on_a_terminal_after_the_delay(monkeypatch, tty, enabled, seconds, shown):
+    import sys
+    import time
+
+    from gifsym.cli import _display
+
+    status = _FakeStatus()
+    monkeypatch.setattr(_display, "console", lambda **kw: type("C", (), {"status": lambda self, *a, **k: status})())
+    for stream in ("stdout", "stderr"):
+        monkeypatch.setattr(getattr(sys, stream), "isatty", lambda: tty, raising=False)
+    with _display.working("deriving", enabled=enabled, delay=0.1):
+        time.sleep(seconds)
+    assert status.started == int(shown)
+    assert status.stopped == (1 if tty and enabled else 0)

@@ -151,14 +151,34 @@ def heading(con: Console, text: str) -> None:
 
 
 @contextlib.contextmanager
-def working(text: str) -> Iterator[None]:
-    """A spinner on stderr while a long step runs, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
+def working(text: str, *, enabled: bool = True, delay: float = 1.0) -> Iterator[None]:
+    """A spinner (rich status) on stderr while a step runs, shown once it has taken ``delay`` seconds, and
+    only on a terminal: never when stdout or stderr is not a tty, and never with ``enabled=False`` (the
+    commands pass ``not as_json``), so piped and JSON output stay clean."""
+    if not (enabled and sys.stderr.isatty() and sys.stdout.isatty()):
         yield
         return
-    con = console(stderr=True)
-    with con.status(text, spinner="dots"):
+    import threading
+
+    status = console(stderr=True).status(text, spinner="dots")
+    lock = threading.Lock()
+    done = False
+
+    def start() -> None:
+        with lock:
+            if not done:
+                status.start()
+
+    timer = threading.Timer(delay, start)
+    timer.daemon = True
+    timer.start()
+    try:
         yield
+    finally:
+        with lock:
+            done = True
+            timer.cancel()
+            status.stop()
 
 
 @contextlib.contextmanager

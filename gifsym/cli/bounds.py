@@ -202,8 +202,12 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     # A σ_min path (a_1 > 0) is the GIF of the smoothed target: every result below is for that GIF.
     from gifsym.cli._display import working
 
-    with working("deriving the bounds and flow-map constants"):
+    with working("deriving the bounds and flow-map constants", enabled=not as_json):
         flow, path, b, fm, src = derive_all(flow, tuple(assume))
+        if not (as_json or latex):  # the compact forms (cached) before printing starts, under the spinner
+            from gifsym.symbolic.compact import compact_many
+
+            compact_many((b.upper, b.lower, b.lipschitz), b.schedule)
     if as_json:
         emit_json(full_bounds_json(s, flow, path, b, fm, src, times))
         return

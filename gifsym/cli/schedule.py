@@ -169,7 +169,7 @@ def schedules(as_json: bool, latex: bool, peers: bool, verbose: bool) -> None:
     from gifsym.symbolic.schedule import PEER_CATALOGUE, catalogue, schedule
 
     items = [schedule(n) for n in PEER_CATALOGUE] if peers else catalogue()
-    with working("checking the assumptions of the catalogue"):
+    with working("checking the assumptions of the catalogue", enabled=not as_json):
         for s in items:
             s.check()
     if as_json:
@@ -236,8 +236,14 @@ def schedule_cmd(spec, a_expr, b_expr, params, as_json, latex, verbose) -> None:
 
     SPEC is a catalogue spec (vp:beta_min=0.1,beta_max=20); or give --a EXPR --b EXPR.
     """
+    from gifsym.cli._display import working
+    from gifsym.symbolic.compact import schedule_forms
+
     exclusive(json=as_json, latex=latex)
     s = resolve_schedule(spec, a_expr, b_expr, params)
+    with working("checking the assumptions", enabled=not as_json):
+        s.check()
+        schedule_forms(s)
     if as_json:
         emit_json(schedule_json(s))
     elif latex:
@@ -280,8 +286,15 @@ def velocity(schedule_spec, a_expr, b_expr, params, target_spec, as_json, latex,
     exclusive(json=as_json, latex=latex)
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
-    require_assumptions(flow, ("S-end", "S-pos"), "the velocity field (velocity-identity)")
-    objs = velocity_objects(flow)
+    from gifsym.cli._display import working
+
+    with working("deriving the velocity field", enabled=not as_json):
+        require_assumptions(flow, ("S-end", "S-pos"), "the velocity field (velocity-identity)")
+        objs = velocity_objects(flow)
+        if not (as_json or latex):
+            from gifsym.symbolic.compact import compact_many
+
+            compact_many(tuple(objs.values()), s)
     if as_json:
         emit_json(velocity_json(flow, objs))
         return

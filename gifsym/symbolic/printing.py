@@ -105,5 +105,24 @@ class _ReadablePrinter(StrPrinter):
     def _print_Identity(self, e: Any) -> str:
         return f"Identity({self._print(e.rows)})"
 
+    def _print_Float(self, e: Any) -> str:
+        # A Float above double precision (a located crossing point, 30 digits): its binary precision too, so
+        # sympify rounds the printed digits back to the very same number (not to a wider one).
+        if e._prec == 53:
+            return super()._print_Float(e)
+        from mpmath.libmp import prec_to_dps, to_str
+
+        return f"Float('{to_str(e._mpf_, prec_to_dps(e._prec) + 3)}', precision={e._prec})"
+
+    def _print_Interval(self, i: Any) -> str:
+        # StrPrinter formats the ends with str(), which would bypass _print_Float.
+        a, b, left_open, right_open = i.args
+        m = "" if not (left_open or right_open) else ".open" if left_open and right_open else (
+            ".Lopen" if left_open else ".Ropen")
+        if (a.is_infinite and not right_open) or (b.is_infinite and not left_open) or (a.is_infinite and
+                                                                                       b.is_infinite):
+            m = ""
+        return f"Interval{m}({self._print(a)}, {self._print(b)})"
+
     def _print_ZeroMatrix(self, e: Any) -> str:
         return f"ZeroMatrix({self._print(e.rows)}, {self._print(e.cols)})"
