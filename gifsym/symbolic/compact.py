@@ -408,8 +408,12 @@ def merge_exponentials(e: sympy.Expr) -> sympy.Expr:
     if not e.has(sympy.exp):
         return e
     def merge(x: sympy.Expr) -> sympy.Expr:
-        x = sympy.powsimp(x, combine="exp", deep=True)
-        return x.replace(lambda y: isinstance(y, sympy.exp), lambda y: sympy.exp(sympy.expand(y.args[0])))
+        combined = sympy.powsimp(x, combine="exp", deep=True)
+        if combined == x:
+            return x  # no product of exponentials: left as written (e^{C(1 - t)} stays so)
+        expanded = combined.replace(lambda y: isinstance(y, sympy.exp),
+                                    lambda y: sympy.exp(sympy.expand(y.args[0])))
+        return expanded if _length(expanded) < _length(combined) else combined
 
     merged = merge(e)
     # (A e^{-x} + B e^{y}) e^{x}: distributing first lets the exponentials meet (kept only if shorter).
