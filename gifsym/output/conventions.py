@@ -106,7 +106,7 @@ def with_tables(markdown: str) -> str:
         ValueError: the markers are missing or out of order.
 
     Example:
-        >>> page = with_tables(f"# Conventions\n\n{BEGIN}\nold\n{END}\n")
+        >>> page = with_tables(BEGIN + " old " + END)
         >>> "old" in page, "### diffusers" in page
         (False, True)
     """

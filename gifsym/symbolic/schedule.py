@@ -726,13 +726,15 @@ def reserved_names() -> frozenset[str]:
     result.
 
     Example:
-        >>> sorted(reserved_names())[:5]
-        ['B', 'C', 'E_0', 'E_s', 'T']
+        >>> {"E_s", "E_0", "beta_s", "q_1", "T", "m"} & reserved_names() == {"E_s", "E_0", "beta_s", "T", "m"}
+        True
     """
     out = {"T", "m", "C", "d"}
     for entry in (*CATALOGUE.values(), *PEER_CATALOGUE.values()):
         for q in entry.quantities:
-            out |= {q.name, q.name.removesuffix("_s") + "_0"}
+            out.add(q.name)
+            if q.name == "E_s":  # the start value of an exponential quantity (compact.schedule_quantities)
+                out.add("E_0")
     return frozenset(out)
 
 
