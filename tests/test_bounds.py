@@ -99,7 +99,8 @@ def test_bounds_of_a_symbolic_class_stay_symbolic():
     assert cond.subs({kappa: 2, t: sympy.Rational(1, 4)}) is sympy.true
     # The general formula holds for every schedule: it is written in the placeholders a, ȧ, b, ḃ.
     assert sympy.cancel(b.pieces[0].general - (kappa * A * DA + B * DB) / (kappa * A**2 + B**2)) == 0
-    beta, R = sympy.Symbol("beta", positive=True), sympy.Symbol("R", positive=True)
+    # slcvx's symbolic beta is the symbol beta_ (issue 21: "beta" reads back from JSON as SymPy's function).
+    beta, R = sympy.Symbol("beta_", positive=True), sympy.Symbol("R", positive=True)
     assert bounds(GIF(s, target("slcvx:beta"))).lower.free_symbols == {beta, t}
     assert bounds(GIF(s, target("ball:R"))).upper.free_symbols == {R, t}
 

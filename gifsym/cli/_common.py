@@ -14,13 +14,27 @@ from gifsym.errors import GifsymError
 from gifsym.symbolic.expr import as_expr
 
 
+def sympy_text(expr: Any) -> str:
+    """The ``"sympy"`` string of a JSON field, which ``sympy.sympify`` reads back to the same expression
+    (interface.md, "Reading JSON back"; :func:`gifsym.symbolic.printing.sympy_string`). Every ``"sympy"``
+    field is written through here, so the round trip is tested in one place.
+
+    Example:
+        >>> sympy_text(sympy.sqrt(sympy.Symbol("E_s")))
+        'sqrt(E_s)'
+    """
+    from gifsym.symbolic.printing import sympy_string
+
+    return sympy_string(expr)
+
+
 def expr_json(expr: Any, readable: Readable | None = None) -> dict[str, Any]:
     """``{"sympy": str(expr), "latex": latex(expr)}`` as interface.md asks for every expression field, plus
     ``"compact": {"sympy", "latex"}`` (the same expression in the flow's named quantities) when
     ``readable`` holds the compact forms of the output."""
     from gifsym.output.latex import latex_expr
 
-    out: dict[str, Any] = {"sympy": str(expr), "latex": latex_expr(expr)}
+    out: dict[str, Any] = {"sympy": sympy_text(expr), "latex": latex_expr(expr)}
     if readable is not None:
         out["compact"] = readable.compact_json(expr)
     return out
@@ -39,13 +53,13 @@ class Readable:
 
     def compact_json(self, expr: Any) -> dict[str, str]:
         form = self._forms.get(_key(expr), expr)
-        return {"sympy": str(form), "latex": self._compact.expr_latex(form)}
+        return {"sympy": sympy_text(form), "latex": self._compact.expr_latex(form)}
 
     def definitions(self) -> list[dict[str, str]]:
         """``[{"name", "sympy", "latex", "symbol", "meaning"}]``: ``sympy`` in t, numbers and earlier names;
         ``latex`` its LaTeX; ``symbol`` the LaTeX of the name."""
         symbols, meanings = dict(self._compact.symbols), dict(self._compact.meanings)
-        return [{"name": d.name, "sympy": str(d.sympy), "latex": d.latex, "symbol": symbols.get(d.name, d.name),
+        return [{"name": d.name, "sympy": sympy_text(d.sympy), "latex": d.latex, "symbol": symbols.get(d.name, d.name),
                  "meaning": meanings.get(d.name, "")} for d in self._compact.definitions]
 
 
@@ -94,7 +108,7 @@ def known_json(value: Any, kind: str = "exact", enclosure: Any = None,
     if value.free_symbols:
         return {**expr_json(value, readable), "kind": kind}
     if value in (sympy.oo, -sympy.oo):
-        return {"value": None, "sympy": str(value), "kind": kind}
+        return {"value": None, "sympy": sympy_text(value), "kind": kind}
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -103,7 +117,7 @@ def known_json(value: Any, kind: str = "exact", enclosure: Any = None,
         raise GifsymError(f"internal: the value {value} could not be evaluated as a finite float")
     out: dict[str, Any] = {"value": x, "kind": kind}
     if kind == "exact":
-        out["sympy"] = str(value)
+        out["sympy"] = sympy_text(value)
     if kind == "certified" and enclosure is not None:
         out["enclosure"] = [_float_down(enclosure[0]), _float_up(enclosure[1])]
     return out
@@ -144,9 +158,25 @@ def schedule_options(f):
                      help="Parameter of a custom schedule (repeatable); NAME alone keeps it symbolic.")(f)
     f = click.option("--b", "b_expr", metavar="EXPR", help="Custom b_t (with --a).")(f)
     f = click.option("--a", "a_expr", metavar="EXPR", help="Custom a_t (with --b).")(f)
-    f = click.option("--schedule", "-s", "schedule_spec", metavar="SPEC",
-                     help="Schedule spec: linear, trigonometric, follmer, vp, subvp, ve (vp:beta_min=0.1,...).")(f)
+    f = click.option("--schedule", "-s", "schedule_spec", metavar="SPEC", help=schedule_help())(f)
     return f
+
+
+def schedule_help() -> str:
+    """The ``--schedule`` help, generated from the catalogue and the peer list (every spec name)."""
+    from gifsym.symbolic.schedule import CATALOGUE, PEER_CATALOGUE
+
+    return (f"Schedule spec: {', '.join(CATALOGUE)}; peer libraries' schedules: {', '.join(PEER_CATALOGUE)}. "
+            "Parameters after a colon (vp:beta_min=0.1,beta_max=20); 'gifsym schedules --peers' shows them.")
+
+
+def target_help() -> str:
+    """The ``--target`` help, generated from the exact targets and the classes (each class's example)."""
+    from gifsym.symbolic.classes import CLASSES
+
+    classes = ", ".join(c.example for c in CLASSES)
+    return ("Target spec: gaussian:sigma=0.5 (dim=, mean=), gmm:FILE.json, empirical:FILE (.npy, .npz, .csv; "
+            f",sigma=0.1 smooths it), or a class: {classes}; classes combine with '+'.")
 
 
 def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str | None, params: tuple[str, ...]):
@@ -174,8 +204,7 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
 
 def target_option(f):
     return click.option("--target", "-T", "target_spec", required=True, metavar="SPEC",
-                        help="Target spec: gaussian:sigma=0.5, gmm:FILE.json, slc:kappa=2, slcvx:beta=4, "
-                             "ball:R=1, conv:sigma=0.5,R=2; classes combine with '+'.")(f)
+                        help=target_help())(f)
 
 
 def exclusive(**flags: bool) -> None:

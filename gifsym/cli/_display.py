@@ -151,14 +151,34 @@ def heading(con: Console, text: str) -> None:
 
 
 @contextlib.contextmanager
-def working(text: str) -> Iterator[None]:
-    """A spinner on stderr while a long step runs, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
+def working(text: str, *, enabled: bool = True, delay: float = 1.0) -> Iterator[None]:
+    """A spinner (rich status) on stderr while a step runs, shown once it has taken ``delay`` seconds, and
+    only on a terminal: never when stdout or stderr is not a tty, and never with ``enabled=False`` (the
+    commands pass ``not as_json``), so piped and JSON output stay clean."""
+    if not (enabled and sys.stderr.isatty() and sys.stdout.isatty()):
         yield
         return
-    con = console(stderr=True)
-    with con.status(text, spinner="dots"):
+    import threading
+
+    status = console(stderr=True).status(text, spinner="dots")
+    lock = threading.Lock()
+    done = False
+
+    def start() -> None:
+        with lock:
+            if not done:
+                status.start()
+
+    timer = threading.Timer(delay, start)
+    timer.daemon = True
+    timer.start()
+    try:
         yield
+    finally:
+        with lock:
+            done = True
+            timer.cancel()
+            status.stop()
 
 
 @contextlib.contextmanager
@@ -202,6 +222,23 @@ def verify_report(con: Console, report: Any) -> None:
                                 for r in rows]))
     con.print("all checks hold" if report.passed else
               f"FAILED: {', '.join(c.name for c in report.failures())}")
+
+
+def wrapped(con: Console, label: str, text: str) -> str:
+    """``label`` followed by the whole of ``text`` (never cut short), wrapped at the console's width (at least
+    60 columns) with continuation lines indented under the text; words (formulas) are never split.
+
+    Example:
+        >>> from rich.console import Console
+        >>> print(wrapped(Console(width=60), "  note: ", "word " * 15))
+          note: word word word word word word word word word word
+                word word word word word
+    """
+    import textwrap
+
+    width = max(60, (con.width or PLAIN_WIDTH) - 1)
+    return textwrap.fill(" ".join(str(text).split()), width=width, initial_indent=label,
+                         subsequent_indent=" " * len(label), break_long_words=False, break_on_hyphens=False)
 
 
 def one_line(text: str, limit: int = 110) -> str:

@@ -141,6 +141,37 @@ def bounds_json(b: Any, fm: Any, times: list, src: Any = None) -> dict:
     }
 
 
+def derive_all(flow: Any, assume: tuple[str, ...] = ()) -> tuple:
+    """``(flow, path, bounds, flow-map constants, source stability or None)`` as ``bounds`` prints them; a
+    σ_min path (a_1 > 0) is replaced by the GIF of the smoothed target (``path`` says how)."""
+    from gifsym.errors import AssumptionError
+    from gifsym.symbolic.convert.sigma_min import equivalent_flow
+    from gifsym.theory import bounds as derive_bounds
+    from gifsym.theory import flow_map_lipschitz, source_stability
+
+    flow, path = equivalent_flow(flow)
+    b = derive_bounds(flow, assume=assume)
+    fm = flow_map_lipschitz(flow, assume=assume)
+    try:
+        src = source_stability(flow, assume=assume)
+    except AssumptionError:  # no forward constant: nothing to say about the pushed-forward source
+        src = None
+    return flow, path, b, fm, src
+
+
+def full_bounds_json(s: Any, flow: Any, path: Any, b: Any, fm: Any, src: Any, times: list) -> dict:
+    """The JSON object of ``bounds --json`` (``s`` the schedule as given, ``flow`` the one derived for)."""
+    out = bounds_json(b, fm, times, src)
+    if path is not None:
+        out["sigma_min_path"] = {"schedule": s.spec, "sigma_min": known_json(path.sigma_min),
+                                 "equivalent_schedule": {"a": expr_json(path.schedule.a),
+                                                         "b": expr_json(path.schedule.b)},
+                                 "smoothed_target": flow.target.spec, "interval": expr_json(path.interval),
+                                 "time_change": expr_json(path.time_change),
+                                 "identity": path.identity.reason, "note": path.describe()}
+    return out
+
+
 @click.command("bounds")
 @schedule_options
 @target_option
@@ -157,11 +188,8 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     θ_t = max(|upper|, |lower|), where the flow is well posed, Lip(X_{0,1}) and Lip(X_{1,0}), and the lemmas
     used. --at t1,t2 adds their values at those times.
     """
-    from gifsym.errors import AssumptionError
     from gifsym.gif import GIF
     from gifsym.symbolic.target import target
-    from gifsym.theory import bounds as derive_bounds
-    from gifsym.theory import flow_map_lipschitz, source_stability
     from gifsym.theory.lemmas import ASSUMPTION_IDS
 
     exclusive(json=as_json, latex=latex)
@@ -173,26 +201,15 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     flow = GIF(s, target(target_spec))
     # A σ_min path (a_1 > 0) is the GIF of the smoothed target: every result below is for that GIF.
     from gifsym.cli._display import working
-    from gifsym.symbolic.convert.sigma_min import equivalent_flow
 
-    with working("deriving the bounds and flow-map constants"):
-        flow, path = equivalent_flow(flow)
-        b = derive_bounds(flow, assume=tuple(assume))
-        fm = flow_map_lipschitz(flow, assume=tuple(assume))
-        try:
-            src = source_stability(flow, assume=tuple(assume))
-        except AssumptionError:  # no forward constant: nothing to say about the pushed-forward source
-            src = None
+    with working("deriving the bounds and flow-map constants", enabled=not as_json):
+        flow, path, b, fm, src = derive_all(flow, tuple(assume))
+        if not (as_json or latex):  # the compact forms (cached) before printing starts, under the spinner
+            from gifsym.symbolic.compact import compact_many
+
+            compact_many((b.upper, b.lower, b.lipschitz), b.schedule)
     if as_json:
-        out = bounds_json(b, fm, times, src)
-        if path is not None:
-            out["sigma_min_path"] = {"schedule": s.spec, "sigma_min": known_json(path.sigma_min),
-                                     "equivalent_schedule": {"a": expr_json(path.schedule.a),
-                                                             "b": expr_json(path.schedule.b)},
-                                     "smoothed_target": flow.target.spec, "interval": expr_json(path.interval),
-                                     "time_change": expr_json(path.time_change),
-                                     "identity": path.identity.reason, "note": path.describe()}
-        emit_json(out)
+        emit_json(full_bounds_json(s, flow, path, b, fm, src, times))
         return
     if latex:
         click.echo(b.to_latex())
@@ -254,7 +271,7 @@ def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool
                         else f"; holds if the flow is {c.conditional_on} on [0, 1], which is not established")
             con.print(f"  {lip} <= {d.plain(c.value)}{extra}  ({how})")
         else:
-            con.print(f"  {lip} unbounded ({d.one_line(c.reason or c.method)})")
+            con.print(d.wrapped(con, f"  {lip} unbounded ", f"({c.reason or c.method})"), soft_wrap=True)
     wp = fm.well_posed
     cond = f" if {d.plain(wp.condition)}" if wp is not None and wp.condition is not sympy.true else ""
     con.print(f"  well posed on {d.plain(fm.interval)}{cond}")
@@ -264,8 +281,8 @@ def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool
                   "(source stability)")
     con.print("  lemmas: " + ", ".join(b.lemmas))
     notes = list(b.notes) + [n for n in fm.notes if n not in b.notes]
-    for n in notes if verbose else notes[:3]:
-        con.print(f"  note: {n if verbose else d.one_line(n)}")
+    for n in notes if verbose else notes[:3]:  # whole sentences, wrapped (issue 21: they were cut with "…")
+        con.print(d.wrapped(con, "  note: ", n), soft_wrap=True)
     if not verbose:
         extra = len(notes) - 3
         more = f"{extra} more note{'s' if extra > 1 else ''}, " if extra > 0 else ""

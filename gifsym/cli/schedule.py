@@ -9,6 +9,7 @@ from gifsym.cli._common import (
     emit_json,
     exclusive,
     expr_json,
+    sympy_text,
     require_assumptions,
     resolve_schedule,
     schedule_options,
@@ -60,9 +61,9 @@ def schedule_json(s) -> dict:
         "assumptions": report.to_dict(),
         "consequences": {k: {"status": v.status, "reason": v.reason} for k, v in report.consequences},
         **_peer_notes(s),
-        "compact": {key: {"sympy": str(e), "latex": forms.expr_latex(e)}
+        "compact": {key: {"sympy": sympy_text(e), "latex": forms.expr_latex(e)}
                     for (key, _, _), e in zip(SCHEDULE_ROWS, forms.expr)},
-        "definitions": [{"name": d.name, "sympy": str(d.sympy), "latex": d.latex,
+        "definitions": [{"name": d.name, "sympy": sympy_text(d.sympy), "latex": d.latex,
                          "symbol": symbols.get(d.name, d.name), "meaning": meanings.get(d.name, "")}
                         for d in forms.definitions],
     }
@@ -168,7 +169,7 @@ def schedules(as_json: bool, latex: bool, peers: bool, verbose: bool) -> None:
     from gifsym.symbolic.schedule import PEER_CATALOGUE, catalogue, schedule
 
     items = [schedule(n) for n in PEER_CATALOGUE] if peers else catalogue()
-    with working("checking the assumptions of the catalogue"):
+    with working("checking the assumptions of the catalogue", enabled=not as_json):
         for s in items:
             s.check()
     if as_json:
@@ -235,14 +236,39 @@ def schedule_cmd(spec, a_expr, b_expr, params, as_json, latex, verbose) -> None:
 
     SPEC is a catalogue spec (vp:beta_min=0.1,beta_max=20); or give --a EXPR --b EXPR.
     """
+    from gifsym.cli._display import working
+    from gifsym.symbolic.compact import schedule_forms
+
     exclusive(json=as_json, latex=latex)
     s = resolve_schedule(spec, a_expr, b_expr, params)
+    with working("checking the assumptions", enabled=not as_json):
+        s.check()
+        schedule_forms(s)
     if as_json:
         emit_json(schedule_json(s))
     elif latex:
         _print_schedule_latex(s)
     else:
         _print_schedule(s, verbose=verbose)
+
+
+def velocity_objects(flow) -> dict:
+    """The expressions ``velocity`` prints: velocity, score, Jacobian (and, for a class of targets, the
+    posterior mean and covariance it is written in)."""
+    objs = {"velocity": flow.velocity(), "score": flow.score(), "jacobian": flow.jacobian()}
+    if not flow.target.is_exact:
+        objs["posterior_mean"] = flow.posterior_mean()
+        objs["posterior_cov"] = flow.posterior_cov()
+    return objs
+
+
+def velocity_json(flow, objs: dict | None = None) -> dict:
+    """The JSON object of ``velocity --json``: each expression in full and compact form, with the
+    ``definitions`` of the quantities."""
+    objs = velocity_objects(flow) if objs is None else objs
+    readable = Readable(flow.schedule, list(objs.values()))
+    return {"schedule": flow.schedule.spec, "target": flow.target.spec, "exact": flow.target.is_exact,
+            **{k: expr_json(v, readable) for k, v in objs.items()}, "definitions": readable.definitions()}
 
 
 @click.command("velocity")
@@ -260,16 +286,17 @@ def velocity(schedule_spec, a_expr, b_expr, params, target_spec, as_json, latex,
     exclusive(json=as_json, latex=latex)
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
-    require_assumptions(flow, ("S-end", "S-pos"), "the velocity field (velocity-identity)")
-    objs = {"velocity": flow.velocity(), "score": flow.score(), "jacobian": flow.jacobian()}
-    if not flow.target.is_exact:
-        objs["posterior_mean"] = flow.posterior_mean()
-        objs["posterior_cov"] = flow.posterior_cov()
+    from gifsym.cli._display import working
+
+    with working("deriving the velocity field", enabled=not as_json):
+        require_assumptions(flow, ("S-end", "S-pos"), "the velocity field (velocity-identity)")
+        objs = velocity_objects(flow)
+        if not (as_json or latex):
+            from gifsym.symbolic.compact import compact_many
+
+            compact_many(tuple(objs.values()), s)
     if as_json:
-        readable = Readable(s, list(objs.values()))
-        emit_json({"schedule": s.spec, "target": flow.target.spec, "exact": flow.target.is_exact,
-                   **{k: expr_json(v, readable) for k, v in objs.items()},
-                   "definitions": readable.definitions()})
+        emit_json(velocity_json(flow, objs))
         return
     if latex:
         click.echo(f"flow: schedule {s.spec}, target {flow.target.spec}")

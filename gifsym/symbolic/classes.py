@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import sympy
 
+from gifsym.symbolic.printing import symbol_name
+
 #: The argument of a cited inequality: a bound ``c`` on the Hessian of a potential (a precision).
 PRECISION = sympy.Symbol("c", positive=True)
 #: The argument of a cited inequality: the radius of a ball holding the support.
@@ -46,7 +48,7 @@ class Parameter:
 
     @property
     def symbol(self) -> sympy.Symbol:
-        return sympy.Symbol(self.name, **dict(self.assumptions))
+        return sympy.Symbol(symbol_name(self.name), **dict(self.assumptions))
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ PSD = Inequality(
 # The classes
 
 _KAPPA = sympy.Symbol("kappa", real=True)
-_BETA = sympy.Symbol("beta", positive=True)
+_BETA = sympy.Symbol(symbol_name("beta"), positive=True)  # beta_: sympify reads "beta" as a function
 _R = sympy.Symbol("R", positive=True)
 _R0 = sympy.Symbol("R", nonnegative=True)
 _ORACLE = "gifsym.numerics.oracle"

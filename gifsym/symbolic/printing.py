@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 import sympy
+from sympy.printing.str import StrPrinter
 
 #: Symbol name -> LaTeX. SymPy already prints Greek names (``kappa`` -> ``\kappa``); these add what it
 #: would garble (``beta_min`` -> ``\beta_{min}``, an italic "min") or print unreadably.
@@ -32,7 +33,26 @@ SYMBOL_NAMES: dict[str, str] = {
     "db": r"\dot b_t",
     "theta": r"\theta",
     "theta_t": r"\theta_t",
+    # Parameters whose spec name is a SymPy built-in (see symbol_name): slcvx's beta is the symbol beta_.
+    "beta_": r"\beta",
+    "gamma_": r"\gamma",
 }
+
+
+def symbol_name(name: str) -> str:
+    """The name of the SymPy symbol of a parameter called ``name``: ``name`` itself unless ``sympy.sympify``
+    reads it as one of SymPy's own objects (``beta``, ``gamma``, ``E``, ``I``, ``N``, ``S``, ``O``, ``Q``, …;
+    everything ``from sympy import *`` binds), then ``name + "_"``. So every ``"sympy"`` string gifsym writes
+    reads back to the same expression (interface.md, "Reading JSON back").
+
+    Example:
+        >>> symbol_name("kappa"), symbol_name("beta")
+        ('kappa', 'beta_')
+    """
+    return name + "_" if name in _BUILTIN_NAMES else name
+
+
+_BUILTIN_NAMES = frozenset(sympy.__all__)
 
 
 def _symbol_names(expr: Any) -> dict[sympy.Symbol, str]:
@@ -62,3 +82,47 @@ def latex_expr(expr: Any, **settings: Any) -> str:
     if "symbol_names" in settings:
         names.update(settings.pop("symbol_names"))
     return sympy.latex(expr, symbol_names=names, **settings)
+
+
+def sympy_string(expr: Any) -> str:
+    """``str(expr)``, except for the objects whose ``str`` ``sympy.sympify`` reads as something else: a
+    matrix symbol prints as ``MatrixSymbol('m', d, 1)`` (its bare name reads back as a scalar) and an
+    identity matrix as ``Identity(d)`` (``I`` reads back as the imaginary unit). Together with
+    :func:`symbol_name`, every string it gives reads back with ``sympy.sympify`` to the same expression.
+
+    Example:
+        >>> d = sympy.Symbol("d")
+        >>> sympy_string(sympy.MatrixSymbol("C", d, d) + sympy.Identity(d))
+        "Identity(d) + MatrixSymbol('C', d, d)"
+    """
+    return _ReadablePrinter().doprint(expr)
+
+
+class _ReadablePrinter(StrPrinter):
+    def _print_MatrixSymbol(self, e: Any) -> str:
+        return f"MatrixSymbol({e.name!r}, {self._print(e.rows)}, {self._print(e.cols)})"
+
+    def _print_Identity(self, e: Any) -> str:
+        return f"Identity({self._print(e.rows)})"
+
+    def _print_Float(self, e: Any) -> str:
+        # A Float above double precision (a located crossing point, 30 digits): its binary precision too, so
+        # sympify rounds the printed digits back to the very same number (not to a wider one).
+        if e._prec == 53:
+            return super()._print_Float(e)
+        from mpmath.libmp import prec_to_dps, to_str
+
+        return f"Float('{to_str(e._mpf_, prec_to_dps(e._prec) + 3)}', precision={e._prec})"
+
+    def _print_Interval(self, i: Any) -> str:
+        # StrPrinter formats the ends with str(), which would bypass _print_Float.
+        a, b, left_open, right_open = i.args
+        m = "" if not (left_open or right_open) else ".open" if left_open and right_open else (
+            ".Lopen" if left_open else ".Ropen")
+        if (a.is_infinite and not right_open) or (b.is_infinite and not left_open) or (a.is_infinite and
+                                                                                       b.is_infinite):
+            m = ""
+        return f"Interval{m}({self._print(a)}, {self._print(b)})"
+
+    def _print_ZeroMatrix(self, e: Any) -> str:
+        return f"ZeroMatrix({self._print(e.rows)}, {self._print(e.cols)})"

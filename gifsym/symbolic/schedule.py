@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -81,7 +82,7 @@ class Quantity:
     r"""A named quantity of a schedule, used to print results compactly (:mod:`gifsym.symbolic.compact`).
 
     Attributes:
-        name: an identifier (the SymPy symbol's name), e.g. ``"E"``.
+        name: an identifier (the SymPy symbol's name), e.g. ``"E_s"`` (never a SymPy built-in such as ``E``).
         latex: how it reads in formulas, e.g. ``r"\beta(s)"``.
         definition: its definition in the safe expression grammar, in ``t``, the schedule's parameters and
             the quantities declared before it, e.g. ``"exp(-B)"``.
@@ -124,12 +125,14 @@ _SIGMA = (
 _SIGMA_REL = (("sigma_max > sigma_min", lambda p: (p["sigma_max"] - p["sigma_min"]).is_positive),)
 
 # The natural quantities of each family (issue 10): results are rewritten in them. Names avoid the target
-# parameters (beta, sigma, kappa, R), which may appear in the same formula.
+# parameters (beta, sigma, kappa, R), which may appear in the same formula, and SymPy's built-in names
+# (E, I, S, N, O, Q, beta, gamma, ...), which sympy.sympify would read as something else.
 _VP_QUANTITIES = (
     Quantity("s", "s", "1 - t", "score-SDE time"),
     Quantity("B", "B(s)", "beta_min*s + (beta_max - beta_min)*s**2/2", "integrated noise rate"),
     Quantity("beta_s", r"\beta(s)", "beta_min + (beta_max - beta_min)*s", "noise rate, B'(s)"),
-    Quantity("E", "E", "exp(-B)", "signal power"),
+    # Named E_s, not E: sympy.sympify reads "E" as Euler's number (JSON strings must read back).
+    Quantity("E_s", "E", "exp(-B)", "signal power"),
 )
 _VE_QUANTITIES = (
     Quantity("s", "s", "1 - t", "score-SDE time"),
@@ -509,9 +512,11 @@ def _named(v, label: str):
 def _end(s: Schedule):
     from gifsym.symbolic import prove
 
+    # A formula undefined at t = 0 (0/0, as (t - t**2)/t) has there the value of its continuous extension,
+    # the limit from the right (extend="+").
     return (
-        ("a_0 > 0", prove.prove_value(s.a, t, 0, ">", 0)),
-        ("b_0 >= 0", prove.prove_value(s.b, t, 0, ">=", 0)),
+        ("a_0 > 0", prove.prove_value(s.a, t, 0, ">", 0, extend="+")),
+        ("b_0 >= 0", prove.prove_value(s.b, t, 0, ">=", 0, extend="+")),
         ("a_1 = 0", prove.prove_value(s.a, t, 1, "==", 0, side="-")),
         ("b_1 = 1", prove.prove_value(s.b, t, 1, "==", 1, side="-")),
     )
@@ -531,9 +536,10 @@ def _mono(s: Schedule):
 def _pos(s: Schedule):
     from gifsym.symbolic import prove
 
+    # The functions, not their formulas: a removable 0/0 is decided on the continuous extension.
     return (
-        ("a > 0 on [0,1)", prove.prove_relation(s.a, t, ">", hi_open=True)),
-        ("b > 0 on (0,1]", prove.prove_relation(s.b, t, ">", lo_open=True)),
+        ("a > 0 on [0,1)", prove.prove_extended(s.a, t, ">", hi_open=True)),
+        ("b > 0 on (0,1]", prove.prove_extended(s.b, t, ">", lo_open=True)),
     )
 
 
@@ -541,8 +547,8 @@ def _smooth(s: Schedule):
     from gifsym.symbolic import prove
 
     return (
-        ("a finite (continuous) on [0,1]", prove.prove_relation(s.a, t, "finite")),
-        ("b finite (continuous) on [0,1]", prove.prove_relation(s.b, t, "finite")),
+        ("a finite (continuous) on [0,1]", prove.prove_extended(s.a, t, "finite")),
+        ("b finite (continuous) on [0,1]", prove.prove_extended(s.b, t, "finite")),
         *(
             (f"{lab} continuous on (0,1)", prove.prove_extended(e, t, "finite", lo_open=True, hi_open=True))
             for e, lab in ((s.da, "a'"), (s.db, "b'"), (s.d2a, "a''"), (s.d2b, "b''"))
@@ -553,7 +559,7 @@ def _smooth(s: Schedule):
 def _wronskian(s: Schedule):
     from gifsym.symbolic import prove
 
-    return (("a b' - a' b >= 0 on (0,1)", prove.prove_relation(s.wronskian, t, ">=", lo_open=True, hi_open=True)),)
+    return (("a b' - a' b >= 0 on (0,1)", prove.prove_extended(s.wronskian, t, ">=", lo_open=True, hi_open=True)),)
 
 
 _CHECKS = {"S-end": _end, "S-mono": _mono, "S-pos": _pos, "S-smooth": _smooth, "wronskian": _wronskian}
@@ -630,6 +636,9 @@ def real_number(name: str, value: object) -> sympy.Expr:
 def _value(name: str, value: object, *, real_only: bool = False) -> sympy.Expr:
     """A parameter value: a number, an exact-number string, None (symbolic) or a SymPy expression."""
     if value is None:
+        from gifsym.symbolic.printing import symbol_name
+
+        name = symbol_name(name)  # beta -> beta_: "beta" would read back as SymPy's beta function
         return sympy.Symbol(name, real=True) if real_only else sympy.Symbol(name, positive=True)
     if isinstance(value, sympy.Basic) and value.free_symbols:
         return value
@@ -715,14 +724,21 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
     for k, v in params.items():
         if k in ("t", "pi", "E"):
             raise ScheduleError(f"parameter name {k!r} is reserved; choose another name")
+        _check_free_name(k, "parameter name")
         values[k] = _value(k, v)
         names[k] = values[k]
     # A name the expressions use but nobody declared is a parameter left symbolic (positive), as with
-    # `--param n`: `--a "1 - t**n" --b "t**n"` is PolynomialConvexScheduler(n) for every n > 0.
-    for text in (a, b):
+    # `--param n`: `--a "1 - t**n" --b "t**n"` is PolynomialConvexScheduler(n) for every n > 0. A schedule
+    # depends on t and parameters only: the state's names and those of definitions are refused.
+    for label, text in (("a", a), ("b", b)):
         for k in free_names(text) if isinstance(text, str) else ():
             if k not in names:
+                _check_free_name(k, f"custom {label}={text!r} uses")
                 values[k] = names[k] = _value(k, None)
+    for label, e in (("a", a), ("b", b)):
+        if isinstance(e, sympy.Basic):
+            for sym in e.free_symbols - {t}:
+                _check_free_name(sym.name, f"custom {label}={e} uses")
     exprs = []
     for label, text in (("a", a), ("b", b)):
         if isinstance(text, sympy.Basic):
@@ -736,6 +752,42 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
                                 "functions of t")
         exprs.append(e)
     return Schedule("custom", exprs[0], exprs[1], tuple(values.items()), source=(str(a), str(b)))
+
+
+#: Names a schedule may not use: the state variable of the velocity field v(t, x) and its coordinates, the
+#: latent z, and the names results define (compact forms: the quantities below, their start values, the
+#: abbreviations q_1, q_2, ...; the time T of a flow-map constant; the posterior mean m, covariance C and
+#: dimension d of a class target's velocity).
+_STATE_NAME = re.compile(r"^(x|z)(_?\d+)?$")
+_DEFINITION_NAME = re.compile(r"^q_\d+$")
+
+
+def reserved_names() -> frozenset[str]:
+    """The names of quantities that results define (``s``, ``B``, ``beta_s``, ``E_s``, ``E_0``, ``sigma_s``,
+    ``phi``, ``T``, ``m``, ``C``, ``d``): a schedule parameter with one of them would mean two things in a
+    result.
+
+    Example:
+        >>> {"E_s", "E_0", "beta_s", "q_1", "T", "m"} & reserved_names() == {"E_s", "E_0", "beta_s", "T", "m"}
+        True
+    """
+    out = {"T", "m", "C", "d"}
+    for entry in (*CATALOGUE.values(), *PEER_CATALOGUE.values()):
+        for q in entry.quantities:
+            out.add(q.name)
+            if q.name == "E_s":  # the start value of an exponential quantity (compact.schedule_quantities)
+                out.add("E_0")
+    return frozenset(out)
+
+
+def _check_free_name(name: str, what: str) -> None:
+    """Refuses a schedule parameter named after the state (x, x_1, z, ...) or a definition."""
+    if _STATE_NAME.match(name):
+        raise ScheduleError(f"{what} {name!r}, a name reserved for the state variable (v(t, x), x_1, ..., z): "
+                            "a schedule depends only on t and its parameters; rename the parameter")
+    if _DEFINITION_NAME.match(name) or name in reserved_names():
+        raise ScheduleError(f"{what} {name!r}, a name reserved for a quantity that results define (s, B, "
+                            "beta_s, E_s, sigma_s, phi, q_1, ..., T, m, C, d); rename the parameter")
 
 
 def catalogue() -> list[Schedule]:

@@ -38,6 +38,7 @@ from gifsym.io import read_json
 from gifsym.symbolic.ball import enclosing_radius
 from gifsym.symbolic.classes import CLASS_BY_SPEC
 from gifsym.symbolic.empirical import EmpiricalLaw, empirical_law, implied_classes
+from gifsym.symbolic.printing import symbol_name
 from gifsym.symbolic.spec import split_plus, split_spec
 
 EXACT_SPECS = ("gaussian", "gmm", "empirical")
@@ -290,7 +291,7 @@ def _number(name: str, value: object, assumptions: Mapping[str, bool] | None = N
 
     v = _value(name, value, real_only=True)
     if value is None and assumptions:
-        v = sympy.Symbol(name, **assumptions)
+        v = sympy.Symbol(symbol_name(name), **assumptions)
     return v
 
 

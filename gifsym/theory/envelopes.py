@@ -494,10 +494,18 @@ def _numeric_envelope(side: str, kept: tuple[BoundPiece, ...], dropped: tuple, s
     best = min if side == "upper" else max
     cells = []
     for lo, hi in pairwise(pts):
-        mid = (mpmath.mpf(sympy.N(lo, DPS)) + mpmath.mpf(sympy.N(hi, DPS))) / 2
+        a, b = mpmath.mpf(sympy.N(lo, DPS)), mpmath.mpf(sympy.N(hi, DPS))
+        mid = (a + b) / 2
         valid = tuple(k for k, p in enumerate(kept) if contains(p.interval, mid))
-        vals = {k: mp_value(kept[k].formula, mid) for k in valid}
-        vals = {k: v for k, v in vals.items() if not mpmath.isnan(v)}
+        # No two pieces cross inside a cell, so any interior point ranks them. A formula may be 0/0 at the
+        # midpoint (a schedule with a removable singularity there, (1 - t) sin(t - 1/2)/(t - 1/2)): then
+        # the next sample point.
+        vals: dict = {}
+        for x in (mid, a + (b - a) * 3 / 7, a + (b - a) * 4 / 7):
+            vals = {k: mp_value(kept[k].formula, x) for k in valid}
+            vals = {k: v for k, v in vals.items() if not mpmath.isnan(v)}
+            if len(vals) == len(valid):
+                break
         active = best(vals, key=lambda k: vals[k]) if vals else None
         cells.append(Cell(lo, hi, valid, active))
     # The expression: one entry per point and per cell, then consecutive equal entries merged.

@@ -139,7 +139,7 @@ def _t_function(env: Envelope, schedule: Schedule, done: list, last: Cell | None
         G = cell_potential(piece.general, schedule, c.lo, c.hi)
         if G is None:
             return None
-        Gt = instantiate(G, schedule).subs(t, T)
+        Gt = _at_T(instantiate(G, schedule))
         g_lo = potential_value(G, schedule, located(c.lo), "+")
         if not (g_lo.decided and g_lo.finite):
             return None
@@ -154,6 +154,20 @@ def _t_function(env: Envelope, schedule: Schedule, done: list, last: Cell | None
                 return None
             terms.append(sympy.Piecewise((0, T <= c.lo), (inner, T < c.hi), (g_hi.value - g_lo.value, True)))
     return sympy.Add(*terms)
+
+
+def _at_T(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` in ``T`` instead of ``t``, as it is: substitution re-evaluates every node under T's own
+    assumptions, and for EDM's potential one ``exp`` of it asked SymPy for the sign of a polynomial through
+    ``roots`` (250 s of the 300 s of ``bounds --schedule edm``). The formula is already evaluated in t; the
+    same tree in T is the same function.
+
+    Example:
+        >>> _at_T(sympy.exp(-t**2) + t)
+        T + exp(-T**2)
+    """
+    with sympy.evaluate(False):
+        return expr.xreplace({t: T})
 
 
 @dataclass(frozen=True)

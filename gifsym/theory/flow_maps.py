@@ -101,7 +101,7 @@ def _flow_map(schedule: Schedule, target: Target, reg: Any, assume: frozenset[st
             c = (flow_constant(env, schedule, name) if not env.empty else
                  FlowConstant(sympy.oo, method="not applicable", reason=reg.why_not(lemma, gif, assume=assume)))
         if c.finite and not established:
-            cond = next((k for i, k in (wp.cases if wp is not None else ()) if i == sympy.Interval(0, 1)), sympy.false)
+            cond = _well_posed_condition(wp)
             c = replace(c, conditional_on="well-posed", condition=cond)
         out[name] = c
     fwd, rev = out["forward"], out["reverse"]
@@ -119,6 +119,24 @@ def _flow_map(schedule: Schedule, target: Target, reg: Any, assume: frozenset[st
     seeds = [n for n, v in found.items() if v is not None]
     names = lemma_names(reg, seeds + list(b.lemmas), ())
     return FlowMapBounds(schedule, target, fwd, rev, interval, T, names, tuple(notes), wp)
+
+
+def _well_posed_condition(wp: Any) -> sympy.Basic:
+    """The condition on the parameters under which the flow is well posed on [0, T] for every T < 1 (an
+    interval [0, 1) or [0, 1] of a case of ``wp``): the constants are sup over T < 1 of the bounds on
+    [0, T], so they hold under it. A case on [0, 1) counts: ``linear`` with ``slc:kappa`` is well posed
+    on [0, 1) for kappa > 0 (the constant 1/sqrt(kappa) holds there), not only where [0, 1] is shown.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> k = sympy.Symbol("kappa", real=True)
+        >>> _well_posed_condition(SimpleNamespace(cases=((sympy.Interval.Ropen(0, 1), k > 0),
+        ...                                              (sympy.S.EmptySet, sympy.true))))
+        kappa > 0
+    """
+    ropen = sympy.Interval.Ropen(0, 1)
+    conds = [k for i, k in (wp.cases if wp is not None else ()) if ropen.is_subset(i) is True]
+    return sympy.Or(*conds) if conds else sympy.false
 
 
 __all__ = ["FlowMapBounds", "flow_map_lipschitz"]

@@ -25,6 +25,7 @@ def prove_value(
     value: object,
     *,
     side: str | None = None,
+    extend: str | None = None,
 ) -> Verdict:
     r"""Compares the value of ``expr`` at ``point`` (or a one-sided limit there) with ``value``.
 
@@ -42,6 +43,9 @@ def prove_value(
         relation: ``"=="``, ``">"``, ``">="``, ``"<"`` or ``"<="``.
         value: What to compare with.
         side: ``None`` (the value), ``"+"`` (limit from the right) or ``"-"`` (from the left).
+        extend: with ``side=None``, where the formula is undefined at ``point`` (``0/0``, as ``(t - t²)/t``
+            at 0), the value of its continuous extension: the finite one-sided limit from this side
+            (``"+"`` or ``"-"``), reported as a removable singularity. An infinite limit is no extension.
 
     Returns:
         A :class:`Verdict`.
@@ -61,16 +65,18 @@ def prove_value(
         raise ValueError(f"relation must be one of {VALUE_RELATIONS}, not {relation!r}")
     if side not in (None, "+", "-"):
         raise ValueError(f"side must be None, '+' or '-', not {side!r}")
+    if extend not in (None, "+", "-"):
+        raise ValueError(f"extend must be None, '+' or '-', not {extend!r}")
     if not isinstance(var, sympy.Symbol):
         raise TypeError(f"var must be a SymPy Symbol, not {var!r}")
     expr = as_expr(expr, names={var.name: var}, what="expr")
     point = sympy.nsimplify(as_expr(point, what="point"))
     value = as_expr(value, what="value")
-    return _prove_value(expr, var, point, relation, value, side)
+    return _prove_value(expr, var, point, relation, value, side, extend)
 
 
 @lru_cache(maxsize=1024)
-def _prove_value(expr, var, point, relation, value, side) -> Verdict:
+def _prove_value(expr, var, point, relation, value, side, extend=None) -> Verdict:
     where = f"{var} = {point}" if side is None else f"{var} -> {point}{side}"
     what = "value" if side is None else "limit"
     claim = f"{what} of {fmt_expr(expr)} at {where} {relation} {value}"
@@ -81,6 +87,18 @@ def _prove_value(expr, var, point, relation, value, side) -> Verdict:
         result, how = _limit(expr, var, point, side)
         if result is None:
             return Verdict("unknown", f"{claim}: not proved; {how}")
+    if is_undefined(result) and side is None and extend is not None:
+        limit, how = _limit(expr, var, point, extend)
+        if limit is None:
+            return Verdict("unknown", f"{claim}: the formula is undefined there ({result}) and its limit from "
+                                      f"the {'right' if extend == '+' else 'left'} is not known; {how}")
+        if limit.is_finite:
+            how = (f"the formula is undefined there ({result}): a removable singularity, the value of its "
+                   f"continuous extension is the limit from the {'right' if extend == '+' else 'left'}, {how}")
+            return _compare(claim, what, limit, relation, value, how)
+        return Verdict("violated", f"{claim}: the value is undefined ({result}) and the limit from the "
+                                   f"{'right' if extend == '+' else 'left'} is {limit}, so no continuous "
+                                   "extension")
     if is_undefined(result):
         return Verdict("violated", f"{claim}: the {what} is undefined ({result})")
     return _compare(claim, what, result, relation, value, how)

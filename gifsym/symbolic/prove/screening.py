@@ -101,6 +101,10 @@ def _confirm(task: Task, p: sympy.Rational, scale: float) -> Verdict | None:
     value = n50(task.f, var, p)
     if value is None:
         exact = value_at(task.expr, var, p)
+        if exact is sympy.nan and _removable(task.expr, var, p):
+            # 0/0 with equal finite one-sided limits: the formula, not the function, is undefined there; no
+            # counterexample (gifsym.symbolic.prove.removable decides the continuous extension).
+            return None
         if is_undefined(exact) or (task.relation == "finite" and exact.has(sympy.oo, -sympy.oo)):
             return Verdict(
                 "violated",
@@ -135,3 +139,16 @@ def _confirm(task: Task, p: sympy.Rational, scale: float) -> Verdict | None:
                 f"not {task.relation} 0",
             )
     return None
+
+
+def _removable(expr: sympy.Expr, var: sympy.Symbol, p: sympy.Expr) -> bool:
+    """Whether both one-sided limits at ``p`` are finite and equal (SymPy, within a budget; False if unknown)."""
+    from gifsym.budget import attempt
+
+    limits = []
+    for side in ("-", "+"):
+        ok, lim = attempt(lambda side=side: sympy.limit(expr, var, p, side), 3.0)
+        if not ok or not isinstance(lim, sympy.Expr) or not lim.is_number or lim.is_finite is not True:
+            return False
+        limits.append(lim)
+    return (limits[0] - limits[1]).is_zero is True
