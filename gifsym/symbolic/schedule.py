@@ -263,7 +263,10 @@ _SEQ = (
     Parameter("base_seq_len", sympy.Integer(256), "a positive integer", _positive_integer),
     Parameter("max_seq_len", sympy.Integer(4096), "a positive integer", _positive_integer),
 )
-_SEQ_REL = (("max_seq_len != base_seq_len", lambda p: (p["max_seq_len"] - p["base_seq_len"]).is_zero is False),)
+# Tri-state like every relation: None (undecided, e.g. symbolic lengths) passes; only a proved equality fails.
+_SEQ_REL = (("max_seq_len != base_seq_len",
+             lambda p: bool(p["max_seq_len"] != p["base_seq_len"]) if p["max_seq_len"].is_number
+             and p["base_seq_len"].is_number else None),)
 _EDM = (
     Parameter("sigma_min", sympy.Rational(1, 500), "> 0", _positive),
     Parameter("sigma_max", sympy.Integer(80), "> 0", _positive),
