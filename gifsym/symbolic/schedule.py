@@ -383,6 +383,7 @@ class Schedule:
         b: :math:`b_t`.
         params: ``(name, value)`` pairs; a value may be a SymPy symbol (symbolic parameter).
         source: the expressions as the user wrote them, for a custom schedule.
+        origin: how gifsym obtained the schedule (designed schedules), or ``None``.
     """
 
     name: str
@@ -390,6 +391,9 @@ class Schedule:
     b: sympy.Expr
     params: tuple[tuple[str, sympy.Expr], ...] = ()
     source: tuple[str, str] | None = field(default=None, compare=False)
+    #: How the schedule was obtained when gifsym made it (a designed schedule, :func:`gifsym.design`);
+    #: reports print it.
+    origin: str | None = field(default=None, compare=False)
 
     @cached_property
     def da(self) -> sympy.Expr:
