@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import sympy
@@ -195,13 +194,11 @@ def equalise(omega: Callable[[np.ndarray], np.ndarray], *, kind: str, degrees: t
 
 
 def _rational_increments(delta: np.ndarray) -> list[sympy.Rational]:
-    """Non-negative rationals with small denominators summing exactly to 1 (the Bernstein increments)."""
-    fr = [Fraction(float(d)).limit_denominator(10**6) for d in delta]
-    fr = [max(f, Fraction(0)) for f in fr]
-    # keep every increment positive so that q' > 0 on (0, 1) strictly (a strictly increasing SNR)
-    fr = [f if f > 0 else Fraction(1, 10**6) for f in fr]
-    s = sum(fr)
-    return [sympy.Rational(f.numerator, f.denominator) / sympy.Rational(s.numerator, s.denominator) for f in fr]
+    """Positive rationals with one small common denominator summing exactly to 1 (the Bernstein increments):
+    ``m_k / Σ m`` with ``m_k = max(1, round(10⁶ δ_k))``, so ``q' > 0`` on (0, 1) (a strictly increasing SNR)."""
+    m = [max(1, int(round(float(d) * 10**6))) for d in delta]
+    total = sum(m)
+    return [sympy.Rational(k, total) for k in m]
 
 
 def designed_schedule(a: sympy.Expr, b: sympy.Expr, origin: str) -> Schedule:

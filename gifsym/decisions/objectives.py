@@ -26,7 +26,7 @@ from gifsym.symbolic.target import Mixture, Target
 OBJECTIVES = ("lipschitz", "lipschitz-sq", "steps")
 
 #: Samples per component for the expectation of ``lipschitz-sq``.
-SAMPLES = 4096
+SAMPLES = 1024
 
 
 def time_grid(n: int = 4001) -> np.ndarray:
