@@ -7,9 +7,9 @@ estimate (dense-grid evaluation).
 
 Example:
     >>> from gifsym import target
-    >>> best = best_parameter(target("gaussian:sigma=1/2"), family="sd3", values=(1/2, 1, 2))
-    >>> best.parameter, 1 < best.best < 2, best.best_value < 1.25
-    ('shift', True, True)
+    >>> best = best_parameter(target("gaussian:sigma=1/2"), family="sd3", values=(1, 2))
+    >>> best.spec, best.objective_values
+    ('sd3:shift=1', (1.25, 2.0))
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ r"""The objectives a schedule is designed for, evaluated on any schedule.
 * ``lipschitz-sq``: ``∫_0^1 E‖∇_x v_t(X_t)‖_F² dt`` (Chen, Vanden-Eijnden & Xu, arXiv 2509.01629) on an
   exact target (Gaussian, Gaussian mixture): the exact Jacobian (:mod:`gifsym.numerics.fields`) averaged over
   ``X_t | k ~ N(b_t m_k, a_t² I + b_t² Σ_k)`` with the same standard normal draws for every component and
-  time (quantiles in 1-D), and the time integral by the trapezoid rule in log-SNR (estimate).
+  time (quantiles in 1-D), and the time integral by the trapezoid rule on a grid dense toward both ends
+  (estimate).
 
 Example:
     >>> from gifsym import schedule, target
     >>> round(lipschitz_sup(schedule("linear"), target("gaussian:sigma=0.5")), 6)
-    2.0
+    1.25
 """
 
 from __future__ import annotations
