@@ -188,3 +188,20 @@ def test_three_mode_gmm_design_beats_linear_and_trigonometric(tmp_path):
     print(f"3-mode GMM sup θ: designed {designed:.4f}, linear {base['linear']:.4f}, "
           f"trigonometric {base['trigonometric']:.4f}, family optimum {d.optimum:.4f}")
     assert designed <= base["linear"] and designed <= base["trigonometric"]
+
+
+def test_targets_without_a_finite_objective_are_refused():
+    # slc alone: the only lower bound is a'/a, not integrable at t = 1 (sup θ = ∞ for every schedule)
+    with pytest.raises(GifsymError, match="not bounded up to the data end"):
+        design("slc:kappa=2")
+
+
+def test_equalise_refuses_a_rate_that_is_not_integrable():
+    with pytest.raises(GifsymError, match="not integrable"):
+        equalising.equalise(lambda q: 1 / (1 - q), kind="lipschitz")
+
+
+def test_standard_normal_target_gives_objective_zero():
+    d = design("gaussian:sigma=1")
+    assert d.kind == "exact" and d.objective_value == 0 and d.assumptions.all_hold
+    assert d.schedule.a == schedule("follmer").a

@@ -157,7 +157,13 @@ def _rate_expr(objective: str, target: Target) -> sympy.Expr | None:
     ``‖∇v^F‖_F`` for ``lipschitz-sq`` on a Gaussian target (∇v does not depend on x there)."""
     follmer = schedule("follmer")
     if objective == "lipschitz":
-        return objectives.lipschitz_curve(follmer, target)
+        from gifsym import theory
+
+        b = theory.bounds(Flow(follmer, target))
+        if not sympy.Interval(0, 1).is_subset(b.interval):
+            raise GifsymError(f"gifsym's bounds for {target.spec} hold only on {b.interval}, not on [0, 1]: θ_t is "
+                              "not bounded up to the data end, so sup θ is infinite for every schedule")
+        return b.lipschitz
     law = target.law
     if isinstance(law, Mixture) and law.K == 1:
         jac = Flow(follmer, target).jacobian()
@@ -240,6 +246,8 @@ def design(target: Target | str, *, objective: str = "lipschitz", base: Schedule
     if objective == "lipschitz-sq":
         objectives._mixture(tgt)  # an exact law, or a clear error
     rate = _rate_expr(objective, tgt)
+    if rate is not None and rate.is_zero:
+        return _trivial(tgt, objective, base_schedule, sampler, steps)
     closed = _closed(objective, tgt, rate)
     degree = None
     if closed is not None:
@@ -265,6 +273,18 @@ def design(target: Target | str, *, objective: str = "lipschitz", base: Schedule
                           + "; ".join(report.summary(k) for k in bad))
     return _finish(tgt, objective, designed, value, kind, optimum, base_schedule, how, report, degree,
                    sampler, steps)
+
+
+def _trivial(tgt, objective, base_schedule, sampler, steps) -> Design:
+    """∇v ≡ 0 along the Föllmer path (the target is the source N(0, I), up to a shift): every schedule of the
+    family has objective 0; the design is the Föllmer path itself."""
+    follmer = schedule("follmer")
+    how = f"closed form: ∇v = 0 along every schedule of the family for {tgt.spec}, so {objective} = 0; the " \
+          "Föllmer path is returned"
+    designed = equalising.designed_schedule(follmer.a, follmer.b, f"designed by gifsym.design for {tgt.spec} "
+                                            f"({objective}): {how}")
+    return _finish(tgt, objective, designed, sympy.Integer(0), "exact", sympy.Integer(0), base_schedule, how,
+                   designed.check(), None, sampler, steps)
 
 
 def _baseline_values(objective: str, tgt: Target) -> tuple[tuple[str, float], ...]:

@@ -147,6 +147,12 @@ def equalise(omega: Callable[[np.ndarray], np.ndarray], *, kind: str, degrees: t
     dens = om * qs * (1 - qs)  # ω dq = ω q (1 - q) dλ
     cum = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(lam))])
     total = cum[-1]
+    # ω dq must be integrable: its density in λ decays like e^{-|λ|} at both ends when ω is bounded. Mass
+    # still arriving at the ends of the grid means Ω diverges (θ_t not integrable: sup θ = ∞ for all).
+    if max(dens[0], dens[-1]) > 1e-9 * total:
+        raise GifsymError("the rate of the flow is not integrable on (0, 1) (it grows without bound toward "
+                          f"{'the noise' if dens[0] > dens[-1] else 'the data'} end): every schedule of the "
+                          "family has an infinite objective")
     if not total > 0:
         raise GifsymError("the rate of the flow vanishes: every schedule of the family is optimal")
     times = cum / total
