@@ -188,6 +188,12 @@ def test_three_mode_gmm_design_beats_linear_and_trigonometric(tmp_path):
     print(f"3-mode GMM sup θ: designed {designed:.4f}, linear {base['linear']:.4f}, "
           f"trigonometric {base['trigonometric']:.4f}, family optimum {d.optimum:.4f}")
     assert designed <= base["linear"] and designed <= base["trigonometric"]
+    # a polynomial design is an ordinary schedule: bounds, flow-map constants and the report build
+    from gifsym.output.report import make_report
+
+    flow = gifsym.GIF(d.schedule, d.target)
+    assert flow.flow_map_lipschitz().forward is not None
+    assert "How this schedule was obtained" in make_report(flow, at=(0.5,)).tex
 
 
 def test_targets_without_a_finite_objective_are_refused():
