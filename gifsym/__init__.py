@@ -40,6 +40,11 @@ def __getattr__(name: str):
         from gifsym.numerics.verify import verify
 
         return verify
+    if name in ("design", "Design"):
+        # the decisions layer (schedule design) uses the numerics for some objectives
+        from gifsym.decisions import design as module
+
+        return getattr(module, name)
     if name == "certify":
         from gifsym.numerics.certify import certify
 
@@ -47,5 +52,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
 
 
-__all__ = ["GIF", "GifsymError", "Schedule", "Target", "__version__", "certify", "compact", "convert", "lemmas",
-           "schedule", "t", "target", "to_latex", "verify"]
+__all__ = ["GIF", "Design", "GifsymError", "Schedule", "Target", "__version__", "certify", "compact", "convert",
+           "design", "lemmas", "schedule", "t", "target", "to_latex", "verify"]

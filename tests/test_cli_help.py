@@ -72,6 +72,7 @@ INVOCATIONS: dict[str, tuple[list[str], list[str], list]] = {
         [pytest.mark.slow],
     ),
     "plot lemmas": (["plot", "lemmas", "-o", "g.svg"], ["g.svg"], []),
+    "design": (["design", "--target", "gaussian:sigma=0.5", "--plot", "d.png", "--json"], ["d.png"], []),
 }
 
 NEEDS_DOT = {"plot lemmas"}
@@ -153,6 +154,7 @@ def test_real_invocation(path, argv, files, tmp_path, monkeypatch):
         (["report", *LIN_GAUSS, "-o", "r.txt"], ".tex"),
         (["plot", "bounds", "--schedule", "linear", "--target", "slc:kappa=2", "-o", "b.jpg"], ".jpg"),
         (["plot", "bounds", "--schedule", "linear", "--target", "slc:kappa", "-o", "b.png"], "kappa"),
+        (["design", "--target", "gaussian:sigma=0.5", "--tol", "0.1"], "tol"),
     ],
 )
 def test_user_mistakes_are_one_error_line_exit_2(argv, needle, tmp_path):

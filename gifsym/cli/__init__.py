@@ -30,6 +30,7 @@ COMMANDS = {
     "certify": "gifsym.cli.certify:certify",
     "report": "gifsym.cli.report:report",
     "plot": "gifsym.cli.plot:plot",
+    "design": "gifsym.cli.design:design_cmd",
 }
 
 

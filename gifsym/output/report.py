@@ -150,6 +150,8 @@ def _section_schedule(gif: Any, forms: Forms) -> str:
         r"\section{Schedule}\label{sec:schedule}",
         rf"Schedule {spec_tt(s.spec)}" + (f" with {params}" if params else "") + ".",
     ]
+    if s.origin:  # a designed schedule says how it was obtained
+        lines.append(r"\par\noindent How this schedule was obtained: " + escape_text(s.origin) + r"\par")
     where = forms.where_rows()
     if where:
         lines.append("In its own quantities,")

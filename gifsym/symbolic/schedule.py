@@ -436,6 +436,7 @@ class Schedule:
         b: :math:`b_t`.
         params: ``(name, value)`` pairs; a value may be a SymPy symbol (symbolic parameter).
         source: the expressions as the user wrote them, for a custom schedule.
+        origin: how gifsym obtained the schedule (designed schedules), or ``None``.
     """
 
     name: str
@@ -443,6 +444,9 @@ class Schedule:
     b: sympy.Expr
     params: tuple[tuple[str, sympy.Expr], ...] = ()
     source: tuple[str, str] | None = field(default=None, compare=False)
+    #: How the schedule was obtained when gifsym made it (a designed schedule, :func:`gifsym.design`);
+    #: reports print it.
+    origin: str | None = field(default=None, compare=False)
 
     @cached_property
     def da(self) -> sympy.Expr:
@@ -472,7 +476,10 @@ class Schedule:
     @cached_property
     def wronskian(self) -> sympy.Expr:
         r""":math:`a_t \dot b_t - \dot a_t b_t` (≥ 0 under S-mono; the SNR grows where it is > 0)."""
-        return sympy.simplify(self.a * self.db - self.da * self.b)
+        w = self.a * self.db - self.da * self.b
+        # simplify is minutes on a long formula (a designed schedule's polynomial of high degree); there the
+        # terms are only brought over one denominator, which the prover's exact polynomial route reads.
+        return sympy.simplify(w) if sympy.count_ops(w) < 400 else sympy.together(w)
 
     @property
     def spec(self) -> str:

@@ -9,6 +9,7 @@ from gifsym.budget import BudgetExceeded, work_budget
 from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.prove.bisection import Prover
 from gifsym.symbolic.prove.budget import MAX_DEPTH, PROOF_MEMORY, PROOF_SECONDS, RELATIONS, SYMPY_SECONDS
+from gifsym.symbolic.prove.polynomial import polynomial_verdict
 from gifsym.symbolic.prove.points import exact_sign, is_undefined, n50, value_at
 from gifsym.symbolic.prove.program import compile_program, unsupported_reason
 from gifsym.symbolic.prove.screening import screen_grid
@@ -116,6 +117,12 @@ def _decide(task: Task, depth: int) -> Verdict:
             verdict = _check_end(task, end)
             if verdict is not None:
                 return verdict
+
+    # 2. Products of powers of polynomials with rational coefficients: exact (Sturm), before interval
+    # arithmetic, which cancellation defeats on an expanded polynomial of high degree.
+    found = polynomial_verdict(task)
+    if found is not None:
+        return found
 
     prog = compile_program(f, var)
     screen = screen_grid(task, prog)

@@ -36,6 +36,7 @@ import sympy
 from gifsym.budget import attempt
 from gifsym.symbolic.prove.limits import prove_value
 from gifsym.symbolic.prove.points import is_undefined, value_at
+from gifsym.symbolic.prove.polynomial import roots_inside
 from gifsym.symbolic.prove.program import compile_program, definedness_conditions
 from gifsym.symbolic.prove.relations import prove_relation
 from gifsym.symbolic.prove.verdict import Verdict, combine, fmt_expr, fmt_interval, fmt_point
@@ -60,6 +61,8 @@ def singular_points(expr: sympy.Expr, var: sympy.Symbol, lo: sympy.Expr, hi: sym
         if rel == ">=":  # sqrt(g) is defined where g = 0; where g < 0 the plain prover finds it
             continue
         if var not in g.free_symbols:
+            continue
+        if roots_inside(g, var, lo, hi) == 0:  # a polynomial without zeros there (Sturm, exact)
             continue
         ok, sol = attempt(lambda g=g: sympy.solveset(g, var, domain), SOLVE_SECONDS)
         if not ok:
