@@ -475,3 +475,27 @@ def test_report_of_a_sigma_min_path_uses_the_equivalent_gif():
     rep = make_report(GIF(schedule("condot:sigma_min=0.01"), target("slc:kappa=2")), at=(0.5,))
     assert r"\section{A $\sigma_{\min}$ path}" in rep.tex and "needs S-end" not in rep.tex
     assert "bound-slc" in rep.lemmas and rep.values  # the results of the smoothed target's GIF
+
+
+def test_transfer_time_scale_at_an_end_with_infinite_derivatives():
+    """b = √t has ḃ = ∞ at 0, so the transfer's interval is open there (its velocity needs ṫ, ṡ), but a grid
+    needs only t(r) and s(r): SNR matching with linear gives t/(1 − t) = √(r/(1 − r)) and s = b(r)/t(r)."""
+    import math
+
+    from gifsym import schedule
+    from gifsym.convert import transfer
+    from gifsym.errors import ConvertError
+
+    tr = transfer(schedule("linear"), schedule(a="sqrt(1-t)", b="sqrt(t)"))
+    assert tr.interval.left_open
+    with pytest.raises(ConvertError):
+        tr.components(0.0)
+    for r in (0.0, 0.25, 0.7, 1.0):
+        q = math.sqrt(r / (1 - r)) if r < 1 else math.inf
+        t_exact = q / (1 + q) if r < 1 else 1.0
+        s_exact = math.sqrt(r) / t_exact if r > 0 else 1.0  # the limit b(r)/t(r) → 1 as r → 0 (t ~ √r)
+        t_r, s_r = tr.time_scale(r)
+        assert t_r == pytest.approx(t_exact, rel=1e-12, abs=1e-15)  # float64 evaluation of closed forms
+        assert s_r == pytest.approx(s_exact, rel=1e-12)
+    with pytest.raises(ConvertError):
+        tr.time_scale(1.5)

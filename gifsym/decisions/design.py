@@ -308,10 +308,9 @@ def _finish(tgt, objective, designed, value, kind, optimum, base_schedule, how, 
     base_grid, base_scale = [], []
     for r in grid:
         if lo <= r <= hi:
-            with np.errstate(all="ignore"):  # infinite derivatives at the ends are expected (b ~ sqrt(t))
-                c = tr.components(r)
-            base_grid.append(c["t"])
-            base_scale.append(c["s"])
+            t_r, s_r = tr.time_scale(r)  # an end with infinite derivatives (b ~ sqrt(t)) still has t and s
+            base_grid.append(t_r)
+            base_scale.append(s_r)
         else:
             base_grid.append(float("nan"))
             base_scale.append(float("nan"))

@@ -706,7 +706,7 @@ def schedule(spec: str | None = None, *, a: str | None = None, b: str | None = N
     known = {p.name for p in entry.parameters}
     unknown = set(given) - known
     if unknown:
-        acc = "; or ".join(", ".join(p.name for p in e.parameters) or "none" for e in (entry, *entry.variants))
+        acc = "; or ".join(", ".join(sorted(p.name for p in e.parameters)) or "none" for e in (entry, *entry.variants))
         if any(unknown <= {p.name for p in e.parameters} for e in entry.variants):
             raise ScheduleError(f"schedule {name!r} takes one set of parameters, not a mix of {sorted(given)}; "
                                 f"accepted: {acc}")

@@ -153,6 +153,32 @@ class Transfer:
                                f"{r0!r} ({', '.join(f'{k} = {v!r}' for k, v in c.items())})")
         return c
 
+    def time_scale(self, r0: float) -> tuple[float, float]:
+        """``(t(r), s(r))`` at one r in the closed interval, ends included where t and s are finite.
+
+        A grid needs only the time change and the scale, not their derivatives: an end that :attr:`interval`
+        leaves open because ``ṫ`` or ``ṡ`` is infinite there (e.g. ``b ~ √t`` at t = 0) still has its time
+        and scale.
+
+        Raises:
+            ConvertError: r is outside the closed interval, or t or s is not finite (or s ≤ 0) there.
+        """
+        r0 = float(r0)
+        lo, hi = float(self.interval.start), float(self.interval.end)
+        if not lo <= r0 <= hi:
+            raise ConvertError(f"r = {r0!r} is outside {self.interval}, where the transfer from "
+                               f"{self.source.spec} to {self.target.spec} exists")
+        with np.errstate(all="ignore"):  # infinite derivatives at an end are expected and unused here
+            try:
+                c = _components(self._fns, self.inverse, r0)
+            except (ArithmeticError, ValueError) as e:
+                raise ConvertError(f"the transfer from {self.source.spec} to {self.target.spec} is singular at "
+                                   f"r = {r0!r} ({e})") from None
+        if not (np.isfinite(c["t"]) and np.isfinite(c["s"]) and c["s"] > 0):
+            raise ConvertError(f"the transfer from {self.source.spec} to {self.target.spec} is singular at r = "
+                               f"{r0!r} (t = {c['t']!r}, s = {c['s']!r})")
+        return c["t"], c["s"]
+
     def time_at(self, r0: float) -> float:
         """``t(r)`` in float64."""
         return self.components(r0)["t"]
