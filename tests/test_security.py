@@ -195,3 +195,84 @@ def test_no_entry_point_runs_a_string(name, payload, tmp_path, monkeypatch):
         ENTRY_POINTS[name](payload)
     assert not (tmp_path / "PWNED").exists(), f"{name} ran the payload"
     assert not os.listdir(tmp_path), f"{name} created {os.listdir(tmp_path)}"
+
+
+# ------------------------------------------------------------------------------------------------------
+# Short inputs that took minutes or gigabytes (issue 22 §3): each now a clean error (or a quick answer).
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from gifsym.symbolic.expr import parse_expression  # noqa: E402
+
+
+@pytest.mark.parametrize("text, words", [
+    ("(t+7)**956*(t+6)**966", "degree 1922"),
+    ("cos((t)**-1000)", "degree 1000"),
+    ("t**t**t**t**t**t", "tower"),
+    ("(E**651+pi**668)**971", "too large"),
+    ("exp(exp(exp(25)))", "too large"),
+    ("t*exp(exp(exp(46)))", "too large"),
+])
+def test_the_parser_refuses_work_that_no_budget_could_stop(text, words):
+    with pytest.raises(GifsymError, match=words):
+        parse_expression(text, names={"t": gifsym.t})
+
+
+def test_the_parser_still_takes_ordinary_sizes():
+    t = gifsym.t
+    assert parse_expression("t**100 + (1-t)**(t**t) + exp(700)", names={"t": t}).has(t**100)
+
+
+# Each line is run in one worker process under a time and memory cap; it must raise a GifsymError whose
+# message holds the words. Before the fixes each of these ran past 60 s or 3 GB (fm-poly n = 1e12: 3.8 GB
+# then out of memory; ddpm timesteps = 1e12: a 4 TB allocation; the npz: 865 MB).
+HUNGRY = {
+    "fm-poly n=1e12": ("gifsym.schedule('fm-poly:n=1e12')", "<= 1000"),
+    "transfer fm-poly": ("convert.transfer(gifsym.schedule('fm-poly:n=1e12'), gifsym.schedule('linear')).time_at(1)",
+                         "<= 1000"),
+    "vp beta_max": ("gifsym.schedule('vp:beta_max=exp(exp(exp(25)))')", "too large"),
+    "sd3 shift": ("gifsym.schedule('sd3:shift=exp(exp(exp(14)))')", "too large"),
+    "Bounds.at": ("gifsym.GIF(gifsym.schedule('linear'), gifsym.target('gaussian:sigma=1')).bounds()"
+                  ".at('exp(exp(exp(46)))')", "too large"),
+    "SymPy tower value": ("gifsym.schedule('vp', beta_max=sympy.exp(sympy.exp(sympy.exp(25))))", "out of range"),
+    "SymPy tiny value": ("gifsym.schedule('vp', beta_max=sympy.exp(-sympy.exp(sympy.exp(25))))", "out of range"),
+    "ddpm bound 1e9": ("convert.ddpm_log_alpha_bar_bound(0.0001, 0.02, 10**9)", "timesteps"),
+    "ddpm spec 1e12": ("convert.to_peer(gifsym.schedule('ddpm:timesteps=1e12'), 'diffusers')", "timesteps"),
+    "to_peer timesteps": ("convert.to_peer(gifsym.schedule('vp'), 'diffusers', timesteps=10**12)", "timesteps"),
+    "npz bomb": ("gifsym.target(f'empirical:{BOMB}')", "inflates"),
+    "custom degree": ("gifsym.schedule(a='(t+7)**956*(t+6)**966', b='t')", "degree"),
+}
+WORKER = '''
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+resource.setrlimit(resource.RLIMIT_CPU, (120, 120))  # CPU seconds: the quadratic split_plus alone took more
+import numpy as np, sympy, gifsym
+from gifsym import convert
+from gifsym.symbolic.spec import split_plus
+BOMB = sys.argv[2]
+np.savez_compressed(BOMB, points=np.zeros((20 * 2**20 // 8, 1)))  # 20 MiB of zeros in about 20 KB
+out = {}
+for name, (code, words) in json.loads(sys.argv[1]).items():
+    start = time.process_time()
+    try:
+        eval(code)
+        out[name] = "no error"
+    except gifsym.GifsymError as e:
+        out[name] = "ok" if words in str(e) else f"wrong message: {e}"
+    except BaseException as e:
+        out[name] = f"{type(e).__name__}: {e}"
+# 4 MB of a spec that split_plus took quadratic time over (1 MB: 11.6 s; 4 MB would be minutes)
+assert split_plus("ball:R=1+" + "a+" * 2_000_000 + "slc:kappa=1", {"ball", "slc"})[1:] == ["slc:kappa=1"]
+print(json.dumps(out))
+'''
+
+
+def test_short_inputs_finish_quickly_or_fail_cleanly(tmp_path):
+    # A worker process: a C loop or a huge allocation there cannot take the test run down with it.
+    args = [sys.executable, "-c", WORKER, json.dumps(HUNGRY), str(tmp_path / "bomb.npz")]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT.parent)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    assert results == {name: "ok" for name in HUNGRY}

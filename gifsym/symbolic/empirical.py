@@ -52,6 +52,10 @@ from gifsym.symbolic.ball import Ball, enclosing_ball, pad_slack, round_up
 
 #: Largest data array accepted, in bytes of float64 (10⁶ points in 1024 dimensions is 7.6 GiB).
 MAX_BYTES = 8 * 2**30
+#: Largest accepted inflation of a compressed .npz member (uncompressed over compressed size) above
+#: :data:`NPZ_RATIO_FLOOR`: floats compress a few times at most; more is a decompression bomb.
+MAX_NPZ_RATIO = 50
+NPZ_RATIO_FLOOR = 16 * 2**20
 #: Largest CSV file read (text is parsed into memory; binary formats are the way to pass big data).
 MAX_CSV_BYTES = 512 * 2**20
 #: The exact symbolic objects (``Flow.velocity()`` etc.) are built for at most this many points and
@@ -257,6 +261,14 @@ def _load_npz(path: str) -> np.ndarray:
                 raise TargetError(f"{path!r} holds several arrays ({keys}); name the data 'points' or keep one")
             names = ["points.npy"]
         where = f"{path!r} (array {names[0][:-4]!r})"
+        # The sizes in the zip directory, checked before inflating anything: an 815 KB archive of zeros
+        # inflates to 865 MB. Real data compresses a few times at most.
+        info = zf.getinfo(names[0])
+        if info.file_size > MAX_BYTES or (info.file_size > NPZ_RATIO_FLOOR
+                                          and info.file_size > MAX_NPZ_RATIO * max(info.compress_size, 1)):
+            raise TargetError(f"{where} inflates from {info.compress_size / 2**20:.1f} MiB to "
+                              f"{info.file_size / 2**20:.0f} MiB (more than {MAX_NPZ_RATIO} times, or over "
+                              f"{MAX_BYTES / 2**30:.0f} GiB); save the points uncompressed (np.save, .npy)")
         with zf.open(names[0]) as f:
             shape, dtype = _npy_header(f, where)
         _check_header(shape, dtype, where)

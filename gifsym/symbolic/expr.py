@@ -34,23 +34,27 @@ from types import MappingProxyType
 
 import sympy
 
-from gifsym.budget import BudgetExceeded, work_budget
+from gifsym.budget import BudgetExceeded, attempt, work_budget
 from gifsym.errors import ExpressionError
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
     "CONSTANTS",
     "MAX_CALL_DEPTH",
+    "MAX_DEGREE",
     "MAX_DEPTH",
     "MAX_EXPONENT",
     "MAX_LENGTH",
     "MAX_MAGNITUDE",
     "MAX_NUMBER_DIGITS",
+    "MAX_TOWER",
     "MIN_MAGNITUDE",
     "as_expr",
+    "float_estimate",
     "free_names",
     "parse_expression",
     "parse_number",
+    "simplified",
 ]
 
 #: The functions an expression may call, each with exactly one positional argument.
@@ -88,6 +92,16 @@ MIN_MAGNITUDE = sympy.Rational(1, 10**12)
 #: Deepest accepted nesting of function calls (``tan(erf(tan(...)))``): SymPy's automatic evaluation and
 #: assumption queries grow with it, and no schedule needs more.
 MAX_CALL_DEPTH = 12
+#: Largest accepted structural degree in the names (``t``): exponents multiply, products add, sums and
+#: functions take the largest (``(t + 7)**956*(t + 6)**966`` is 1922, ``cos(t**-1000)`` 1000). Derivatives,
+#: ``simplify`` and the prover's polynomial algebra on larger ones run for minutes inside C code, where no
+#: budget can interrupt them.
+MAX_DEGREE = 100
+#: Tallest accepted tower of powers with non-constant exponents (``t**t`` is 1, ``t**t**t`` 2).
+MAX_TOWER = 2
+#: Seconds (and memory) a cosmetic ``simplify`` may take (:func:`simplified`); ordinary formulas need well
+#: under one.
+SIMPLIFY_SECONDS = 3.0
 #: Seconds (and memory) SymPy may spend building one expression.
 BUILD_SECONDS = 5.0
 
@@ -292,8 +306,15 @@ class _Parser:
         """Translates a validated node: the SymPy expression and, for constants, a float estimate.
 
         The estimate (``None`` for non-constant expressions) lets the exponent guard judge sizes like
-        ``9**9**9`` without asking SymPy to evaluate them.
+        ``9**9**9`` without asking SymPy to evaluate them, and refuses constants beyond a float's range
+        (``exp(exp(exp(25)))``, ``pi**668``) before anything compares or evaluates them (which never ends).
         """
+        result, approx = self.translate(node)
+        if approx is not None and math.isinf(abs(approx)):
+            raise self.fail(f"'{self.segment(node)}' is too large (its magnitude is beyond 1e308)", node)
+        return result, approx
+
+    def translate(self, node: ast.AST) -> tuple[sympy.Expr, complex | None]:
         if isinstance(node, ast.Constant):
             value = self.number(node)
             return value, _safe(lambda: complex(value))
@@ -425,6 +446,80 @@ class _Parser:
         return value
 
 
+def _shape(expr: sympy.Basic) -> tuple[float, int]:
+    """``(degree, tower)``: the structural degree in the free symbols (exponents multiply, products add, sums
+    and functions take the largest) and the height of towers of powers with non-constant exponents.
+
+    Computed on the tree without expanding anything (shared subtrees once), so it bounds the work of the
+    polynomial algebra that derivatives, ``simplify`` and the prover do later.
+    """
+    memo: dict[sympy.Basic, tuple[float, int]] = {}
+
+    def go(e: sympy.Basic) -> tuple[float, int]:
+        if e in memo:
+            return memo[e]
+        if not e.free_symbols:
+            out = (0.0, 0)
+        elif e.is_Symbol:
+            out = (1.0, 0)
+        elif isinstance(e, sympy.Pow):
+            (db, hb), (de, he) = go(e.base), go(e.exp)
+            out = (db * abs(float(e.exp)), hb) if e.exp.is_Number else (db + de, max(hb, he + 1))
+        else:
+            parts = [go(a) for a in e.args]
+            degrees = [d for d, _ in parts]
+            out = (sum(degrees) if isinstance(e, sympy.Mul) else max(degrees), max(h for _, h in parts))
+        memo[e] = out
+        return out
+
+    return go(expr)
+
+
+def float_estimate(expr: sympy.Basic) -> complex | None:
+    """A float estimate of a constant expression built from numbers, ``pi``, ``E``, ``+ * **`` and
+    :data:`ALLOWED_FUNCTIONS`, without asking SymPy to evaluate it (``inf`` where it overflows a float);
+    ``None`` for anything else (symbols, other functions).
+
+    Comparing ``exp(exp(exp(25)))`` with a number makes SymPy evaluate it, which never ends; this does not.
+
+    Example:
+        >>> import sympy
+        >>> float_estimate(sympy.exp(sympy.exp(sympy.exp(25))))
+        (inf+0j)
+        >>> abs(float_estimate(2 * sympy.pi) - 6.283185307179586) < 1e-15
+        True
+    """
+    memo: dict[sympy.Basic, complex | None] = {}
+    functions = {type(f(sympy.Symbol("x"))): name for name, f in ALLOWED_FUNCTIONS.items() if name != "sqrt"}
+
+    def go(e: sympy.Basic) -> complex | None:
+        if e in memo:
+            return memo[e]
+        if isinstance(e, sympy.Rational):
+            out = _safe(lambda: complex(e.p / e.q)) if max(abs(e.p), e.q).bit_length() < 1000 else (
+                complex(math.inf) if abs(e.p) > e.q else complex(0))
+        elif isinstance(e, sympy.Float) or e in (sympy.pi, sympy.E, sympy.I):
+            out = _safe(lambda: complex(e))
+        elif isinstance(e, (sympy.Add, sympy.Mul, sympy.Pow)) or type(e) in functions:
+            args = [go(a) for a in e.args]
+            if any(a is None for a in args):
+                out = None
+            elif isinstance(e, sympy.Add):
+                out = _safe(lambda: sum(args, complex(0)))
+            elif isinstance(e, sympy.Mul):
+                out = _safe(lambda: math.prod(args))
+            elif isinstance(e, sympy.Pow):
+                out = _safe(lambda: args[0] ** args[1]) if args[0] != 0 else complex(0)
+            else:
+                out = _approx_call(functions[type(e)], args[0])
+        else:
+            out = None
+        memo[e] = out
+        return out
+
+    return go(expr)
+
+
 def _log10(n: int) -> float:
     """log10 of ``|n|`` (0 for 0), cheap even for numbers too large for a float."""
     n = abs(n)
@@ -544,6 +639,7 @@ def parse_expression(text: str, *, names: Mapping[str, sympy.Basic]) -> sympy.Ex
     try:
         with work_budget(BUILD_SECONDS, strict=False):
             result, _ = parser.build(tree.body)
+            degree, tower = _shape(result)
     except BudgetExceeded as error:
         what = "time" if error.reason == "time" else "memory"
         raise ExpressionError(f"expression {_shown(stripped)} is too costly to build (SymPy ran out of its "
@@ -554,6 +650,12 @@ def parse_expression(text: str, *, names: Mapping[str, sympy.Basic]) -> sympy.Ex
         raise parser.fail("expression nested too deeply") from None
     except Exception as error:  # noqa: BLE001 — SymPy internals can fail on odd numbers; never leak them
         raise parser.fail(f"SymPy could not build the expression ({type(error).__name__}: {error})") from None
+    if degree > MAX_DEGREE:
+        raise parser.fail(f"expression is too large a polynomial (degree {degree:.0f} in {', '.join(map(str, sorted(result.free_symbols, key=str)))}, "
+                          f"more than {MAX_DEGREE})")
+    if tower > MAX_TOWER:
+        raise parser.fail(f"tower of powers too tall ({tower} powers with non-constant exponents inside each "
+                          f"other, more than {MAX_TOWER})")
     return result
 
 
@@ -669,3 +771,18 @@ def as_expr(value: object, *, names: Mapping[str, sympy.Basic] | None = None,
         return sympy.Rational(repr(f))
     raise ExpressionError(f"{what}={value!r:.60} is not a number or an expression (a {type(value).__name__}); "
                           "give a string such as '1 - t', a real number or a SymPy expression")
+
+
+def simplified(expr: sympy.Expr) -> sympy.Expr:
+    """``sympy.simplify(expr)`` within :data:`SIMPLIFY_SECONDS` and the default memory budget, else ``expr``
+    unchanged (the same value): for simplifications that are only cosmetic, which SymPy can otherwise run
+    for minutes and gigabytes on short inputs (``cos(t**-1000)``, a smoothing ``sigma = sinh(E)``).
+
+    Example:
+        >>> import sympy
+        >>> x = sympy.Symbol("x")
+        >>> simplified(sympy.sin(x)**2 + sympy.cos(x)**2)
+        1
+    """
+    ok, simple = attempt(lambda: sympy.simplify(expr), SIMPLIFY_SECONDS, terminates=True)
+    return simple if ok else expr

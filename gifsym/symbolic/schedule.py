@@ -246,8 +246,25 @@ def _cosine_alpha_bar_root(p: Mapping[str, sympy.Expr]) -> tuple[sympy.Expr, sym
     return sympy.sqrt(1 - b**2), b
 
 
+#: Most DDPM timesteps a spec may ask for: the peers' objects hold arrays of that length (and the discrete
+#: bound loops over them in 50-digit arithmetic); 10^4 is 10 times the usual 1000.
+MAX_TIMESTEPS = 10_000
+#: Largest exponent n of fm-poly's t^n (the parser's bound on numeric exponents): larger powers make SymPy's
+#: proofs and the peers' evaluations take minutes and gigabytes for a path indistinguishable from a step.
+MAX_POLY_DEGREE = 1000
+
+
 def _positive_integer(v: sympy.Expr) -> bool | None:
     return None if v.is_positive is None or v.is_integer is None else bool(v.is_positive and v.is_integer)
+
+
+def _timesteps(v: sympy.Expr) -> bool | None:
+    ok = _positive_integer(v)
+    return ok if not ok or not v.is_number else bool(v <= MAX_TIMESTEPS)
+
+
+def _degree(v: sympy.Expr) -> bool | None:
+    return v.is_positive if not v.is_positive or not v.is_number else bool(v <= MAX_POLY_DEGREE)
 
 
 def _below_one(v: sympy.Expr) -> bool | None:
@@ -275,12 +292,12 @@ _EDM = (
 _DDPM = (
     Parameter("beta_start", sympy.Rational(1, 10000), "> 0", _positive),
     Parameter("beta_end", sympy.Rational(1, 50), "> 0", _positive),
-    Parameter("timesteps", sympy.Integer(1000), "a positive integer", _positive_integer),
+    Parameter("timesteps", sympy.Integer(1000), f"a positive integer <= {MAX_TIMESTEPS}", _timesteps),
 )
 _DDPM_SCALED = (
     Parameter("beta_start", sympy.Rational(17, 20000), "> 0", _positive),
     Parameter("beta_end", sympy.Rational(3, 250), "> 0", _positive),
-    Parameter("timesteps", sympy.Integer(1000), "a positive integer", _positive_integer),
+    Parameter("timesteps", sympy.Integer(1000), f"a positive integer <= {MAX_TIMESTEPS}", _timesteps),
 )
 _DDPM_REL = (("beta_end > beta_start", lambda p: (p["beta_end"] - p["beta_start"]).is_positive),
              ("beta_end < 1", lambda p: (1 - p["beta_end"]).is_positive))
@@ -294,7 +311,7 @@ PEER_CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry("fm-condot", "flow_matching CondOTScheduler: alpha_t = t, sigma_t = 1 - t", lambda p: (1 - t, t)),
         CatalogueEntry(
             "fm-poly", "flow_matching PolynomialConvexScheduler(n): alpha_t = t^n, sigma_t = 1 - t^n",
-            lambda p: (1 - t ** p["n"], t ** p["n"]), (Parameter("n", sympy.Integer(2), "> 0", _positive),),
+            lambda p: (1 - t ** p["n"], t ** p["n"]), (Parameter("n", sympy.Integer(2), f"> 0 and <= {MAX_POLY_DEGREE}", _degree),),
         ),
         CatalogueEntry(
             "fm-vp", "flow_matching VPScheduler(beta_min, beta_max): T(t) = B(1 - t), alpha_t = exp(-T/2)",
@@ -476,10 +493,13 @@ class Schedule:
     @cached_property
     def wronskian(self) -> sympy.Expr:
         r""":math:`a_t \dot b_t - \dot a_t b_t` (≥ 0 under S-mono; the SNR grows where it is > 0)."""
+        from gifsym.symbolic.expr import simplified
+
         w = self.a * self.db - self.da * self.b
-        # simplify is minutes on a long formula (a designed schedule's polynomial of high degree); there the
-        # terms are only brought over one denominator, which the prover's exact polynomial route reads.
-        return sympy.simplify(w) if sympy.count_ops(w) < 400 else sympy.together(w)
+        # Only cosmetic (the prover decides the sign either way). simplify, bounded (see simplified), on short
+        # formulas; a long one (a designed schedule's polynomial of high degree) is only brought over one
+        # denominator, which the prover's exact polynomial route reads.
+        return simplified(w) if sympy.count_ops(w) < 400 else sympy.together(w)
 
     @property
     def spec(self) -> str:
@@ -616,7 +636,7 @@ def real_number(name: str, value: object) -> sympy.Expr:
         >>> real_number("beta_max", np.float64(20.0)), real_number("x", "1/3")
         (20, 1/3)
     """
-    from gifsym.symbolic.expr import MAX_MAGNITUDE, MIN_MAGNITUDE, as_expr, parse_number
+    from gifsym.symbolic.expr import MAX_MAGNITUDE, MIN_MAGNITUDE, as_expr, float_estimate, parse_number
 
     if isinstance(value, bool) or value is None:
         raise SpecError(f"parameter {name}={value!r} is not a number")
@@ -634,6 +654,13 @@ def real_number(name: str, value: object) -> sympy.Expr:
             raise SpecError(f"{str(e).split(';')[0]}; give an int, float, or a string like '0.1'") from None
         if not v.is_number or v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
             raise SpecError(f"parameter {name}={value!r} must be a finite real number (not NaN or infinite)")
+    # Judge the size on a float estimate first: comparing exp(exp(exp(25))) with 1e12 makes SymPy evaluate
+    # it, which never ends.
+    estimate = float_estimate(v)
+    if estimate is not None and (not abs(estimate) <= 2 * MAX_MAGNITUDE
+                                 or v != 0 and abs(estimate) < float(MIN_MAGNITUDE) / 2):
+        raise SpecError(f"parameter {name}={value!r:.80} is out of range: give 0 or a magnitude between "
+                        f"{float(MIN_MAGNITUDE):.0e} and {MAX_MAGNITUDE:.0e}")
     if v.is_extended_real is not True:
         raise SpecError(f"parameter {name}={value!r} must be a real number (got {v})")
     magnitude = abs(v)

@@ -92,12 +92,13 @@ def split_plus(text: str, names: set[str]) -> list[str]:
         >>> split_plus("ball:R=1+slc:kappa=-0.5", {"ball", "slc"})
         ['ball:R=1', 'slc:kappa=-0.5']
     """
-    parts = _split_top(text, "+")
-    out: list[str] = []
-    for part in parts:
+    # Each output spec is collected as a list of its pieces and joined once (linear in the text's length;
+    # appending to the string itself copies it every time, quadratic for a long "a+a+a+..." value).
+    groups: list[list[str]] = []
+    for part in _split_top(text, "+"):
         head = part.strip().partition(":")[0].strip().lower()
-        if out and head not in names:
-            out[-1] = out[-1] + "+" + part
+        if groups and head not in names:
+            groups[-1].append(part)
         else:
-            out.append(part)
-    return [p.strip() for p in out]
+            groups.append([part])
+    return ["+".join(g).strip() for g in groups]

@@ -16,6 +16,7 @@ import mpmath
 import sympy
 
 from gifsym.symbolic import balls
+from gifsym.symbolic.expr import simplified
 from gifsym.symbolic.flow import A, B, instantiate
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule, t
@@ -307,7 +308,7 @@ def _endpoint_constant(general: sympy.Expr, sgn: int) -> sympy.Expr | None:
     g1 = G.subs({A: 0, B: 1}, simultaneous=True)
     if g1.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         return None
-    return sympy.simplify(_exp(sgn * (g1 - G.subs({A: A0, B: B0}, simultaneous=True))))
+    return simplified(_exp(sgn * (g1 - G.subs({A: A0, B: B0}, simultaneous=True))))
 
 
 def _symbolic_constant(env: Envelope, schedule: Schedule, sgn: int) -> FlowConstant:

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +36,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import ConvertError, GifsymError
-from gifsym.symbolic.schedule import Schedule, catalogue_entry, schedule, t
+from gifsym.symbolic.schedule import MAX_TIMESTEPS, Schedule, catalogue_entry, schedule, t
 
 
 @dataclass(frozen=True)
@@ -410,6 +411,13 @@ def from_peer(obj: Any, *, mu: float | None = None, image_seq_len: int | None = 
     return peer_info(obj, mu=mu, image_seq_len=image_seq_len).schedule
 
 
+def _timesteps(n: Any) -> int:
+    """A number of timesteps, checked before anything of that length is allocated or looped over."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Real) or not 1 <= n <= MAX_TIMESTEPS or int(n) != n:
+        raise ConvertError(f"timesteps={n!r:.40} must be an integer from 1 to {MAX_TIMESTEPS}")
+    return int(n)
+
+
 def ddpm_log_alpha_bar_bound(beta_start: float, beta_end: float, timesteps: int, *,
                              scaled: bool = False) -> list[float]:
     r"""A rigorous bound ``E_k ≥ |log ᾱ_k + B(u_k)|`` for every DDPM step k (``u_k = (k + 1)/N``): the gap
@@ -424,20 +432,24 @@ def ddpm_log_alpha_bar_bound(beta_start: float, beta_end: float, timesteps: int,
 
     import mpmath
 
-    n = int(timesteps)
+    n = _timesteps(timesteps)
     if n < 2:
         raise ConvertError("a DDPM schedule needs at least 2 timesteps")
     bs, be = Fraction(str(beta_start)), Fraction(str(beta_end))
     out = []
     if not scaled:
-        betas = [bs + (be - bs) * Fraction(i, n - 1) for i in range(n)]
-        total, quad = Fraction(0), Fraction(0)
-        for k, beta in enumerate(betas):
-            total += beta
-            quad += beta * beta / (2 * (1 - beta))
-            u = Fraction(k + 1, n)
-            B = n * bs * u + n * (be - bs) * u * u / 2
-            out.append(float(abs(total - B) + quad) * (1 + 1e-15))
+        total = Fraction(0)
+        with mpmath.workdps(50):
+            quad = mpmath.mpf(0)
+            for k in range(n):
+                beta = bs + (be - bs) * Fraction(k, n - 1)
+                total += beta  # exact: the denominators divide that of (be - bs)/(n - 1)
+                # 50 digits, padded by 1e-30 below: an exact sum of these terms has denominators that grow
+                # with k (quadratic time); n ≤ MAX_TIMESTEPS roundings of 1e-50 stay far below the padding.
+                quad += mpmath.mpf(beta.numerator) ** 2 / (2 * beta.denominator * (beta.denominator - beta.numerator))
+                u = Fraction(k + 1, n)
+                B = n * bs * u + n * (be - bs) * u * u / 2
+                out.append(float(abs(total - B) + quad + mpmath.mpf(10) ** -30) * (1 + 1e-15))
         return out
     with mpmath.workdps(50):
         c, d = mpmath.sqrt(mpmath.mpf(bs.numerator) / bs.denominator), None
@@ -606,6 +618,6 @@ def to_peer(sched: Schedule, peer: str = "flow_matching", *, timesteps: int = 10
     _numeric(sched, peer)
     for rule in TO_PEER_RULES:
         if rule.peer == peer and ("*" in rule.specs or sched.name in rule.specs):
-            return rule.build(sched, int(timesteps))
+            return rule.build(sched, _timesteps(timesteps))
     accepted = "; ".join(f"{', '.join(r.specs)} -> {r.builds.split(' (')[0]}" for r in TO_PEER_RULES if r.peer == peer)
     raise ConvertError(f"{peer} has no object for {sched.spec}; accepted: {accepted}")
