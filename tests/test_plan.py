@@ -74,20 +74,14 @@ def exact_l2_error(flow: GIF, method: str, grid) -> mpmath.mpf:
     comp = flow.target.law.components[0]
     Sig = mpmath.matrix([[mpmath.mpf(str(sympy.N(e, 60))) for e in row] for row in comp.covariance.tolist()])
     m = mpmath.matrix([mpmath.mpf(str(sympy.N(e, 60))) for e in comp.mean])
-    a0 = mpmath.mpf(str(sympy.N(flow.schedule.a.subs(T, sympy.nsimplify(grid[0])), 60)))
-    b0 = mpmath.mpf(str(sympy.N(flow.schedule.b.subs(T, sympy.nsimplify(grid[0])), 60)))
-    S0 = a0**2 * mpmath.eye(d) + b0**2 * Sig
-    ev, Q = mpmath.eigsy(S0)
-    es, _ = mpmath.eigsy(Sig)  # same eigenvectors (S0 is a polynomial in Σ), eigenvalues in the same order
-    lam = [(ev[i] - a0**2) / b0**2 if b0 else None for i in range(d)]
-    if b0 == 0:
-        lam = [Q.T[i, :] * Sig * Q[:, i] for i in range(d)]
-        lam = [x[0] if hasattr(x, "rows") else x for x in lam]
-    M = Q * mpmath.diag([mpmath.sqrt(lam[i] / ev[i]) for i in range(d)]) * Q.T
+    a0, b0 = (mpmath.mpf(str(sympy.N(e.subs(T, sympy.nsimplify(grid[0])), 60)))
+              for e in (flow.schedule.a, flow.schedule.b))
+    ev, Q = mpmath.eigsy(Sig)
+    S0 = Q * mpmath.diag([a0**2 + b0**2 * x for x in ev]) * Q.T
+    M = Q * mpmath.diag([mpmath.sqrt(x / (a0**2 + b0**2 * x)) for x in ev]) * Q.T
     D = A - M
     var = sum((D * S0 * D.T)[i, i] for i in range(d))
-    bias = D * (b0 * m) + c - m + M * (b0 * m) - M * (b0 * m) + (M - M) * m
-    bias = A * (b0 * m) + c - m
+    bias = A * (b0 * m) + c - m  # (A − M) b0 m + c − (m − M b0 m)
     return mpmath.sqrt(var + sum(x**2 for x in bias))
 
 
@@ -335,3 +329,31 @@ def test_export_to_flow_matching_solver_runs_the_planned_euler_steps():
     assert float(out[0, 0]) == pytest.approx(want, rel=1e-12)  # float64 products of 9 factors
     with pytest.raises(GifsymError, match="unknown export"):
         p.export("jax")
+
+
+# -- CLI ----------------------------------------------------------------------------------------------------
+
+
+def test_cli_plan_json_export_and_latex(tmp_path):
+    import torch
+    from click.testing import CliRunner
+
+    from gifsym.cli import app
+
+    base = ["plan", "--schedule", "vp", "--target", "gaussian:sigma=0.01", "--sampler", "heun"]
+    r = CliRunner().invoke(app, [*base, "--tol", "1e-3", "--json", "--compare", "uniform,optimal"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    p = plan(_flow(schedule("vp"), 0.01), sampler="heun", tol=1e-3)
+    assert out["steps"] == p.steps and out["grid"] == list(p.grid) and out["w2_bound"]["kind"] == "exact"
+    assert out["w2_bound"]["value"] == p.w2_bound.value <= 1e-3
+    assert [c["grid"] for c in out["compare"]] == ["uniform", "optimal"]
+    assert out["compare"][1]["w2_bound"]["value"] == p.w2_bound.value < out["compare"][0]["w2_bound"]["value"]
+    f = tmp_path / "grid.pt"
+    r = CliRunner().invoke(app, [*base, "--steps", "5", "--grid", "0,0.5,0.8,0.9,0.99,1", "--export",
+                                 "flow_matching", "-o", str(f)])
+    assert r.exit_code == 0, r.output
+    tg = torch.load(f)["time_grid"]
+    assert tg.tolist() == [0, 0.5, 0.8, 0.9, 0.99, 1]
+    r = CliRunner().invoke(app, [*base, "--steps", "5", "--latex"])
+    assert r.exit_code == 0 and r.output.startswith(r"\begin{theorem}")

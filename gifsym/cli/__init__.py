@@ -29,6 +29,7 @@ COMMANDS = {
     "certify": "gifsym.cli.certify:certify",
     "report": "gifsym.cli.report:report",
     "plot": "gifsym.cli.plot:plot",
+    "plan": "gifsym.cli.plan:plan",
 }
 
 

@@ -179,10 +179,10 @@ def certified_contributions(model: GaussianModel, method: str, grid: Sequence[fl
             for d, sv in zip(model.directions, svals, strict=True):
                 f, gg = affine_step(m, d.balls[0], d.balls[1], tk, h)
                 r = (sv[k + 1] / sv[k]).sqrt()
-                var += d.mult * (r - f) ** 2 * sv[k]
+                var += d.mult * _sq(r - f) * sv[k]
                 mc = mc.max(abs(bvals[k + 1] - f * bvals[k] - gg))
                 lip = lip.max(abs(f))
-            deltas.append((var + mc**2 * msq).sqrt())
+            deltas.append(_root(var + _sq(mc) * msq))
             lips.append(lip)
         out, P = [arb(0)] * len(deltas), arb(1)
         for k in range(len(deltas) - 1, -1, -1):
@@ -195,6 +195,19 @@ def certified_contributions(model: GaussianModel, method: str, grid: Sequence[fl
     return out
 
 
+def _sq(x: arb) -> arb:
+    # x * x, not x ** 2: python-flint's power goes through exp(2 log x), undefined on a ball around 0.
+    return x * x
+
+
+def _root(x: arb) -> arb:
+    # √ of a sum of squares: its ball may reach below 0 by rounding (e.g. an exact 0, as for v ≡ 0), where
+    # arb's sqrt is undefined; the true value is ≥ 0, so the root lies in [0, √(upper end)].
+    if x > 0:
+        return x.sqrt()
+    return arb(0).union(arb(x.upper()).sqrt())
+
+
 def upper(x: arb) -> float:
     """The float just above a ball's upper end (a bound stays a bound after rounding)."""
     return math.nextafter(float(x.upper()), math.inf)
@@ -204,10 +217,10 @@ def early_stopping(model: GaussianModel, t1: float) -> arb:
     """``W₂(p_{t1}, ν)`` exactly (Bures: the covariances commute): ``√(Σ_i (√s_i(t1) − √λ_i)² + (1 − b)²|m|²)``."""
     x = arb(float(t1))
     with ctx.workprec(PREC):
-        tot = (1 - model.b_ball(x)) ** 2 * model.mean_sq_ball
+        tot = _sq(1 - model.b_ball(x)) * model.mean_sq_ball
         for d in model.directions:
-            tot += d.mult * (d.balls[2](x).sqrt() - enclose(sympy.sqrt(d.lam))) ** 2
-        return tot.sqrt()
+            tot += d.mult * _sq(d.balls[2](x).sqrt() - enclose(sympy.sqrt(d.lam)))
+        return _root(tot)
 
 
 def exact_error(model: GaussianModel, method: str, grid: Sequence[float], *, to: float | None = None) -> float:

@@ -64,10 +64,8 @@ def edm(n: int, t0: float, t1: float, sigma: Callable[[np.ndarray], np.ndarray],
     if not (rho > 0 and 0 < lo < hi and math.isfinite(hi)):
         raise GifsymError(f"EDM grid needs rho > 0 and 0 < sigma_min < sigma_max, got rho={rho}, "
                           f"sigma_min={lo}, sigma_max={hi}")
-    m = n + 1 - int(open0) - int(open1)
-    if m < 2:
-        raise GifsymError(f"an EDM grid with these ends needs at least {3 - m + n} steps")
-    i = np.arange(m) / (m - 1)
+    m = n + 1 - int(open0) - int(open1)  # EDM's own points (0 when n = 1 and both ends are open)
+    i = np.arange(m) / max(m - 1, 1)
     sig = (hi ** (1 / rho) + i * (lo ** (1 / rho) - hi ** (1 / rho))) ** rho
     with np.errstate(all="ignore"):
         ts = _invert(sigma, sig, t0, t1)
