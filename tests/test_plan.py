@@ -357,3 +357,17 @@ def test_cli_plan_json_export_and_latex(tmp_path):
     assert tg.tolist() == [0, 0.5, 0.8, 0.9, 0.99, 1]
     r = CliRunner().invoke(app, [*base, "--steps", "5", "--latex"])
     assert r.exit_code == 0 and r.output.startswith(r"\begin{theorem}")
+
+
+def test_worked_example_page_runs():
+    # docs/examples/ is not in tests/test_docs.py's page list; the worked example's >>> blocks run here.
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "examples" / "sampler-plan.md"
+    text = page.read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    test = parser.get_doctest("\n".join(blocks), {}, page.name, str(page), 0)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
