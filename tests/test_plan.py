@@ -371,3 +371,62 @@ def test_worked_example_page_runs():
     test = parser.get_doctest("\n".join(blocks), {}, page.name, str(page), 0)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+# -- Gaussian mixtures (kind estimate): the bound against the simulated strong error -----------------------
+
+
+def simulated_strong_error(flow: GIF, p, n: int = 300, seed: int = 3) -> float:
+    """RMS of ``Y_N − X_{t_N}`` over n draws of ``X_{t_0} ~ p_{t_0}``: the sampler run with the flow's SymPy
+    velocity in NumPy (not gifsym's JAX field), the exact flow by SciPy's DOP853 at rtol 1e-10."""
+    from scipy.integrate import solve_ivp
+
+    xs = flow.x
+    vel = sympy.lambdify([T, *xs], list(flow.velocity()), modules="numpy")
+    law = flow.target.law.arrays
+    rng = np.random.default_rng(seed)
+    comp = rng.choice(len(law["weights"]), size=n, p=law["weights"])
+    x1 = law["means"][comp] + np.einsum("nij,nj->ni", np.linalg.cholesky(law["covs"])[comp],
+                                        rng.standard_normal((n, len(xs))))
+    t0 = p.grid[0]
+    a0, b0 = (float(e.subs(T, sympy.Float(t0, 30))) for e in (flow.schedule.a, flow.schedule.b))
+    x0 = a0 * rng.standard_normal((n, len(xs))) + b0 * x1
+
+    def v(tt, y):  # y: (n, d)
+        return np.stack([np.broadcast_to(c, y.shape[:1]) for c in vel(tt, *y.T)], axis=1)
+
+    y = x0.copy()
+    for tk, tk1 in zip(p.grid[:-1], p.grid[1:]):
+        y = np.stack(_step(p.sampler, lambda tt, u: list(v(tt, np.stack(u, 1)).T), tk, tk1 - tk, list(y.T)), 1)
+    sol = solve_ivp(lambda tt, u: v(tt, u.reshape(n, -1)).ravel(), (t0, p.grid[-1]), x0.ravel(),
+                    method="DOP853", rtol=1e-10, atol=1e-12)
+    exact = sol.y[:, -1].reshape(n, -1)
+    return float(np.sqrt(np.mean(np.sum((y - exact) ** 2, axis=1))))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, sched, method", [("gmm-sigmas", "linear", "heun"), ("gmm-iso", "vp", "euler"),
+                                                 ("gmm-full", "trigonometric", "rk4")])
+def test_mixture_bound_is_above_the_simulated_strong_error(name, sched, method):
+    flow = GIF(schedule(sched), inventory.exact_targets()[name])
+    p = plan(flow, sampler=method, steps=10)
+    assert p.w2_bound.kind == "estimate" and "simulation" in " ".join(p.w2_bound.conditions)
+    err = simulated_strong_error(flow, p)
+    # The bound's δ_k are estimates (1000 draws); the sum of |terms| with Lipschitz factors leaves a margin
+    # far above that sampling noise (ratios 2-30 here), so a plain comparison is meaningful.
+    assert 0 < err <= p.w2_bound.value, (err, p.w2_bound.value)
+
+
+def test_simulated_local_errors_agree_with_the_closed_form_on_a_gaussian():
+    from gifsym.decisions.gaussian import _terms
+    from gifsym.numerics.local_errors import LocalErrors
+
+    flow = _flow(schedule("linear"), 0.5)
+    grid = np.linspace(0, 1, 9)
+    m = SAMPLERS["heun"]
+    sim = LocalErrors(flow, n=4000).deltas(grid, [float(c) for c in m.c], [float(a) for a in m.a],
+                                           [float(w) for w in m.w])
+    exact, _ = _terms(GaussianModel.of(flow.schedule, flow.target), "heun", grid)
+    # δ_k = |r − f|·‖X_t‖: the simulated root mean square of 4000 draws has relative error ~ 1/sqrt(2·4000) ≈ 1%;
+    # 6 % is 5 standard errors.
+    np.testing.assert_allclose(sim, exact, rtol=0.06)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -117,7 +117,7 @@ class Plan:
     schedule: str
     target: str
     tol: float | None = None
-    lemmas: tuple[str, ...] = field(default=("sampler-error", "sampler-gaussian", "early-stopping"))
+    lemmas: tuple[str, ...] = ("sampler-error", "sampler-gaussian", "early-stopping")
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (``steps``, ``grid``, ``sampler``, ``w2_bound`` with value and kind, …)."""
@@ -196,7 +196,7 @@ def _tex(s: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _ends(model: GaussianModel, t0: float | None, t1: float | None) -> tuple[float, float]:
+def _ends(model: _Route, t0: float | None, t1: float | None) -> tuple[float, float]:
     out = []
     for name, given, end, inside in (("t0", t0, 0.0, END_GAP), ("t1", t1, 1.0, 1.0 - END_GAP)):
         if given is None:
@@ -244,22 +244,53 @@ def _parse_grid(spec: str) -> tuple[str, dict[str, float]]:
                       "shift:S, or an increasing sequence of times")
 
 
-def _model(flow: Flow) -> GaussianModel:
+@dataclass(frozen=True)
+class _Route:
+    """What a plan needs of a target: finiteness at the ends, float terms (search), final terms and kind."""
+
+    kind: str
+    schedule: Any
+    finite_at: Any
+    terms: Any  # (method, grid) -> float array
+    final: Any  # (method, grid) -> list of balls or floats
+    stop: Any  # t1 -> ball
+    conditions: tuple[str, ...]
+    lower: Any  # τ -> a lower bound (or estimate) of ∇v's smallest eigenvalue
+
+
+def _model(flow: Flow) -> _Route:
     if not isinstance(flow, Flow):
         raise GifsymError(f"plan needs a flow (gifsym.GIF(schedule, target)), got {flow!r}")
     law = flow.target.law
     if law is None:
         raise GifsymError(
             f"no bound on the sampler's local errors (E|d²X/dt²|² and higher) is derived for the target class "
-            f"{flow.target.spec!r}; plans are available for Gaussian targets")
-    if law.K != 1 or type(law).__name__ != "Mixture":
-        raise GifsymError(
-            f"target {flow.target.spec!r}: certified plans are derived for Gaussian targets only; for mixtures and "
-            "data the local errors would need the expectations E|X^(p+1)|² enclosed, which is not implemented")
-    return GaussianModel.of(flow.schedule, flow.target)
+            f"{flow.target.spec!r}; plans are available for Gaussian targets (exact) and Gaussian mixtures "
+            "(estimate)")
+    if type(law).__name__ != "Mixture":
+        raise GifsymError(f"target {flow.target.spec!r}: plans for data targets are not implemented; plans are "
+                          "available for Gaussian targets (exact) and Gaussian mixtures (estimate)")
+    if law.K == 1:
+        g = GaussianModel.of(flow.schedule, flow.target)
+        return _Route("exact", flow.schedule, g.finite_at, lambda m, grid: contributions(g, m, grid),
+                      lambda m, grid: certified_contributions(g, m, grid), lambda t1: early_stopping(g, t1),
+                      ("Gaussian target: the velocity is affine and every term is a closed form "
+                       "(lemma sampler-gaussian)",),
+                      lambda tau: np.min([d.values(tau)[0] for d in g.directions], axis=0))
+    from gifsym.decisions.mixture import MixtureModel
+
+    mm = MixtureModel.of(flow)
+    spec = ("the steps' Lipschitz constants come from gifsym's derived bounds on the Jacobian "
+            "(lemmas jacobian-upper, jacobian-lower)" if mm.derived_spectrum else
+            "no two-sided Jacobian bound is derived for this mixture: the steps' Lipschitz constants use the "
+            "range of the Jacobian's eigenvalues over 1000 draws of X_t (an estimate)")
+    return _Route("estimate", flow.schedule, mm.finite_at, mm.contributions, mm.contributions, mm.early_stopping,
+                  ("Gaussian mixture: each step's local error at exact points is estimated by simulation (1000 "
+                   "draws of X_t_k, reference RK4 with 8 substeps; sampling error not bounded)", spec),
+                  lambda tau: mm.spectrum(tau)[0])
 
 
-def _builder(model: GaussianModel, method: str, kind: str, opts: dict, t0: float, t1: float):
+def _builder(model: _Route, method: str, kind: str, opts: dict, t0: float, t1: float):
     m = get_sampler(method)
     if kind == "uniform":
         return lambda n: grids.uniform(n, t0, t1)
@@ -268,11 +299,13 @@ def _builder(model: GaussianModel, method: str, kind: str, opts: dict, t0: float
     if kind == "edm":
         sigma = sympy.lambdify([T], model.schedule.a / model.schedule.b, modules="numpy")
         return lambda n: grids.edm(n, t0, t1, sigma, **opts)
-    return lambda n: grids.equidistribute(lambda g: contributions(model, method, g), n, t0, t1, m.order)
+    # Simulated terms (mixtures) cost more: fewer sweeps, each still keeps the best grid seen.
+    sweeps = 30 if model.kind == "exact" else 10
+    return lambda n: grids.equidistribute(lambda g: model.terms(method, g), n, t0, t1, m.order, sweeps=sweeps)
 
 
 def _float_bound(model, method, g, stop: float) -> float:
-    c = contributions(model, method, g)
+    c = model.terms(method, g)
     return float(np.sum(c)) + stop if np.all(np.isfinite(c)) else math.inf
 
 
@@ -293,6 +326,11 @@ def _search(build, model, method: str, tol: float, stop: float) -> int:
     return hi
 
 
+def _up(x: Any) -> float:
+    # A ball's upper end, or a float sum rounded up once more.
+    return upper(x) if hasattr(x, "mid") else math.nextafter(float(x), math.inf)
+
+
 def _grid_name(kind: str, opts: dict[str, float]) -> str:
     if kind == "shift":
         return f"shift:{opts['shift']:g}"
@@ -301,15 +339,13 @@ def _grid_name(kind: str, opts: dict[str, float]) -> str:
     return kind
 
 
-def _stability(model: GaussianModel, method: str, g: np.ndarray) -> StepSizeCondition:
+def _stability(model: _Route, method: str, g: np.ndarray) -> StepSizeCondition:
     m = get_sampler(method)
     tk, h = g[:-1], np.diff(g)
     worst = 0.0
     for c in m.c:
-        tau = tk + float(c) * h
-        for d in model.directions:
-            lam = d.values(tau)[0]
-            worst = max(worst, float(np.max(h * np.maximum(0.0, -lam))))
+        lam = model.lower(tk + float(c) * h)
+        worst = max(worst, float(np.max(h * np.maximum(0.0, -lam))))
     return StepSizeCondition(m.stability_interval, worst, worst <= m.stability_interval)
 
 
@@ -348,7 +384,7 @@ def plan(flow: Flow, *, sampler: str = "heun", tol: float | None = None, steps: 
             if v is not None and float(v) != want:
                 raise GifsymError(f"{name}={v} but the grid has {name} = {want}")
         t0, t1 = _ends(model, float(given[0]), float(given[-1]))
-    stop_ball = early_stopping(model, t1) if t1 < 1.0 else None
+    stop_ball = model.stop(t1) if t1 < 1.0 else None
     stop = 0.0 if stop_ball is None else upper(stop_ball)
     if given is not None:
         g = given
@@ -368,31 +404,33 @@ def plan(flow: Flow, *, sampler: str = "heun", tol: float | None = None, steps: 
                                   "choose t1 closer to 1")
             n = _search(build, model, method, float(tol), stop)
             g = build(n)
-    per = certified_contributions(model, method, g)
+    per = list(model.final(method, g))
     disc = sum(per[1:], per[0])
     total = disc + stop_ball if stop_ball is not None else disc
-    value = upper(total)
+    value = _up(total)
     if tol is not None and value > tol:
         # The float search and the enclosure disagree in the last digits: one step more settles it.
         while value > tol:
             n += 1
             g = build(n)
-            per = certified_contributions(model, method, g)
+            per = list(model.final(method, g))
             disc = sum(per[1:], per[0])
             total = disc + stop_ball if stop_ball is not None else disc
-            value = upper(total)
+            value = _up(total)
+    stop_how = "exactly (Bures)" if model.kind == "exact" else "as sqrt(a^2 d + (1 - b)^2 E|X_1|^2)"
     conditions = (
         f"the sampler starts from X_{{t0}} ~ p_{{t0}} at t0 = {t0:g} and is coupled with the exact flow "
         "(synchronous coupling); its floating-point rounding is not included",
-        "Gaussian target: the velocity is affine and every term is a closed form (lemma sampler-gaussian)",
-    ) + ((f"early stopping at t1 = {t1:g}: W2(p_t1, nu) is added exactly (Bures)",) if t1 < 1.0 else ())
+        *model.conditions,
+    ) + ((f"early stopping at t1 = {t1:g}: W2(p_t1, nu) is added {stop_how}",) if t1 < 1.0 else ())
     return Plan(
         steps=len(g) - 1, grid=tuple(float(x) for x in g), sampler=method,
-        w2_bound=W2Bound(value, "exact", conditions),
-        terms={"discretisation": upper(disc), "early_stopping": stop},
-        per_step=tuple(upper(c) for c in per), step_size_condition=_stability(model, method, np.asarray(g)),
+        w2_bound=W2Bound(value, model.kind, conditions),
+        terms={"discretisation": _up(disc), "early_stopping": stop},
+        per_step=tuple(_up(c) for c in per), step_size_condition=_stability(model, method, np.asarray(g)),
         grid_kind=_grid_name(kind, opts),
         schedule=flow.schedule.spec, target=flow.target.spec, tol=None if tol is None else float(tol),
+        lemmas=("sampler-error", "sampler-gaussian" if model.kind == "exact" else "jacobian-upper", "early-stopping"),
     )
 
 
