@@ -11,7 +11,9 @@ where ``Y`` is the sampler started from ``X_{t_0} ~ p_{t_0}`` (synchronous coupl
 local error at the exact points ``X_{t_k}`` in ``L²(p_{t_k})`` and the second term is the early stopping at
 ``t_1 < 1`` (0 when ``t_1 = 1``). For Gaussian targets every ingredient is a closed form
 (:mod:`gifsym.decisions.gaussian`) and the reported value is the upper end of a ball enclosure of it: kind
-``exact``. Other targets raise a :class:`~gifsym.errors.GifsymError` that says what is missing.
+``exact``. For Gaussian mixtures the local errors are simulated (:mod:`gifsym.decisions.mixture`): kind
+``estimate``. Data targets and target classes raise a :class:`~gifsym.errors.GifsymError` that says what is
+missing.
 
 Example:
     >>> from gifsym import GIF, schedule, target
@@ -354,7 +356,7 @@ def plan(flow: Flow, *, sampler: str = "heun", tol: float | None = None, steps: 
     """A sampler plan for ``flow`` with a W₂ bound (see the module docstring).
 
     Args:
-        flow: a :class:`gifsym.GIF` (or Flow) with a Gaussian target.
+        flow: a :class:`gifsym.GIF` (or Flow) with a Gaussian or Gaussian-mixture target.
         sampler: ``"euler"``, ``"heun"``, ``"midpoint"`` or ``"rk4"``.
         tol: a W₂ tolerance: the least N (found by doubling and bisection) whose grid's bound meets it.
         steps: the number of steps N (then the bound is reported).
