@@ -115,6 +115,14 @@ def test_bound_never_below_exact_error_inventory_gaussians(name):
         _check(flow, method, 6, "uniform")
 
 
+def test_bound_never_below_exact_error_mean_dominated():
+    # A far, narrow target: the error of a step started on the mean path b_t m dominates (it vanishes only
+    # for linear b), so the mean's term of δ_k is what keeps the bound above the exact error.
+    flow = GIF(schedule("trigonometric"), target("gaussian:sigma=0.01,mean=[5]"))
+    for method in SAMPLERS:
+        _check(flow, method, 5, "uniform")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("method", list(SAMPLERS))
 @pytest.mark.parametrize("s", [1.0, 0.3, 0.01, 1e-4])
@@ -250,13 +258,30 @@ def test_plan_fields_and_outputs():
     assert d["steps"] == 14 and d["w2_bound"]["kind"] == "exact" and d["sampler"] == "heun"
     tex = p.to_latex()
     assert tex.startswith(r"\begin{theorem}") and "14 steps" in tex
-    assert max(len(line) for line in tex.splitlines()) <= 100  # no overfull lines in the source either
     with pytest.raises(AttributeError):
         p.steps = 3  # frozen
     q = plan(flow, sampler="euler", grid=list(p.grid))
     assert q.grid == p.grid and q.grid_kind == "given"
     assert plan(flow, steps=6, grid="shift:3").grid_kind == "shift:3"
     assert plan(flow, steps=6, grid="edm:rho=5,sigma_min=0.01").grid_kind == "edm:rho=5,sigma_min=0.01"
+
+
+@pytest.mark.latex
+def test_latex_certificate_compiles_without_overfull_lines(tmp_path):
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdflatex"):
+        pytest.skip("pdflatex not installed")
+    flow = GIF(schedule(a="(1-t)**2", b="t*(2-t)"), target("gaussian:sigma=0.3,mean=[1.234567]"))
+    tex = plan(flow, sampler="euler", steps=100, grid="uniform").to_latex()  # long spec, long grid
+    doc = (r"\documentclass{article}\usepackage{amsmath,amsthm}\newtheorem{theorem}{Theorem}"
+           r"\begin{document}" + tex + r"\end{document}")
+    (tmp_path / "p.tex").write_text(doc, encoding="utf-8")
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "p.tex"], cwd=tmp_path, capture_output=True,
+                   timeout=120, check=True)
+    log = (tmp_path / "p.log").read_text(encoding="latin-1")
+    assert "Overfull" not in log
 
 
 @pytest.mark.parametrize("kwargs, message", [

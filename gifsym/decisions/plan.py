@@ -169,8 +169,12 @@ def _latex(p: Plan) -> str:
     names = {"euler": "Euler", "heun": "Heun", "midpoint": "midpoint", "rk4": "RK4"}
     lines = [
         rf"\begin{{theorem}}[Sampler plan: {names[p.sampler]}, {p.steps} steps]",
-        rf"Let $\nu$ be the target \texttt{{{_tex(p.target)}}} and $X$ the flow of the schedule",
-        rf"\texttt{{{_tex(p.schedule)}}}. Let $Y$ be the {names[p.sampler]} sampler on the grid",
+        r"Let $\nu$ be the target and $X$ the flow of the schedule",
+        r"\begin{flushleft}",
+        rf"\quad target: \texttt{{{_spec(p.target)}}}\\",
+        rf"\quad schedule: \texttt{{{_spec(p.schedule)}}}",
+        r"\end{flushleft}",
+        rf"and let $Y$ be the {names[p.sampler]} sampler on the grid",
         rf"$t_0 = {_num(t0)} < \dots < t_{{{p.steps}}} = {_num(t1)}$ below (grid: {_tex(p.grid_kind)}),",
         rf"started from $Y_0 = X_{{t_0}} \sim p_{{t_0}}$. Then",
         r"\[",
@@ -185,10 +189,20 @@ def _latex(p: Plan) -> str:
         r"\begin{tabular}{rrr}",
         r"$k$ & $t_k$ & term of step $k$ \\ \hline",
     ]
-    for k in range(p.steps):
+    # A tabular does not break across pages: long grids show their first and last 20 steps.
+    shown = range(p.steps) if p.steps <= 40 else [*range(20), None, *range(p.steps - 20, p.steps)]
+    for k in shown:
+        if k is None:
+            lines.append(r"\multicolumn{3}{c}{$\vdots$} \\")
+            continue
         lines.append(rf"{k} & {p.grid[k]:.6f} & ${_num(p.per_step[k])}$ \\")
     lines += [rf"{p.steps} & {p.grid[-1]:.6f} & \\", r"\end{tabular}", r"\end{center}"]
     return "\n".join(lines) + "\n"
+
+
+def _spec(s: str) -> str:
+    # A spec may be longer than a line: allow breaks after its separators.
+    return "".join(c + r"\allowbreak{}" if c in ",:=" else c for c in _tex(s))
 
 
 def _tex(s: str) -> str:
