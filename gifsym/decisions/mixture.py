@@ -84,6 +84,8 @@ class MixtureModel:
         up, lo = b.upper, b.lower
         if up.has(sympy.oo, -sympy.oo, sympy.zoo) or lo.has(sympy.oo, -sympy.oo, sympy.zoo):
             return None
+        if not sympy.Interval(0, 1).is_subset(b.interval):  # the bounds must hold at every stage time
+            return None
         return sympy.lambdify([T], [lo, up], modules="numpy")
 
     @property
