@@ -71,8 +71,9 @@ def plan(schedule_spec, a_expr, b_expr, params, target_spec, sampler, tol, steps
     """The number of steps and the time grid of a sampler, with a bound on W2(samples, target).
 
     Give exactly one of --tol and --steps. The bound (lemma sampler-error) sums each step's local error at
-    exact points, carried to the end by the later steps' Lipschitz constants; for Gaussian targets every
-    term is a closed form (kind exact).
+    exact points, carried to the end by the later steps' Lipschitz constants; for Gaussian targets the
+    sampler's exact coupling error and the exact-flow fan (lemma sampler-routes) are closed forms too, and
+    the smallest route is reported (kind certified, with its enclosure).
     """
     from gifsym.decisions.plan import plan as make_plan
     from gifsym.gif import GIF

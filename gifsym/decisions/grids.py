@@ -93,21 +93,24 @@ def check(grid: object) -> np.ndarray:
 
 
 def equidistribute(terms: Callable[[np.ndarray], np.ndarray], n: int, t0: float, t1: float, order: int, *,
-                   start: np.ndarray | None = None, sweeps: int = 30) -> np.ndarray:
-    r"""The grid of ``n`` steps that (approximately) minimises ``Σ_k terms(grid)_k``.
+                   start: np.ndarray | None = None, sweeps: int = 30,
+                   objective: Callable[[np.ndarray], float] | None = None) -> np.ndarray:
+    r"""The grid of ``n`` steps that (approximately) minimises ``Σ_k terms(grid)_k``, or ``objective(grid)``.
 
     A term behaves like ``C_k h_k^{p+1}`` with ``C_k`` the propagated local-error density
     ``w(t)|X^{(p+1)}(t)|`` (math.md §9), and the sum at fixed n is smallest when the points have density
     ∝ ``C^{1/(p+1)}``: each sweep reads ``C_k^{1/(p+1)} = terms_k^{1/(p+1)}/h_k`` off the current grid and
     places the new points at equal quantiles of that piecewise-constant density (damped by half to keep
-    the iteration stable). The best grid seen is returned, so the result is never worse than the start.
+    the iteration stable). The best grid seen (by ``objective``, default the terms' sum: a plan passes its
+    reported bound, the smallest route) is returned, so the result is never worse than the start.
     """
     grid = uniform(n, t0, t1) if start is None else np.asarray(start, dtype=float)
     best, best_val = grid, np.inf
     q = 1.0 / (order + 1)
     for _ in range(sweeps):
         c = terms(grid)
-        val = float(np.sum(c)) if np.all(np.isfinite(c)) else np.inf
+        val = float(np.sum(c)) if objective is None else float(objective(grid))
+        val = val if np.all(np.isfinite(c)) and np.isfinite(val) else np.inf
         if val < best_val:
             best, best_val = grid, val
         h = np.diff(grid)

@@ -1,27 +1,30 @@
 r"""``plan``: how many steps of which sampler, on which time grid, with a W₂ bound that is a theorem.
 
 For a flow, a sampler (Euler, Heun, midpoint, RK4) and either a tolerance or a number of steps, :func:`plan`
-returns a :class:`Plan`: the grid, and the bound of lemma ``sampler-error`` (math.md §9, numerical
-propagation (a)) on ``W₂(law of the sampler's output, ν)``:
+returns a :class:`Plan`: the grid, and a bound on ``W₂(law of the sampler's output, ν)`` (math.md §9):
 
 .. math::  W_2 \le \|Y_N - X_{t_1}\|_{L^2} + W_2(p_{t_1}, ν),\qquad
            \|Y_N - X_{t_1}\|_{L^2} \le \sum_k \Big(\prod_{j>k} \mathrm{Lip}\,Φ_{h_j}\Big) δ_k,
 
 where ``Y`` is the sampler started from ``X_{t_0} ~ p_{t_0}`` (synchronous coupling), ``δ_k`` is step k's
 local error at the exact points ``X_{t_k}`` in ``L²(p_{t_k})`` and the second term is the early stopping at
-``t_1 < 1`` (0 when ``t_1 = 1``). For Gaussian targets every ingredient is a closed form
-(:mod:`gifsym.decisions.gaussian`) and the reported value is the upper end of a ball enclosure of it: kind
-``exact``. For Gaussian mixtures the local errors are simulated (:mod:`gifsym.decisions.mixture`): kind
+``t_1 < 1`` (0 when ``t_1 = 1``). That sum (route (a), lemma ``sampler-error``) is one of three routes
+to the first term; for Gaussian targets (:mod:`gifsym.decisions.gaussian`, lemma ``sampler-routes``) the
+others are the synchronous coupling's exact L² error (``coupling``, a closed form) and the local errors at the
+numerical points carried by the exact flow (``exact-propagation``, route (b)). Each route bounds W₂ on its
+own; the plan reports every route's value in ``terms["routes"]`` and uses the smallest (never a mix). The
+reported value is the upper end of a ball enclosure of the closed form: kind ``certified``, with the
+enclosure. For Gaussian mixtures the local errors are simulated (:mod:`gifsym.decisions.mixture`): kind
 ``estimate``. Data targets and target classes raise a :class:`~gifsym.errors.GifsymError` that says what is
 missing.
 
 Example:
     >>> from gifsym import GIF, schedule, target
     >>> p = plan(GIF(schedule("linear"), target("gaussian:sigma=0.3")), sampler="heun", tol=3e-3, grid="uniform")
-    >>> p.steps, p.w2_bound.kind
-    (14, 'exact')
+    >>> p.steps, p.w2_bound.kind, p.w2_bound.route
+    (11, 'certified', 'coupling')
     >>> p.export("diffusers")["sigmas"][:2]
-    [1.0, 0.9285714285714286]
+    [1.0, 0.9090909090909091]
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ import numpy as np
 import sympy
 
 from gifsym.decisions import grids
-from gifsym.decisions.gaussian import GaussianModel, certified_contributions, contributions, early_stopping, upper
+from gifsym.decisions.gaussian import (GaussianModel, certified_routes, contributions, early_stopping, route_values,
+                                      upper)
 from gifsym.decisions.samplers import SAMPLERS, sampler as get_sampler
 from gifsym.errors import GifsymError
 from gifsym.symbolic.flow import Flow
@@ -54,19 +58,28 @@ class W2Bound:
 
     Attributes:
         value: the bound (a float at or above the exact value of the formula).
-        kind: ``exact`` (closed form, enclosed in ball arithmetic), ``certified`` or ``estimate``.
+        kind: ``certified`` (a closed form enclosed in ball arithmetic; ``value`` is the enclosure's upper
+            end) or ``estimate`` (simulated terms).
         conditions: what the bound assumes, in words.
+        route: which route's value it is (``coupling``, ``numerical-propagation``, ``exact-propagation``).
+        enclosure: for ``certified``, ``[lo, hi]`` containing the exact value of the route's formula (plus
+            early stopping); ``hi`` is ``value``.
     """
 
     value: float
     kind: str
     conditions: tuple[str, ...]
+    route: str = "numerical-propagation"
+    enclosure: tuple[float, float] | None = None
 
     def __float__(self) -> float:
         return self.value
 
     def to_dict(self) -> dict:
-        return {"value": self.value, "kind": self.kind, "conditions": list(self.conditions)}
+        out = {"value": self.value, "kind": self.kind, "route": self.route, "conditions": list(self.conditions)}
+        if self.enclosure is not None:
+            out["enclosure"] = list(self.enclosure)
+        return out
 
 
 @dataclass(frozen=True)
@@ -99,8 +112,10 @@ class Plan:
         grid: N + 1 increasing times from t0 to t1.
         sampler: the method's name.
         w2_bound: the bound (:class:`W2Bound`).
-        terms: ``{"discretisation": …, "early_stopping": …}`` (the bound is their sum, rounded up).
-        per_step: step k's term ``(Π_{j>k} Lip Φ_{h_j}) δ_k`` of the discretisation bound.
+        terms: ``{"discretisation": …, "early_stopping": …, "routes": {route: value}}`` (the bound is the
+            first two's sum, rounded up; ``discretisation`` is the smallest route's value).
+        per_step: step k's term of a fan route (``per_step_route``): the chosen route's, or when the coupling's
+            closed form is chosen, the tighter fan's (they show where the error is made).
         step_size_condition: linear stability of the steps (:class:`StepSizeCondition`).
         grid_kind: how the grid was chosen (``optimal``, ``uniform``, ``edm:…``, ``shift:S``, ``given``).
         schedule, target: the flow's specs.
@@ -120,13 +135,15 @@ class Plan:
     target: str
     tol: float | None = None
     lemmas: tuple[str, ...] = ("sampler-error", "sampler-gaussian", "early-stopping")
+    per_step_route: str = "numerical-propagation"
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (``steps``, ``grid``, ``sampler``, ``w2_bound`` with value and kind, …)."""
         return {
             "schedule": self.schedule, "target": self.target, "sampler": self.sampler, "steps": self.steps,
             "grid_kind": self.grid_kind, "grid": list(self.grid), "tol": self.tol,
-            "w2_bound": self.w2_bound.to_dict(), "terms": dict(self.terms), "per_step": list(self.per_step),
+            "w2_bound": self.w2_bound.to_dict(), "terms": {k: dict(v) if isinstance(v, dict) else v for k, v in self.terms.items()},
+            "per_step": list(self.per_step), "per_step_route": self.per_step_route,
             "step_size_condition": None if self.step_size_condition is None else self.step_size_condition.to_dict(),
             "lemmas": list(self.lemmas),
         }
@@ -182,7 +199,8 @@ def _latex(p: Plan) -> str:
         rf"  \le {_num(p.terms['discretisation'])} + {_num(p.terms['early_stopping'])}",
         rf"  \le {_num(p.w2_bound.value)}.",
         r"\]",
-        rf"The bound is of kind \emph{{{p.w2_bound.kind}}} (lemmas {', '.join(p.lemmas)}).",
+        rf"The bound is of kind \emph{{{p.w2_bound.kind}}}, route \texttt{{{p.w2_bound.route}}} "
+        rf"(lemmas {', '.join(p.lemmas)}).",
         r"\end{theorem}",
         "",
         r"\begin{center}\small",
@@ -267,8 +285,9 @@ class _Route:
     kind: str
     schedule: Any
     finite_at: Any
-    terms: Any  # (method, grid) -> float array
-    final: Any  # (method, grid) -> list of balls or floats
+    terms: Any  # (method, grid) -> float array: route (a)'s per-step terms (they shape the optimal grid)
+    objective: Any  # (method, grid) -> float: the smallest route's value (what the optimal grid minimises)
+    final: Any  # (method, grid) -> {route: list of balls or floats} (a route's value is its list's sum)
     stop: Any  # t1 -> ball
     conditions: tuple[str, ...]
     lower: Any  # τ -> a lower bound (or estimate) of ∇v's smallest eigenvalue
@@ -288,10 +307,12 @@ def _model(flow: Flow) -> _Route:
                           "available for Gaussian targets (exact) and Gaussian mixtures (estimate)")
     if law.K == 1:
         g = GaussianModel.of(flow.schedule, flow.target)
-        return _Route("exact", flow.schedule, g.finite_at, lambda m, grid: contributions(g, m, grid),
-                      lambda m, grid: certified_contributions(g, m, grid), lambda t1: early_stopping(g, t1),
-                      ("Gaussian target: the velocity is affine and every term is a closed form "
-                       "(lemma sampler-gaussian)",),
+        return _Route("certified", flow.schedule, g.finite_at, lambda m, grid: contributions(g, m, grid),
+                      lambda m, grid: min(route_values(g, m, grid).values()),
+                      lambda m, grid: certified_routes(g, m, grid), lambda t1: early_stopping(g, t1),
+                      ("Gaussian target: the velocity is affine and each route's value is a closed form "
+                       "(lemmas sampler-gaussian, sampler-routes); the bound is the upper end of a ball "
+                       "enclosure (python-flint) of the smallest route",),
                       lambda tau: np.min([d.values(tau)[0] for d in g.directions], axis=0))
     from gifsym.decisions.mixture import MixtureModel
 
@@ -300,7 +321,9 @@ def _model(flow: Flow) -> _Route:
             "(lemmas jacobian-upper, jacobian-lower)" if mm.derived_spectrum else
             "no two-sided Jacobian bound is derived for this mixture: the steps' Lipschitz constants use the "
             "range of the Jacobian's eigenvalues over 1000 draws of X_t (an estimate)")
-    return _Route("estimate", flow.schedule, mm.finite_at, mm.contributions, mm.contributions, mm.early_stopping,
+    return _Route("estimate", flow.schedule, mm.finite_at, mm.contributions,
+                  lambda m, grid: float(np.sum(mm.contributions(m, grid))),
+                  lambda m, grid: {"numerical-propagation": list(mm.contributions(m, grid))}, mm.early_stopping,
                   ("Gaussian mixture: each step's local error at exact points is estimated by simulation (1000 "
                    "draws of X_t_k, reference RK4 with 8 substeps; sampling error not bounded)", spec),
                   lambda tau: mm.spectrum(tau)[0])
@@ -316,13 +339,21 @@ def _builder(model: _Route, method: str, kind: str, opts: dict, t0: float, t1: f
         sigma = sympy.lambdify([T], model.schedule.a / model.schedule.b, modules="numpy")
         return lambda n: grids.edm(n, t0, t1, sigma, **opts)
     # Simulated terms (mixtures) cost more: fewer sweeps, each still keeps the best grid seen.
-    sweeps = 30 if model.kind == "exact" else 10
-    return lambda n: grids.equidistribute(lambda g: model.terms(method, g), n, t0, t1, m.order, sweeps=sweeps)
+    sweeps = 30 if model.kind == "certified" else 10
+    return lambda n: grids.equidistribute(lambda g: model.terms(method, g), n, t0, t1, m.order, sweeps=sweeps,
+                                          objective=lambda g: model.objective(method, g))
 
 
 def _float_bound(model, method, g, stop: float) -> float:
-    c = model.terms(method, g)
-    return float(np.sum(c)) + stop if np.all(np.isfinite(c)) else math.inf
+    v = model.objective(method, g)
+    return v + stop if math.isfinite(v) else math.inf
+
+
+def _tightest(routes: dict[str, list]) -> tuple[str, list, Any]:
+    """The route whose enclosed value has the smallest upper end, its terms and their (ball) sum."""
+    sums = {name: sum(terms[1:], terms[0]) for name, terms in routes.items()}
+    name = min(sums, key=lambda r: _up(sums[r]))
+    return name, routes[name], sums[name]
 
 
 def _search(build, model, method: str, tol: float, stop: float) -> int:
@@ -420,8 +451,8 @@ def plan(flow: Flow, *, sampler: str = "heun", tol: float | None = None, steps: 
                                   "choose t1 closer to 1")
             n = _search(build, model, method, float(tol), stop)
             g = build(n)
-    per = list(model.final(method, g))
-    disc = sum(per[1:], per[0])
+    routes = model.final(method, g)
+    route, per, disc = _tightest(routes)
     total = disc + stop_ball if stop_ball is not None else disc
     value = _up(total)
     if tol is not None and value > tol:
@@ -429,11 +460,17 @@ def plan(flow: Flow, *, sampler: str = "heun", tol: float | None = None, steps: 
         while value > tol:
             n += 1
             g = build(n)
-            per = list(model.final(method, g))
-            disc = sum(per[1:], per[0])
+            routes = model.final(method, g)
+            route, per, disc = _tightest(routes)
             total = disc + stop_ball if stop_ball is not None else disc
             value = _up(total)
-    stop_how = "exactly (Bures)" if model.kind == "exact" else "as sqrt(a^2 d + (1 - b)^2 E|X_1|^2)"
+    # per_step shows where the error is made: the chosen route's terms, or, when the coupling's closed form
+    # (one term) is the smallest, the tightest of the two fans' per-step terms.
+    fans = {r: v for r, v in routes.items() if r != "coupling"}
+    per_route = route if route != "coupling" else _tightest(fans)[0]
+    per = routes[per_route]
+    enclosure = (math.nextafter(float(total.lower()), -math.inf), value) if hasattr(total, "mid") else None
+    stop_how = "exactly (Bures)" if model.kind == "certified" else "as sqrt(a^2 d + (1 - b)^2 E|X_1|^2)"
     conditions = (
         f"the sampler starts from X_{{t0}} ~ p_{{t0}} at t0 = {t0:g} and is coupled with the exact flow "
         "(synchronous coupling); its floating-point rounding is not included",
@@ -441,12 +478,15 @@ def plan(flow: Flow, *, sampler: str = "heun", tol: float | None = None, steps: 
     ) + ((f"early stopping at t1 = {t1:g}: W2(p_t1, nu) is added {stop_how}",) if t1 < 1.0 else ())
     return Plan(
         steps=len(g) - 1, grid=tuple(float(x) for x in g), sampler=method,
-        w2_bound=W2Bound(value, model.kind, conditions),
-        terms={"discretisation": _up(disc), "early_stopping": stop},
+        w2_bound=W2Bound(value, model.kind, conditions, route, enclosure),
+        terms={"discretisation": _up(disc), "early_stopping": stop,
+               "routes": {r: _up(sum(v[1:], v[0])) for r, v in routes.items()}},
+        per_step_route=per_route,
         per_step=tuple(_up(c) for c in per), step_size_condition=_stability(model, method, np.asarray(g)),
         grid_kind=_grid_name(kind, opts),
         schedule=flow.schedule.spec, target=flow.target.spec, tol=None if tol is None else float(tol),
-        lemmas=("sampler-error", "sampler-gaussian" if model.kind == "exact" else "jacobian-upper", "early-stopping"),
+        lemmas=("sampler-error", "sampler-routes", "sampler-gaussian", "early-stopping") if model.kind == "certified"
+        else ("sampler-error", "jacobian-upper", "early-stopping"),
     )
 
 

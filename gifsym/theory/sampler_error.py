@@ -44,6 +44,25 @@ def _sampler_error(ctx: Context, deps: Deps) -> dict:
     return {"bound": bound, "telescoping_checked": 3}
 
 
+def _sampler_routes(ctx: Context, deps: Deps) -> dict:
+    # Route (b) telescopes the other way: Π f − Π r = Σ_k (Π_{j>k} r_j)(f_k − r_k)(Π_{j<k} f_j), i.e. the
+    # local error at the numerical point Y_k = (Π_{j<k} f_j) Y_0 carried by the exact maps r_j of later steps.
+    f, r = sympy.symbols("f0:3"), sympy.symbols("r0:3")
+    lhs = f[0] * f[1] * f[2] - r[0] * r[1] * r[2]
+    rhs = sum(sympy.Mul(*r[k + 1:]) * (f[k] - r[k]) * sympy.Mul(*f[:k]) for k in range(3))
+    if sympy.expand(lhs - rhs) != 0:
+        raise LemmaError("sampler-routes: the exact-propagation telescoping identity failed")
+    # Coupling: with Y_0 = b_0 μ + √s_0 ξ, Y_N = F Y_0 + G μ and X_N = b_N μ + √s_N ξ, the error's second moment
+    # is (F√s_0 − √s_N)² + (F b_0 + G − b_N)² μ² (E ξ = 0, E ξ² = 1): the cross term vanishes.
+    F, G, b0, bN, s0, sN, mu, xi = sympy.symbols("F G b_0 b_N s_0 s_N mu xi")
+    err = sympy.expand((F * (b0 * mu + sympy.sqrt(s0) * xi) + G * mu - (bN * mu + sympy.sqrt(sN) * xi)) ** 2)
+    moment = err.coeff(xi, 2) + err.coeff(xi, 0)  # E ξ = 0, E ξ² = 1
+    closed = (F * sympy.sqrt(s0) - sympy.sqrt(sN)) ** 2 + (F * b0 + G - bN) ** 2 * mu**2
+    if sympy.expand(moment - closed) != 0:
+        raise LemmaError("sampler-routes: the coupling's second moment is not the stated closed form")
+    return {"coupling_second_moment": closed, "telescoping_checked": 3}
+
+
 def _sampler_gaussian(ctx: Context, deps: Deps) -> dict:
     cx, cm, s, _ = component_coefficients()
     ds = 2 * A * DA + 2 * LAM * B * DB  # d/dt (a² + λ b²) in the placeholders
@@ -87,6 +106,18 @@ SAMPLER_LEMMAS: tuple[Lemma, ...] = (
         r"$\mathrm{Lip}\,\Phi_k = \max_i |f_{ik}|$ in the sampler-error bound are closed forms.",
         assumptions=("T-gauss",), uses=("sampler-error", "velocity-identity"), derive=_sampler_gaussian,
         reference="math.md §4 and §9",
+    ),
+    Lemma(
+        "sampler-routes", "theorem", "Sampler error: the coupling and exact-propagation routes",
+        r"With $Y_0 = X_{t_0}$: (i) $W_2(\mathrm{Law}(Y_N), p_{t_N}) \le \|Y_N - X_{t_N}\|_{L^2}$, which for an "
+        r"affine sampler on $\nu = N(m, \Sigma)$ is the closed form "
+        r"$\big(\sum_i (F_i\sqrt{s_{0,i}} - \sqrt{s_{N,i}})^2 + \sum_i (F_i b_0 + G_i - b_N)^2 \mu_i^2\big)^{1/2}$, "
+        r"$F_i = \prod_k f_{ik}$, $G_i$ the accumulated $\hat g_{ik}$; (ii) with the local errors at the "
+        r"numerical points $\varepsilon_k = \|\Psi_k(Y_k) - \Phi_k(Y_k)\|_{L^2}$, "
+        r"$\|Y_N - X_{t_N}\|_{L^2} \le \sum_k \mathrm{Lip}(\Psi_{N-1} \circ \dots \circ \Psi_{k+1})\,"
+        r"\varepsilon_k$. Each of (i), (ii) and sampler-error bounds $W_2$ on its own.",
+        uses=("sampler-error", "sampler-gaussian"), derive=_sampler_routes,
+        reference="math.md §9 (b) and the Gaussian closed form",
     ),
     Lemma(
         "early-stopping", "lemma", "Early stopping",
