@@ -330,7 +330,8 @@ def route_values(model: GaussianModel, method: str, grid: Sequence[float]) -> di
     bvals, dirs = _sequences(model, method, grid, ball=False)
     with np.errstate(all="ignore"):
         r = _routes(bvals, dirs, float(model.mean_sq), _FLOAT)
-    return {"coupling": float(r["coupling"]), "numerical-propagation": float(np.sum(contributions(model, method, grid))),
+    return {"coupling": float(r["coupling"]),
+            "numerical-propagation": float(np.sum(contributions(model, method, grid))),
             "exact-propagation": float(np.sum(r["exact-propagation"]))}
 
 

@@ -101,6 +101,13 @@ class MixtureModel:
             return lo, up
         return self.simulation.spectrum(tau)
 
+    @property
+    def simulation_draws(self) -> int:
+        """The number of draws of ``X_t`` the simulated terms use."""
+        from gifsym.numerics.local_errors import DRAWS
+
+        return DRAWS
+
     @cached_property
     def simulation(self):
         from gifsym.numerics.local_errors import LocalErrors

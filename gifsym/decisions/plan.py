@@ -15,8 +15,8 @@ numerical points carried by the exact flow (``exact-propagation``, route (b)). E
 own; the plan reports every route's value in ``terms["routes"]`` and uses the smallest (never a mix). The
 reported value is the upper end of a ball enclosure of the closed form: kind ``certified``, with the
 enclosure. For Gaussian mixtures the local errors are simulated (:mod:`gifsym.decisions.mixture`): kind
-``estimate``. Data targets and target classes raise a :class:`~gifsym.errors.GifsymError` that says what is
-missing.
+``estimate``. Data targets (``empirical:FILE``) are planned like mixtures (kind ``estimate``). Target
+classes raise a :class:`~gifsym.errors.GifsymError` that says which quantity is not derived and what to give instead.
 
 Example:
     >>> from gifsym import GIF, schedule, target
@@ -142,7 +142,8 @@ class Plan:
         return {
             "schedule": self.schedule, "target": self.target, "sampler": self.sampler, "steps": self.steps,
             "grid_kind": self.grid_kind, "grid": list(self.grid), "tol": self.tol,
-            "w2_bound": self.w2_bound.to_dict(), "terms": {k: dict(v) if isinstance(v, dict) else v for k, v in self.terms.items()},
+            "w2_bound": self.w2_bound.to_dict(),
+            "terms": {k: dict(v) if isinstance(v, dict) else v for k, v in self.terms.items()},
             "per_step": list(self.per_step), "per_step_route": self.per_step_route,
             "step_size_condition": None if self.step_size_condition is None else self.step_size_condition.to_dict(),
             "lemmas": list(self.lemmas),
@@ -286,7 +287,7 @@ class _Route:
     schedule: Any
     finite_at: Any
     terms: Any  # (method, grid) -> float array: route (a)'s per-step terms (they shape the optimal grid)
-    objective: Any  # (method, grid) -> float: the smallest route's value (what the optimal grid minimises)
+    objective: Any  # (method, grid) -> float: the smallest route's value (None: the sum of ``terms``)
     final: Any  # (method, grid) -> {route: list of balls or floats} (a route's value is its list's sum)
     stop: Any  # t1 -> ball
     conditions: tuple[str, ...]
@@ -299,13 +300,16 @@ def _model(flow: Flow) -> _Route:
     law = flow.target.law
     if law is None:
         raise GifsymError(
-            f"no bound on the sampler's local errors (E|d²X/dt²|² and higher) is derived for the target class "
-            f"{flow.target.spec!r}; plans are available for Gaussian targets (exact) and Gaussian mixtures "
-            "(estimate)")
-    if type(law).__name__ != "Mixture":
-        raise GifsymError(f"target {flow.target.spec!r}: plans for data targets are not implemented; plans are "
-                          "available for Gaussian targets (exact) and Gaussian mixtures (estimate)")
-    if law.K == 1:
+            f"target class {flow.target.spec!r}: a plan needs the sampler's local errors, i.e. a bound on "
+            "E|d²X_t/dt²|² = E|∂_t v + (∇v) v|² along the flow (and on the next derivatives for Heun, midpoint "
+            "and RK4), and gifsym derives no such bound for a class of targets; give a target with a law "
+            "instead: a Gaussian (gaussian:…, certified bound), a Gaussian mixture (gmm, estimate) or your "
+            "data (empirical:FILE or empirical:FILE,sigma=…, estimate)")
+    data = type(law).__name__ == "EmpiricalLaw"
+    if not data and type(law).__name__ != "Mixture":
+        raise GifsymError(f"target {flow.target.spec!r}: no plan for this kind of law; plans are available for "
+                          "Gaussian targets, Gaussian mixtures and data targets (empirical:FILE)")
+    if not data and law.K == 1:
         g = GaussianModel.of(flow.schedule, flow.target)
         return _Route("certified", flow.schedule, g.finite_at, lambda m, grid: contributions(g, m, grid),
                       lambda m, grid: min(route_values(g, m, grid).values()),
@@ -317,15 +321,19 @@ def _model(flow: Flow) -> _Route:
     from gifsym.decisions.mixture import MixtureModel
 
     mm = MixtureModel.of(flow)
+    n = mm.simulation_draws
+    what = "this data target" if data else "this mixture"
     spec = ("the steps' Lipschitz constants come from gifsym's derived bounds on the Jacobian "
             "(lemmas jacobian-upper, jacobian-lower)" if mm.derived_spectrum else
-            "no two-sided Jacobian bound is derived for this mixture: the steps' Lipschitz constants use the "
-            "range of the Jacobian's eigenvalues over 1000 draws of X_t (an estimate)")
-    return _Route("estimate", flow.schedule, mm.finite_at, mm.contributions,
-                  lambda m, grid: float(np.sum(mm.contributions(m, grid))),
+            f"no two-sided Jacobian bound is derived for {what}: the steps' Lipschitz constants use the "
+            f"range of the Jacobian's eigenvalues over {n} draws of X_t (an estimate)")
+    head = (f"data target ({law.N} points in dimension {law.dim}, sigma = {law.sigma}): the target is the data's "
+            "empirical law (smoothed by sigma); its distance to the population the data came from is not bounded; "
+            if data else "Gaussian mixture: ")
+    return _Route("estimate", flow.schedule, mm.finite_at, mm.contributions, None,
                   lambda m, grid: {"numerical-propagation": list(mm.contributions(m, grid))}, mm.early_stopping,
-                  ("Gaussian mixture: each step's local error at exact points is estimated by simulation (1000 "
-                   "draws of X_t_k, reference RK4 with 8 substeps; sampling error not bounded)", spec),
+                  (head + f"each step's local error at exact points is estimated by simulation ({n} draws of "
+                   "X_t_k, reference RK4 with 8 substeps; sampling error not bounded)", spec),
                   lambda tau: mm.spectrum(tau)[0])
 
 
@@ -340,12 +348,13 @@ def _builder(model: _Route, method: str, kind: str, opts: dict, t0: float, t1: f
         return lambda n: grids.edm(n, t0, t1, sigma, **opts)
     # Simulated terms (mixtures) cost more: fewer sweeps, each still keeps the best grid seen.
     sweeps = 30 if model.kind == "certified" else 10
+    objective = None if model.objective is None else (lambda g: model.objective(method, g))
     return lambda n: grids.equidistribute(lambda g: model.terms(method, g), n, t0, t1, m.order, sweeps=sweeps,
-                                          objective=lambda g: model.objective(method, g))
+                                          objective=objective)
 
 
 def _float_bound(model, method, g, stop: float) -> float:
-    v = model.objective(method, g)
+    v = float(np.sum(model.terms(method, g))) if model.objective is None else model.objective(method, g)
     return v + stop if math.isfinite(v) else math.inf
 
 
@@ -401,7 +410,7 @@ def plan(flow: Flow, *, sampler: str = "heun", tol: float | None = None, steps: 
     """A sampler plan for ``flow`` with a W₂ bound (see the module docstring).
 
     Args:
-        flow: a :class:`gifsym.GIF` (or Flow) with a Gaussian or Gaussian-mixture target.
+        flow: a :class:`gifsym.GIF` (or Flow) with a Gaussian, Gaussian-mixture or data target.
         sampler: ``"euler"``, ``"heun"``, ``"midpoint"`` or ``"rk4"``.
         tol: a W₂ tolerance: the least N (found by doubling and bisection) whose grid's bound meets it.
         steps: the number of steps N (then the bound is reported).

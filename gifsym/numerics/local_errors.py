@@ -31,6 +31,10 @@ from gifsym.numerics.fields import compile_field, compile_jacobian_field, enable
 from gifsym.numerics.simulate import sample_target
 
 
+#: Draws of ``X_t`` per simulation (plans state it in their conditions).
+DRAWS = 1000
+
+
 class LocalErrors:
     """Simulated local errors of samplers on a flow with an exact law (see the module docstring).
 
@@ -41,7 +45,7 @@ class LocalErrors:
         substeps: RK4 steps of the reference integration per grid step.
     """
 
-    def __init__(self, flow, *, n: int = 1000, seed: int = 0, substeps: int = 8) -> None:
+    def __init__(self, flow, *, n: int = DRAWS, seed: int = 0, substeps: int = 8) -> None:
         import jax
         import jax.numpy as jnp
         import sympy
