@@ -525,3 +525,19 @@ def test_simulated_local_errors_agree_with_the_closed_form_on_a_gaussian():
     # δ_k = |r − f|·‖X_t‖: the simulated root mean square of 4000 draws has relative error ~ 1/sqrt(2·4000) ≈ 1%;
     # 6 % is 5 standard errors.
     np.testing.assert_allclose(sim, exact, rtol=0.06)
+
+
+def test_simulated_local_errors_do_not_depend_on_the_padding_and_compile_once():
+    # The kernels see grids padded to a power of two (one compilation for N = 5 and 7); the padded steps are
+    # dropped, so each step's δ_k is the one its own one-step grid gives (same draws: common random numbers).
+    from gifsym.numerics.local_errors import LocalErrors
+
+    le = LocalErrors(_flow(schedule("linear"), 0.5), n=64)
+    tab = ((0.0, 1.0), (1.0,), (0.5, 0.5))  # Heun
+    g7 = np.linspace(0, 1, 8)
+    whole = le.deltas(g7, *tab)
+    alone = np.concatenate([le.deltas(g7[k:k + 2], *tab) for k in range(7)])
+    # Same float operations on the same inputs, in batches of different shapes: equal to round-off.
+    np.testing.assert_allclose(whole, alone, rtol=1e-12)
+    le.deltas(np.linspace(0, 1, 6), *tab)
+    assert le._kernel(*(tuple(map(float, x)) for x in tab))._cache_size() == 1  # N = 1, 5, 7: all padded to 8

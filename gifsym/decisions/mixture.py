@@ -124,12 +124,28 @@ class MixtureModel:
     def finite_at(self, tt: float) -> bool:
         return self.ends[0] if tt == 0.0 else self.ends[1] if tt == 1.0 else True
 
+    @cached_property
+    def _memo(self) -> dict:
+        return {}
+
     def contributions(self, method: str, grid) -> np.ndarray:
-        """Each step's term ``(Π_{j>k} Lip Φ_j) δ_k`` with simulated δ_k (an estimate)."""
+        """Each step's term ``(Π_{j>k} Lip Φ_j) δ_k`` with simulated δ_k (an estimate).
+
+        The last few grids' terms are remembered: a plan evaluates its chosen grid again after the search.
+        """
+        g = np.asarray(grid, dtype=float)
+        key = (method, g.tobytes())
+        if key not in self._memo:
+            if len(self._memo) >= 64:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = self._contributions(method, g)
+            self._memo[key].setflags(write=False)
+        return self._memo[key]
+
+    def _contributions(self, method: str, g: np.ndarray) -> np.ndarray:
         from gifsym.decisions.gaussian import propagation
 
         m = sampler(method)
-        g = np.asarray(grid, dtype=float)
         delta = self.simulation.deltas(g, [float(c) for c in m.c], [float(a) for a in m.a], [float(w) for w in m.w])
         lip = lipschitz_bound(method, g[:-1], np.diff(g), self.spectrum)
         return propagation(lip) * delta

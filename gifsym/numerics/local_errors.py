@@ -35,6 +35,17 @@ from gifsym.numerics.simulate import sample_target
 DRAWS = 1000
 
 
+def _bucket(n: int) -> int:
+    """The padded length for ``n`` times: a power of two (≥ 8), so that the compiled kernels' shapes repeat
+    across grids of different N (a search over N would otherwise compile a kernel per N)."""
+    return max(8, 1 << (n - 1).bit_length())
+
+
+def _pad(x: np.ndarray, n: int) -> np.ndarray:
+    # Padding repeats the last entry (finite times, as the real ones); padded results are dropped.
+    return np.concatenate([x, np.repeat(x[-1:], n - x.size)])
+
+
 class LocalErrors:
     """Simulated local errors of samplers on a flow with an exact law (see the module docstring).
 
@@ -58,13 +69,17 @@ class LocalErrors:
         self.z = jax.random.normal(jax.random.PRNGKey(seed + 1), self.x1.shape, dtype=jnp.float64)
         self._ab = sympy.lambdify([T], [flow.schedule.a, flow.schedule.b], modules="numpy")
         self._v = jax.vmap(compile_field(flow))
+        # Compiled once per object (per flow): a fresh jax.vmap on every call would be traced again.
+        self._jac = jax.jit(jax.vmap(compile_jacobian_field(flow)))
+        self._z_np, self._x1_np = np.asarray(self.z), np.asarray(self.x1)
 
     def points(self, ts: np.ndarray):
         """``X_t = a_t Z + b_t X_1`` for each t: (len(ts), n, d)."""
         import jax.numpy as jnp
 
+        # In NumPy (a few thousand numbers): JAX's eager operations would dispatch one by one.
         a, b = (np.broadcast_to(np.asarray(v, dtype=float), np.shape(ts)) for v in self._ab(np.asarray(ts)))
-        return jnp.asarray(a)[:, None, None] * self.z[None] + jnp.asarray(b)[:, None, None] * self.x1[None]
+        return jnp.asarray(a[:, None, None] * self._z_np[None] + b[:, None, None] * self._x1_np[None])
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 — one compiled kernel per tableau, kept with the object
     def _kernel(self, c: tuple, a: tuple, w: tuple):
@@ -101,14 +116,17 @@ class LocalErrors:
 
         g = np.asarray(grid, dtype=float)
         run = self._kernel(tuple(map(float, c)), tuple(map(float, a)), tuple(map(float, w)))
-        return np.asarray(run(jnp.asarray(g[:-1]), jnp.asarray(np.diff(g)), self.points(g[:-1])))
+        n = g.size - 1
+        tk, h = _pad(g[:-1], _bucket(n)), _pad(np.diff(g), _bucket(n))
+        return np.asarray(run(jnp.asarray(tk), jnp.asarray(h), self.points(tk)))[:n]
 
     def spectrum(self, ts: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         """Smallest and largest eigenvalue of ∇v over the draws of ``X_t``, for each t (an estimate)."""
-        import jax
         import jax.numpy as jnp
 
         ts = np.asarray(ts, dtype=float)
-        J = jax.vmap(compile_jacobian_field(self.flow))(jnp.asarray(ts), self.points(ts))
-        ev = np.linalg.eigvalsh(np.asarray(0.5 * (J + jnp.swapaxes(J, -1, -2))))
-        return ev.min(axis=(1, 2)), ev.max(axis=(1, 2))
+        n = ts.size
+        tp = _pad(ts.ravel(), _bucket(n)) if n else ts.ravel()
+        J = np.asarray(self._jac(jnp.asarray(tp), self.points(tp)))[:n]
+        ev = np.linalg.eigvalsh(0.5 * (J + np.swapaxes(J, -1, -2)))
+        return ev.min(axis=(1, 2)).reshape(ts.shape), ev.max(axis=(1, 2)).reshape(ts.shape)
