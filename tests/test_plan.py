@@ -344,6 +344,7 @@ def test_targets_without_a_derived_bound_say_so():
 # -- exports, run against the real packages --------------------------------------------------------------
 
 
+@pytest.mark.slow  # importing diffusers costs ~9 s; the worked example page (default run) sets its timesteps too
 def test_export_to_diffusers_scheduler():
     from diffusers import FlowMatchEulerDiscreteScheduler
 
