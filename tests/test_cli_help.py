@@ -158,7 +158,7 @@ def test_real_invocation(path, argv, files, tmp_path, monkeypatch):
         (["plan", *LIN_GAUSS, "--steps", "4", "--tol", "0.1"], "exactly one of tol and steps"),
         (["plan", *LIN_GAUSS, "--steps", "4", "--grid", "cosine"], "cosine"),
         (["plan", *LIN_GAUSS, "--steps", "4", "--export", "diffusers"], "-o FILE"),
-        (["plan", "--schedule", "linear", "--target", "slc:kappa=1", "--steps", "4"], "no bound"),
+        (["plan", "--schedule", "linear", "--target", "slc:kappa=1", "--steps", "4"], "derives no such bound"),
     ],
 )
 def test_user_mistakes_are_one_error_line_exit_2(argv, needle, tmp_path):
