@@ -5,6 +5,7 @@ imports only the ones below it (enforced by import-linter, see ``pyproject.toml`
 
 * :mod:`gifsym.cli` — the click commands;
 * :mod:`gifsym.gif` (the :class:`GIF` facade) and :mod:`gifsym.output` (LaTeX, reports, plots);
+* :mod:`gifsym.decisions` — sampler plans (theory and numerics combined);
 * :mod:`gifsym.numerics` — JAX fields, simulation, oracles, verification (the only layer importing JAX);
 * :mod:`gifsym.theory` — the lemma engine and library, bounds, flow-map constants, stability;
 * :mod:`gifsym.symbolic` — expressions, proofs, schedules, targets, the exact objects of a flow, and
@@ -49,8 +50,12 @@ def __getattr__(name: str):
         from gifsym.numerics.certify import certify
 
         return certify
+    if name in ("plan", "Plan"):  # sampler plans (gifsym.decisions), loaded on first use like the numerics
+        from gifsym.decisions import plan as _plan
+
+        return getattr(_plan, name)
     raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
 
 
-__all__ = ["GIF", "Design", "GifsymError", "Schedule", "Target", "__version__", "certify", "compact", "convert",
-           "design", "lemmas", "schedule", "t", "target", "to_latex", "verify"]
+__all__ = ["GIF", "Design", "GifsymError", "Plan", "Schedule", "Target", "__version__", "certify", "compact",
+           "convert", "design", "lemmas", "plan", "schedule", "t", "target", "to_latex", "verify"]

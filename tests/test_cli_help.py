@@ -43,6 +43,8 @@ INVOCATIONS: dict[str, tuple[list[str], list[str], list]] = {
     ),
     "verify": (["verify", *LIN_GAUSS, "--samples", "64", "--json"], [], [pytest.mark.slow]),
     "report": (["report", *LIN_GAUSS, "-o", "r.tex", "--at", "0.5"], ["r.tex"], []),
+    "plan": (["plan", *LIN_GAUSS, "--steps", "8", "--compare", "uniform,edm", "--json", "--export", "diffusers",
+              "-o", "sigmas.json"], ["sigmas.json"], []),
     "certify": (["certify", *LIN_GAUSS, "--model", str(ROOT / "tests" / "models" / "shifted_velocity.py") + ":shifted",
                  "-n", "64", "--times", "5", "--lipschitz", "1", "--plot", "c.png", "--json"], ["c.png"], []),
     "plot bounds": (
@@ -155,6 +157,10 @@ def test_real_invocation(path, argv, files, tmp_path, monkeypatch):
         (["plot", "bounds", "--schedule", "linear", "--target", "slc:kappa=2", "-o", "b.jpg"], ".jpg"),
         (["plot", "bounds", "--schedule", "linear", "--target", "slc:kappa", "-o", "b.png"], "kappa"),
         (["design", "--target", "gaussian:sigma=0.5", "--tol", "0.1"], "tol"),
+        (["plan", *LIN_GAUSS, "--steps", "4", "--tol", "0.1"], "exactly one of tol and steps"),
+        (["plan", *LIN_GAUSS, "--steps", "4", "--grid", "cosine"], "cosine"),
+        (["plan", *LIN_GAUSS, "--steps", "4", "--export", "diffusers"], "-o FILE"),
+        (["plan", "--schedule", "linear", "--target", "slc:kappa=1", "--steps", "4"], "derives no such bound"),
     ],
 )
 def test_user_mistakes_are_one_error_line_exit_2(argv, needle, tmp_path):

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = ROOT / "derivations"
-SCRIPTS = ("tables", "figures", "custom_schedule", "data_targets", "sd3_shift", "all")
+SCRIPTS = ("tables", "figures", "custom_schedule", "data_targets", "sd3_shift", "sampler_plan", "all")
 
 
 def _load(name: str):
@@ -204,3 +204,10 @@ def test_sd3_shift_fast(tmp_path):
     docs = ROOT / "docs" / "examples"
     assert "(sd3-shift.png)" in (docs / "sd3-shift.md").read_text()
     assert (docs / "sd3-shift.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_sampler_plan_fast(tmp_path):
+    _load("sampler_plan").main(["--fast", "--out", str(tmp_path)])
+    text = (tmp_path / "sampler_plan.md").read_text(encoding="utf-8")
+    assert "| 0.0001 | 39 " in text and (tmp_path / "sampler_plan.png").stat().st_size > 0

@@ -31,6 +31,7 @@ COMMANDS = {
     "report": "gifsym.cli.report:report",
     "plot": "gifsym.cli.plot:plot",
     "design": "gifsym.cli.design:design_cmd",
+    "plan": "gifsym.cli.plan:plan",
 }
 
 

@@ -36,6 +36,7 @@ from gifsym.theory.engine import Context, Deps, Lemma
 from gifsym.theory.envelopes import envelope, make_piece
 from gifsym.theory.flow_constants import flow_constant, well_posedness
 from gifsym.theory.integrals import endpoint_value, sign
+from gifsym.theory.sampler_error import SAMPLER_LEMMAS
 
 # Symbols of the stated formulas and of the derivations (not the flow's own symbols).
 Z, X1 = sympy.symbols("Z X_1", real=True)  # the noise and the data in X_t = a Z + b X_1
@@ -510,6 +511,7 @@ def build_lemmas(classes: tuple[TargetClass, ...] = CLASSES) -> tuple[Lemma, ...
         ),
         *_class_lemmas(classes),
         *EMPIRICAL_LEMMAS,
+        *SAMPLER_LEMMAS,
     )
 
 
