@@ -240,8 +240,3 @@ def wrapped(con: Console, label: str, text: str) -> str:
     return textwrap.fill(" ".join(str(text).split()), width=width, initial_indent=label,
                          subsequent_indent=" " * len(label), break_long_words=False, break_on_hyphens=False)
 
-
-def one_line(text: str, limit: int = 110) -> str:
-    """A reason shortened to one line."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -236,7 +236,7 @@ def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool
     s = b.schedule
     d.heading(con, f"flow: schedule {s.spec}, target {b.target.spec}")
     if sigma_min_note is not None:
-        con.print(f"  sigma_min path: {d.one_line(sigma_min_note)}; the results below are for that GIF")
+        con.print(d.wrapped(con, "  sigma_min path: ", sigma_min_note), highlight=False)
     forms = compact_many((b.upper, b.lower, b.lipschitz), s)
     d.formulas(con, [("upper    u_t", forms.expr[0]), ("lower    l_t", forms.expr[1]),
                      ("theta_t", forms.expr[2])], forms)

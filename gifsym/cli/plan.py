@@ -119,7 +119,7 @@ def print_plan(p: Any, others: list, written: str | None) -> None:
         con.print(f"  step sizes: max h|lambda| = {c.worst:.4g} {'<=' if c.holds else '>'} {c.interval:.4g} "
                   f"(the method's stability interval{'' if c.holds else '; some steps amplify errors'})")
     for cond in p.w2_bound.conditions:
-        con.print(f"  assumes: {d.one_line(cond)}")
+        con.print(d.wrapped(con, "  assumes: ", cond), highlight=False)
     rows = [(k, p.grid[k], p.grid[k + 1] - p.grid[k], p.per_step[k]) for k in range(p.steps)]
     if len(rows) > 12:
         rows = rows[:6] + [("...", "", "", "")] + rows[-5:]
