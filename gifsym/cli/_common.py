@@ -171,6 +171,34 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
     return schedule(a=a_expr, b=b_expr, **kw)
 
 
+def parse_times(text: str | None, *, option: str = "--at") -> tuple[float, ...] | None:
+    """``"0.1,0.5,1"`` -> ``(0.1, 0.5, 1.0)`` (None when the option is not given); each time a number in [0, 1].
+
+    Raises:
+        GifsymError: an empty list or an empty item (``0.5,,0.6``), a non-number, a time outside [0, 1].
+    """
+    if text is None:
+        return None
+    from gifsym.symbolic.expr import parse_number
+
+    hint = "give times in [0, 1] like 0.1,0.5,1"
+    if not text.strip():
+        raise GifsymError(f"{option} is empty; {hint}")
+    out = []
+    for i, item in enumerate(text.split(","), start=1):
+        item = item.strip()
+        if not item:
+            raise GifsymError(f"{option} {text!r}: time number {i} is empty; {hint}")
+        try:
+            v = parse_number(item)
+        except GifsymError as e:
+            raise GifsymError(f"{option}: {item!r} is not a number ({e}); {hint}") from None
+        if v.free_symbols or not v.is_real or not (0 <= v <= 1):
+            raise GifsymError(f"{option}: time {item!r} is outside [0, 1]; {hint}")
+        out.append(float(v))
+    return tuple(out)
+
+
 def target_option(f):
     return click.option("--target", "-T", "target_spec", required=True, metavar="SPEC",
                         help="Target spec: gaussian:sigma=0.5, gmm:FILE.json, slc:kappa=2, slcvx:beta=4, "

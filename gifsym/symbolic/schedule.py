@@ -684,15 +684,26 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
     exprs = []
     for label, text in (("a", a), ("b", b)):
         if isinstance(text, sympy.Basic):
-            exprs.append(text)
-            continue
-        if not isinstance(text, str):
+            e = text
+            if not isinstance(e, sympy.Expr):
+                raise ScheduleError(f"custom {label}={text!r} is not a scalar expression in t")
+        elif isinstance(text, str):
+            e = parse_expression(text, names=names)
+        else:
             raise ScheduleError(f"custom {label}={text!r} must be a string expression in t")
-        e = parse_expression(text, names=names)
+        if e.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise ScheduleError(f"custom {label}={text!r} is not finite ({e}): schedule coefficients are finite "
+                                "functions of t")
         if e.has(sympy.I) or e.is_extended_real is False:
             raise ScheduleError(f"custom {label}={text!r} is not real ({e}): schedule coefficients are real "
                                 "functions of t")
         exprs.append(e)
+    used = {str(s) for e in exprs for s in e.free_symbols}
+    used |= {k for text in (a, b) if isinstance(text, str) for k in free_names(text)}
+    unused = [k for k in params if k not in used]
+    if unused:
+        raise ScheduleError(f"parameter {unused[0]!r} is not used by a or b; the expressions use "
+                            + (", ".join(sorted(used - {"t"})) or "no parameters"))
     return Schedule("custom", exprs[0], exprs[1], tuple(values.items()), source=(str(a), str(b)))
 
 
