@@ -24,16 +24,36 @@ def main(argv: list[str] | None = None) -> None:
     is one ``Error: ...`` line on stderr and exit 2 (:func:`gifsym.cli._app.run`).
     """
     previous = _install(_exit_on_signal)
-    try:
-        from gifsym import io
-
-        io.INTERRUPTED.clear()
-        from gifsym.cli._app import run
-
-        run(sys.argv[1:] if argv is None else list(argv))
-    finally:
-        if argv is not None:
+    if argv is not None:
+        try:
+            _run(list(argv))
+        finally:
             _install(previous)
+        return
+    # The process's own run: leave with os._exit, not through the interpreter's shutdown, which puts the
+    # default handlers back (a signal then kills the process, exit -2 or -15) and joins XLA's threads.
+    try:
+        _run(sys.argv[1:])
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        if not isinstance(e.code, (int, type(None))):
+            print(e.code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (gifsym ... | head): the output was not wanted
+            pass
+    os._exit(code)
+
+
+def _run(args: list[str]) -> None:
+    from gifsym import io
+
+    io.INTERRUPTED.clear()
+    from gifsym.cli._app import run
+
+    run(args)
 
 
 def _install(handlers) -> dict:
@@ -55,8 +75,8 @@ def _exit_on_signal(signum: int, frame) -> None:
     No exception unwinds through the stack: a KeyboardInterrupt raised while XLA's threads run ended in
     SIGABRT ("FATAL: exception not rethrown") or SIGSEGV at interpreter shutdown in 13 of 30 runs.
     """
-    io = sys.modules.get("gifsym.io")  # not imported yet: nothing to clean
-    if io is not None:
+    io = sys.modules.get("gifsym.io")  # not imported yet, or half imported: nothing to clean yet
+    if hasattr(io, "remove_temporaries"):
         io.INTERRUPTED.set()
         io.remove_temporaries()
     for stream in (sys.stdout, sys.stderr):
