@@ -155,6 +155,8 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
     kw: dict[str, str | None] = {}
     for p in params:
         name, eq, value = p.partition("=")
+        if name.strip() in kw:
+            raise GifsymError(f"--param {name.strip()} is given twice")
         kw[name.strip()] = value.strip() if eq else None
     if schedule_spec is None and a_expr is None and b_expr is None:
         raise GifsymError("give --schedule SPEC or --a EXPR --b EXPR")
@@ -179,7 +181,7 @@ def parse_times(text: str | None, *, option: str = "--at") -> tuple[float, ...] 
     """
     if text is None:
         return None
-    from gifsym.symbolic.expr import parse_number
+    from gifsym.theory.jacobian_bounds import time_point
 
     hint = "give times in [0, 1] like 0.1,0.5,1"
     if not text.strip():
@@ -190,12 +192,9 @@ def parse_times(text: str | None, *, option: str = "--at") -> tuple[float, ...] 
         if not item:
             raise GifsymError(f"{option} {text!r}: time number {i} is empty; {hint}")
         try:
-            v = parse_number(item)
+            out.append(float(time_point(item)))
         except GifsymError as e:
-            raise GifsymError(f"{option}: {item!r} is not a number ({e}); {hint}") from None
-        if v.free_symbols or not v.is_real or not (0 <= v <= 1):
-            raise GifsymError(f"{option}: time {item!r} is outside [0, 1]; {hint}")
-        out.append(float(v))
+            raise GifsymError(f"{option}: {e}; {hint}") from None
     return tuple(out)
 
 

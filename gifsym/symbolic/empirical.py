@@ -56,6 +56,9 @@ from gifsym.symbolic.ball import Ball, enclosing_ball, pad_slack, round_up
 MAX_BYTES = 8 * 2**30
 #: Largest CSV file read (text is parsed into memory; binary formats are the way to pass big data).
 MAX_CSV_BYTES = 512 * 2**20
+#: The largest coordinate accepted: the field and the bounds use squared distances and radii (|x − b y|²/a²,
+#: R²), which stay finite in float64 (max ≈ 1.8e308) only for coordinates well below 1e154.
+MAX_COORDINATE = 1e150
 #: The exact symbolic objects (``Flow.velocity()`` etc.) are built for at most this many points and
 #: N·d coordinates; above, use the numerical field (exact to round-off) or the indexed closed form.
 SYMBOLIC_MAX_POINTS = 64
@@ -382,6 +385,11 @@ def as_points(data: object, *, where: str = "the data", owned: bool = False) -> 
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise TargetError(f"{where}: entry ({lo + i}, {j}) is {out[lo + i, j]}; every coordinate must be finite")
+        big = np.abs(out[lo:lo + 65536]) > MAX_COORDINATE
+        if big.any():
+            i, j = np.argwhere(big)[0]
+            raise TargetError(f"{where}: entry ({lo + i}, {j}) is {out[lo + i, j]:g}; coordinates beyond "
+                              f"±{MAX_COORDINATE:g} overflow float64 in the field and the bounds: rescale the data")
     out.setflags(write=False)
     return out
 
@@ -439,6 +447,7 @@ def implied_classes(law: EmpiricalLaw) -> tuple[tuple[str, tuple[tuple[str, symp
 __all__ = [
     "FORMATS",
     "MAX_BYTES",
+    "MAX_COORDINATE",
     "MAX_CSV_BYTES",
     "SYMBOLIC_MAX_COORDS",
     "SYMBOLIC_MAX_POINTS",

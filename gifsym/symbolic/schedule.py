@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from gifsym.errors import GifsymError, ScheduleError, SpecError
+from gifsym.errors import GifsymError, ScheduleError, SpecError, shown
 
 if TYPE_CHECKING:
     from gifsym.symbolic.prove import Verdict
@@ -558,33 +558,33 @@ def real_number(name: str, value: object) -> sympy.Expr:
     from gifsym.symbolic.expr import MAX_MAGNITUDE, MIN_MAGNITUDE, parse_number
 
     if isinstance(value, bool) or value is None:
-        raise SpecError(f"parameter {name}={value!r} is not a number")
+        raise SpecError(f"parameter {name}={shown(value)} is not a number")
     if isinstance(value, str):
         try:
             v = parse_number(value)
         except SpecError:
             raise
         except GifsymError as e:
-            raise SpecError(f"parameter {name}={value!r}: {e}") from None
+            raise SpecError(f"parameter {name}={shown(value)}: {e}") from None
     elif isinstance(value, sympy.Basic):
         v = value
         if not v.is_number or v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-            raise SpecError(f"parameter {name}={value!r} must be a finite real number")
+            raise SpecError(f"parameter {name}={shown(value)} must be a finite real number")
     elif isinstance(value, numbers.Integral):
         v = sympy.Integer(int(value))
     elif isinstance(value, numbers.Real):
         f = float(value)
         if not math.isfinite(f):
-            raise SpecError(f"parameter {name}={value!r} must be a finite real number (not NaN or infinite)")
+            raise SpecError(f"parameter {name}={shown(value)} must be a finite real number (not NaN or infinite)")
         # repr gives the shortest decimal that round-trips, so 0.1 becomes exactly 1/10
         v = sympy.Rational(repr(f))
     else:
-        raise SpecError(f"parameter {name}={value!r} is not a number; give an int, float, or a string like '0.1'")
+        raise SpecError(f"parameter {name}={shown(value)} is not a number; give an int, float, or a string like '0.1'")
     if v.is_extended_real is not True:
-        raise SpecError(f"parameter {name}={value!r} must be a real number (got {v})")
+        raise SpecError(f"parameter {name}={shown(value)} must be a real number (got {v})")
     magnitude = abs(v)
     if (magnitude > MAX_MAGNITUDE) is sympy.true or (v != 0 and (magnitude < MIN_MAGNITUDE) is sympy.true):
-        raise SpecError(f"parameter {name}={value!r} is out of range: give 0 or a magnitude between "
+        raise SpecError(f"parameter {name}={shown(value)} is out of range: give 0 or a magnitude between "
                         f"{float(MIN_MAGNITUDE):.0e} and {MAX_MAGNITUDE:.0e}")
     return v
 
@@ -686,16 +686,16 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
         if isinstance(text, sympy.Basic):
             e = text
             if not isinstance(e, sympy.Expr):
-                raise ScheduleError(f"custom {label}={text!r} is not a scalar expression in t")
+                raise ScheduleError(f"custom {label}={shown(text)} is not a scalar expression in t")
         elif isinstance(text, str):
             e = parse_expression(text, names=names)
         else:
-            raise ScheduleError(f"custom {label}={text!r} must be a string expression in t")
+            raise ScheduleError(f"custom {label}={shown(text)} must be a string expression in t")
         if e.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-            raise ScheduleError(f"custom {label}={text!r} is not finite ({e}): schedule coefficients are finite "
+            raise ScheduleError(f"custom {label}={shown(text)} is not finite ({e}): schedule coefficients are finite "
                                 "functions of t")
         if e.has(sympy.I) or e.is_extended_real is False:
-            raise ScheduleError(f"custom {label}={text!r} is not real ({e}): schedule coefficients are real "
+            raise ScheduleError(f"custom {label}={shown(text)} is not real ({e}): schedule coefficients are real "
                                 "functions of t")
         exprs.append(e)
     used = {str(s) for e in exprs for s in e.free_symbols}

@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from gifsym.errors import SpecError, TargetError
+from gifsym.errors import SpecError, TargetError, shown
 from gifsym.io import parse_json, read_json
 from gifsym.symbolic.ball import enclosing_radius
 from gifsym.symbolic.classes import CLASS_BY_SPEC
@@ -553,7 +553,7 @@ def target(spec: str | Target, **params: object) -> Target:
     if isinstance(spec, Target):
         return spec
     if not isinstance(spec, str):
-        raise TargetError(f"target spec must be a string, got {spec!r}")
+        raise TargetError(f"target spec must be a string, got {shown(spec)}")
     parts = split_plus(spec, SPEC_NAMES)
     if len(parts) > 1 and params:
         raise TargetError("keyword parameters only go with a single-class spec")

@@ -16,25 +16,18 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import sympy
 
-from gifsym.errors import ConvertError, GifsymError
+from gifsym.errors import ConvertError, GifsymError, shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _shown(value: Any) -> str:
-    try:
-        text = repr(value)
-    except ValueError:  # an int beyond Python's 4300-digit limit of int -> str
-        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
+    return f"{shown(value)} ({type(value).__name__})"
 
 
 def schedule(value: Any, *, where: str) -> Any:
