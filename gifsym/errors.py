@@ -63,7 +63,7 @@ def shown(value: object, limit: int = 60) -> str:
         >>> shown(10**5000)
         'an integer of more than 4300 digits'
         >>> shown("x" * 100)[-4:]
-        "x..."
+        'x...'
     """
     try:
         text = repr(value)

@@ -203,7 +203,6 @@ def _ddpm_config(**over):
 #: (value, function) pairs of VALUES × functions that are valid calls, not bad inputs.
 VALID = {("-1", "peer_info(mu)"), ("None", "peer_info(mu)"), ("True", "ddpm_log_alpha_bar_bound(scaled)"),
          ("str", "schedule(a=)"), ("symbol", "schedule(a=)"), ("target", "target(spec)")}
-}
 
 
 def _library_kinds() -> list[tuple[str, object]]:
