@@ -12,7 +12,7 @@ imports only the ones below it (enforced by import-linter, see ``pyproject.toml`
   :mod:`gifsym.convert` (peers' conventions, parameterisations, schedule transfer, σ_min paths);
 * :mod:`gifsym.errors`, :mod:`gifsym.io`, :mod:`gifsym.version` — shared by all.
 
-Importing gifsym does no work and does not import JAX; the numerics load on first use.
+Importing gifsym does no work and imports neither SymPy nor JAX; everything loads on first use.
 
 Example:
     >>> import gifsym
@@ -23,38 +23,44 @@ Example:
 
 from __future__ import annotations
 
-from gifsym import convert
-from gifsym.errors import GifsymError
-from gifsym.gif import GIF
-from gifsym.output.latex import to_latex
-from gifsym.symbolic.compact import compact
-from gifsym.symbolic.schedule import Schedule, schedule, t
-from gifsym.symbolic.target import Target, target
-from gifsym.theory import lemmas
+import importlib
+
 from gifsym.version import __version__
+
+#: Public name -> "module:attribute" (attribute empty for a module). They load on first use, so that
+#: ``import gifsym`` (and the ``gifsym`` command, which installs its Ctrl-C handling first) imports no SymPy.
+_LAZY = {
+    "GIF": "gifsym.gif:GIF",
+    "GifsymError": "gifsym.errors:GifsymError",
+    "Schedule": "gifsym.symbolic.schedule:Schedule",
+    "Target": "gifsym.symbolic.target:Target",
+    "certify": "gifsym.numerics.certify:certify",  # the numerics layer imports JAX
+    "compact": "gifsym.symbolic.compact:compact",
+    "convert": "gifsym.convert:",
+    "lemmas": "gifsym.theory.lemmas:",
+    "schedule": "gifsym.symbolic.schedule:schedule",
+    "t": "gifsym.symbolic.schedule:t",
+    "target": "gifsym.symbolic.target:target",
+    "to_latex": "gifsym.output.latex:to_latex",
+    "verify": "gifsym.numerics.verify:verify",
+    # the decisions layer (sampler plans, schedule design) combines theory and numerics
+    "Design": "gifsym.decisions.design:Design",
+    "design": "gifsym.decisions.design:design",
+    "Plan": "gifsym.decisions.plan:Plan",
+    "plan": "gifsym.decisions.plan:plan",
+}
 
 
 def __getattr__(name: str):
-    # `gifsym.verify` / `gifsym.certify` are the numerics layer's; that layer imports JAX, so they load on
-    # first use.
-    if name == "verify":
-        from gifsym.numerics.verify import verify
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
+    module, _, attr = _LAZY[name].partition(":")
+    value = importlib.import_module(module)
+    return getattr(value, attr) if attr else value
 
-        return verify
-    if name in ("design", "Design"):
-        # the decisions layer (schedule design) uses the numerics for some objectives
-        from gifsym.decisions import design as module
 
-        return getattr(module, name)
-    if name == "certify":
-        from gifsym.numerics.certify import certify
-
-        return certify
-    if name in ("plan", "Plan"):  # sampler plans (gifsym.decisions), loaded on first use like the numerics
-        from gifsym.decisions import plan as _plan
-
-        return getattr(_plan, name)
-    raise AttributeError(f"module 'gifsym' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = ["GIF", "Design", "GifsymError", "Plan", "Schedule", "Target", "__version__", "certify", "compact",

@@ -62,3 +62,24 @@ class GifsymWarning(UserWarning):
 
 class RoundoffWarning(GifsymWarning):
     """A float in a target's data was read as exactly 0 (its magnitude is that of round-off)."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters; safe for any value (an int beyond
+    Python's 4300-digit limit of int -> str conversion has no repr).
+
+    Example:
+        >>> shown(10**5000)
+        'an integer of more than 4300 digits'
+        >>> shown("x" * 100)[-4:]
+        'x...'
+    """
+    try:
+        text = repr(value)
+    except ValueError:
+        import sys
+
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    except Exception:  # noqa: BLE001 — a caller's object whose __repr__ fails
+        return f"a {type(value).__name__} object"
+    return text if len(text) <= limit else text[:limit - 3] + "..."

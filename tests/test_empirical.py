@@ -398,7 +398,7 @@ def _huge_header(path: Path) -> None:
     ("nan", "must be finite"),
     ("huge", "GiB"),
     ("twoarrays", "several arrays"),
-    ("text", "not a CSV of numbers"),
+    ("text", "line 3, column 2: .oops. is not a number"),
     ("garbage", "not a valid .npy"),
     ("empty", "no data"),
 ])

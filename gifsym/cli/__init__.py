@@ -1,165 +1,100 @@
-"""The ``gifsym`` command line (click). Each command lives in a module of this package
-and loads on first use.
+"""The ``gifsym`` command line (click). Each command lives in a module of this package and loads on first use.
 
 A :class:`~gifsym.errors.GifsymError` becomes one ``Error: ...`` line on stderr and exit code 2 (no
-traceback unless ``--debug``); a failed numerical check exits 1.
+traceback unless ``--debug``); a failed numerical check exits 1; Ctrl-C exits 130 and SIGTERM 143, with no
+traceback and no file left behind.
+
+Importing this package imports nothing heavy (not even click): :func:`main` installs the signal handling
+first, so that an interrupt during the imports is as clean as one during the work.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
-import warnings
-
-import click
-
-from gifsym.errors import GifsymError, GifsymWarning
-from gifsym.version import __version__
-
-# name -> "module:attribute"; loading lazily keeps `gifsym --help` fast and JAX out of symbolic commands.
-COMMANDS = {
-    "schedules": "gifsym.cli.schedule:schedules",
-    "schedule": "gifsym.cli.schedule:schedule_cmd",
-    "velocity": "gifsym.cli.schedule:velocity",
-    "bounds": "gifsym.cli.bounds:bounds",
-    "lemmas": "gifsym.cli.lemmas:lemmas",
-    "simulate": "gifsym.cli.simulate:simulate",
-    "verify": "gifsym.cli.verify:verify",
-    "certify": "gifsym.cli.certify:certify",
-    "report": "gifsym.cli.report:report",
-    "plot": "gifsym.cli.plot:plot",
-    "design": "gifsym.cli.design:design_cmd",
-    "plan": "gifsym.cli.plan:plan",
-}
-
-
-class LazyGroup(click.Group):
-    """A group whose sub-commands are imported when first listed or called."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if self._load(name) is not None]
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return self._load(name)
-
-    @staticmethod
-    def _load(name: str) -> click.Command | None:
-        if name not in COMMANDS:
-            return None
-        module, attr = COMMANDS[name].split(":")
-        try:
-            return getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as e:
-            if e.name == module:  # a command module that is not part of this build
-                return None
-            raise
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
-@click.version_option(version=__version__, prog_name="gifsym")
-@click.pass_context
-def app(ctx: click.Context, debug: bool) -> None:
-    """gifsym: exact velocity fields, Jacobian bounds and flow-map constants of Gaussian interpolation flows.
-
-    X_t = a_t Z + b_t X_1 with noise at t = 0 and data at t = 1.
-    """
-    ctx.obj = {"debug": debug}
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``gifsym`` console script and of ``python cli.py``.
 
-    Every user mistake — a :class:`~gifsym.errors.GifsymError`, a click usage error (unknown option, bad
-    value), a file-system fault — is one ``Error: ...`` line on stderr and exit 2; Ctrl-C is exit 130 and
-    leaves no output file (:mod:`gifsym.io` refuses to publish a file once an interrupt has arrived).
+    SIGINT and SIGTERM end the process at once (:func:`_exit_on_signal`), from the first line on: before the
+    imports, during the work and during the interpreter's shutdown. A caller that passes ``argv`` (a test,
+    a program embedding the CLI) gets its own handlers back when the command returns. Every user mistake
+    is one ``Error: ...`` line on stderr and exit 2 (:func:`gifsym.cli._app.run`).
     """
+    previous = _install(_exit_on_signal)
+    if argv is not None:
+        try:
+            _run(list(argv))
+        finally:
+            _install(previous)
+        return
+    # The process's own run: leave with os._exit, not through the interpreter's shutdown, which puts the
+    # default handlers back (a signal then kills the process, exit -2 or -15) and joins XLA's threads.
+    try:
+        _run(sys.argv[1:])
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        if not isinstance(e.code, (int, type(None))):
+            print(e.code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (gifsym ... | head): the output was not wanted
+            pass
+    os._exit(code)
+
+
+def _run(args: list[str]) -> None:
     from gifsym import io
 
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
     io.INTERRUPTED.clear()
-    previous = _install_interrupt_handler()
-    shown = warnings.showwarning
-    warnings.showwarning = _note(shown)
-    try:
-        rc = app.main(args=args, prog_name="gifsym", standalone_mode=False)
-        if io.INTERRUPTED.is_set():  # an interrupt something swallowed (e.g. inside a JAX callback)
-            raise KeyboardInterrupt
-        # Outside standalone mode click returns a command's exit code instead of exiting.
-        if isinstance(rc, int) and rc:
-            sys.exit(rc)
-    except GifsymError as e:
-        if debug:
-            raise
-        _error(str(e))
-    except click.exceptions.Abort:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except click.ClickException as e:
-        if debug:
-            raise
-        if isinstance(e, click.UsageError):
-            ctx = e.ctx
-            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            _error(e.format_message() + hint)
-        _error(e.format_message())
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        from gifsym.cli._common import PENDING
+    from gifsym.cli._app import run
 
-        if any(w.is_alive() for w in PENDING):
-            # A computation is still running inside XLA, which cannot be stopped from Python: leave at once
-            # (nothing has been written: outputs are written after the computation, atomically).
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(130)
-        sys.exit(130)
-    except OSError as e:  # a file-system fault: permission denied, disk full, read-only folder ...
-        if debug:
-            raise
-        where = f" ({e.filename!r})" if getattr(e, "filename", None) else ""
-        _error(f"{e.strerror or e}{where}")
-    except MemoryError:
-        if debug:
-            raise
-        _error("out of memory; use smaller sizes (-n, --samples, dim)")
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        warnings.showwarning = shown
+    run(args)
 
 
-def _note(shown):
-    """``warnings.showwarning`` that prints gifsym's own warnings as one ``Note: ...`` line on stderr."""
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, GifsymWarning):
-            click.echo("Note: " + " ".join(str(message).split()), err=True)
-        else:
-            shown(message, category, filename, lineno, file, line)
-
-    return show
-
-
-def _error(message: str) -> None:
-    """One ``Error:`` line (newlines folded) and exit 2."""
-    click.echo("Error: " + " ".join(message.split()), err=True)
-    sys.exit(2)
+def _install(handlers) -> dict:
+    """Set the SIGINT and SIGTERM handlers (one for both, or a dict by signal); return the previous ones.
+    Off the main thread signals are left alone."""
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, handlers[sig] if isinstance(handlers, dict) else handlers)
+        except (ValueError, KeyError):  # not the main thread
+            pass
+    return previous
 
 
-def _install_interrupt_handler():
-    """Ctrl-C records the interrupt (so no output file is published afterwards) and raises KeyboardInterrupt."""
-    from gifsym import io
+def _exit_on_signal(signum: int, frame) -> None:
+    """Remove the registered temporaries (:func:`gifsym.io.remove_temporaries`), flush the output, print
+    ``Interrupted.`` and ``os._exit(128 + signum)``: 130 for SIGINT, 143 for SIGTERM.
 
-    def handler(signum, frame):
+    No exception unwinds through the stack: a KeyboardInterrupt raised while XLA's threads run ended in
+    SIGABRT ("FATAL: exception not rethrown") or SIGSEGV at interpreter shutdown in 13 of 30 runs.
+    """
+    io = sys.modules.get("gifsym.io")  # not imported yet, or half imported: nothing to clean yet
+    if hasattr(io, "remove_temporaries"):
         io.INTERRUPTED.set()
-        raise KeyboardInterrupt
-
+        io.remove_temporaries()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 — a stream in the middle of a write, a closed pipe: exit anyway
+            pass
     try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        return signal.getsignal(signal.SIGINT)
+        os.write(2, b"Interrupted.\n")
+    except OSError:
+        pass
+    os._exit(128 + signum)
+
+
+def __getattr__(name: str):
+    # `app`, `COMMANDS` and `LazyGroup` live in gifsym.cli._app (which imports click): load it on first use.
+    if name in ("app", "COMMANDS", "LazyGroup"):
+        from gifsym.cli import _app
+
+        return getattr(_app, name)
+    raise AttributeError(f"module 'gifsym.cli' has no attribute {name!r}")

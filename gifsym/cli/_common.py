@@ -186,6 +186,8 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
     kw: dict[str, str | None] = {}
     for p in params:
         name, eq, value = p.partition("=")
+        if name.strip() in kw:
+            raise GifsymError(f"--param {name.strip()} is given twice")
         kw[name.strip()] = value.strip() if eq else None
     if schedule_spec is None and a_expr is None and b_expr is None:
         raise GifsymError("give --schedule SPEC or --a EXPR --b EXPR")
@@ -200,6 +202,31 @@ def resolve_schedule(schedule_spec: str | None, a_expr: str | None, b_expr: str 
             raise GifsymError("--param is for custom schedules; put catalogue parameters in the spec (vp:beta_min=1)")
         return schedule(schedule_spec)
     return schedule(a=a_expr, b=b_expr, **kw)
+
+
+def parse_times(text: str | None, *, option: str = "--at") -> tuple[float, ...] | None:
+    """``"0.1,0.5,1"`` -> ``(0.1, 0.5, 1.0)`` (None when the option is not given); each time a number in [0, 1].
+
+    Raises:
+        GifsymError: an empty list or an empty item (``0.5,,0.6``), a non-number, a time outside [0, 1].
+    """
+    if text is None:
+        return None
+    from gifsym.theory.jacobian_bounds import time_point
+
+    hint = "give times in [0, 1] like 0.1,0.5,1"
+    if not text.strip():
+        raise GifsymError(f"{option} is empty; {hint}")
+    out = []
+    for i, item in enumerate(text.split(","), start=1):
+        item = item.strip()
+        if not item:
+            raise GifsymError(f"{option} {text!r}: time number {i} is empty; {hint}")
+        try:
+            out.append(float(time_point(item)))
+        except GifsymError as e:
+            raise GifsymError(f"{option}: {e}; {hint}") from None
+    return tuple(out)
 
 
 def target_option(f):

@@ -14,32 +14,12 @@ from gifsym.cli._common import (
     expr_json,
     kinded_expr_json,
     known_json,
+    parse_times,
     resolve_schedule,
     schedule_options,
     target_option,
 )
 from gifsym.errors import GifsymError
-
-
-def parse_times(text: str | None) -> list[float]:
-    """``"0.1,0.5,1"`` -> ``[0.1, 0.5, 1.0]``; each time must be a number in [0, 1]."""
-    if not text:
-        return []
-    from gifsym.symbolic.expr import parse_number
-
-    out = []
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        try:
-            v = parse_number(item)
-        except GifsymError as e:
-            raise GifsymError(f"--at: {item!r} is not a number ({e}); give times in [0, 1] like 0.1,0.5,1") from None
-        if v.free_symbols or not (0 <= v <= 1):
-            raise GifsymError(f"--at: time {item!r} is outside [0, 1]; give times in [0, 1] like 0.1,0.5,1")
-        out.append(float(v))
-    return out
 
 
 def constant_json(c: Any, readable: Readable | None = None) -> dict:
@@ -196,7 +176,7 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
     for a in assume:
         if a not in ASSUMPTION_IDS:
             raise GifsymError(f"--assume: unknown assumption id {a!r}; accepted: {', '.join(sorted(ASSUMPTION_IDS))}")
-    times = parse_times(at)
+    times = list(parse_times(at) or ())
     s = resolve_schedule(schedule_spec, a_expr, b_expr, params)
     flow = GIF(s, target(target_spec))
     # A σ_min path (a_1 > 0) is the GIF of the smoothed target: every result below is for that GIF.

@@ -6,31 +6,8 @@ import shlex
 
 import click
 
-from gifsym.cli._common import emit_json, resolve_schedule, schedule_options, target_option
+from gifsym.cli._common import emit_json, parse_times, resolve_schedule, schedule_options, target_option
 from gifsym.errors import GifsymError
-
-
-def parse_times(text: str | None) -> tuple[float, ...] | None:
-    """``"0.1,0.5"`` -> ``(0.1, 0.5)``; each time must be a number in [0, 1]."""
-    if text is None:
-        return None
-    out = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            value = float(part)
-        except ValueError:
-            raise GifsymError(
-                f"--at: {part!r} is not a number; give times in [0, 1] like 0.25,0.5,0.9"
-            ) from None
-        if not 0 <= value <= 1:
-            raise GifsymError(f"--at: time {part} is outside [0, 1]")
-        out.append(value)
-    if not out:
-        raise GifsymError("--at needs at least one time, e.g. --at 0.25,0.5,0.9")
-    return tuple(out)
 
 
 @click.command("report")

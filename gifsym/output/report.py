@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +42,7 @@ import sympy
 
 from gifsym import theory
 from gifsym.errors import AssumptionError, GifsymError, LatexError
-from gifsym.io import atomic_path, write_atomic
+from gifsym.io import atomic_path, scratch_folder, write_atomic
 from gifsym.output.citations import bibliography, cite
 from gifsym.output.formula import display_rows, latex_width
 from gifsym.output.latex import (
@@ -768,7 +767,7 @@ def compile_pdf(
     src_dir = os.path.dirname(os.path.abspath(tex_path))
     with open(tex_path, encoding="utf-8") as f:
         source = f.read()
-    with tempfile.TemporaryDirectory(prefix="gifsym-latex-") as work:
+    with scratch_folder("gifsym-latex-") as work:
         job = "report"
         with open(os.path.join(work, job + ".tex"), "w", encoding="utf-8") as f:
             f.write(source)

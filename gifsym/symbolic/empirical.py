@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
@@ -48,6 +49,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import TargetError
+from gifsym.io import check_regular_file
 from gifsym.symbolic.ball import Ball, enclosing_ball, pad_slack, round_up
 
 #: Largest data array accepted, in bytes of float64 (10⁶ points in 1024 dimensions is 7.6 GiB).
@@ -58,6 +60,9 @@ MAX_NPZ_RATIO = 50
 NPZ_RATIO_FLOOR = 16 * 2**20
 #: Largest CSV file read (text is parsed into memory; binary formats are the way to pass big data).
 MAX_CSV_BYTES = 512 * 2**20
+#: The largest coordinate accepted: the field and the bounds use squared distances and radii (|x − b y|²/a²,
+#: R²), which stay finite in float64 (max ≈ 1.8e308) only for coordinates well below 1e154.
+MAX_COORDINATE = 1e150
 #: The exact symbolic objects (``Flow.velocity()`` etc.) are built for at most this many points and
 #: N·d coordinates; above, use the numerical field (exact to round-off) or the indexed closed form.
 SYMBOLIC_MAX_POINTS = 64
@@ -279,23 +284,65 @@ def _load_npz(path: str) -> np.ndarray:
         raise TargetError(f"{where} could not be read: {e}") from None
 
 
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_lines(path: str):
+    """``(line number, line)`` of the non-blank lines (streamed: the file may be large)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if line.strip():
+                    yield number, line.rstrip("\r\n")
+    except UnicodeDecodeError as e:
+        raise TargetError(f"{path!r} is not a UTF-8 text file of numbers ({e.reason})") from None
+
+
+def _csv_start(path: str) -> tuple[int, str]:
+    """Lines to skip (blank lines and a header) and the first data line."""
+    lines = _csv_lines(path)
+    first = next(lines, None)
+    if first is not None and not any(_is_number(v) for v in first[1].split(",")):
+        first = next(lines, None)  # a header line of column names
+    if first is None:
+        raise TargetError(f"{path!r} holds no data rows; expected one point per line (numbers separated by commas)")
+    return first[0] - 1, first[1]
+
+
+def _locate_bad_field(path: str, skip: int, width: int) -> None:
+    """Raise an error naming the first bad line or field after ``skip`` lines (only on failure: slow)."""
+    for number, line in _csv_lines(path):
+        if number <= skip:
+            continue
+        fields = line.split(",")
+        if len(fields) != width:
+            raise TargetError(f"{path!r}, line {number}: {len(fields)} fields where the first data line has {width}")
+        for column, v in enumerate(fields, start=1):
+            if not _is_number(v):
+                raise TargetError(f"{path!r}, line {number}, column {column}: {v.strip()!r} is not a number")
+
+
 def _load_csv(path: str) -> np.ndarray:
+    """Comma-separated numbers, one point per line. The first non-blank line is a header of column names
+    only when *none* of its fields is a number; any other field that is not a number is an error naming its
+    line and column (never a silently dropped row)."""
     size = os.path.getsize(path)
     if size > MAX_CSV_BYTES:
         raise TargetError(f"{path!r} is {size / 2**20:.0f} MiB of text; the CSV limit is "
                           f"{MAX_CSV_BYTES / 2**20:.0f} MiB: save large data as .npy")
-    with open(path, encoding="utf-8", errors="replace") as f:
-        first = f.readline()
-    skip = 0
-    if first.strip():
-        try:
-            [float(v) for v in first.split(",")]
-        except ValueError:
-            skip = 1  # a header line of column names
+    skip, first = _csv_start(path)
     try:
-        arr = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2, skiprows=skip)
-    except ValueError as e:
-        raise TargetError(f"{path!r} is not a CSV of numbers with one point per row: {e}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # NumPy's own warnings would print before our one Error line
+            arr = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2, skiprows=skip, encoding="utf-8")
+    except (ValueError, UserWarning, UnicodeDecodeError):
+        _locate_bad_field(path, skip, len(first.split(",")))
+        raise TargetError(f"{path!r} is not a CSV of numbers with one point per row") from None
     _check_header(arr.shape, arr.dtype, repr(path))
     return arr
 
@@ -316,8 +363,7 @@ def read_points(path: str | os.PathLike) -> np.ndarray:
         gifsym.errors.TargetError: '/nonexistent.npy' not found; expected data points (.npy, .npz or .csv, one point per row)
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise TargetError(f"{path!r} not found; expected data points (.npy, .npz or .csv, one point per row)")
+    check_regular_file(path, expected="data points (.npy, .npz or .csv, one point per row)", error=TargetError)
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npy":
         raw = _load_npy(path)
@@ -351,6 +397,11 @@ def as_points(data: object, *, where: str = "the data", owned: bool = False) -> 
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise TargetError(f"{where}: entry ({lo + i}, {j}) is {out[lo + i, j]}; every coordinate must be finite")
+        big = np.abs(out[lo:lo + 65536]) > MAX_COORDINATE
+        if big.any():
+            i, j = np.argwhere(big)[0]
+            raise TargetError(f"{where}: entry ({lo + i}, {j}) is {out[lo + i, j]:g}; coordinates beyond "
+                              f"±{MAX_COORDINATE:g} overflow float64 in the field and the bounds: rescale the data")
     out.setflags(write=False)
     return out
 
@@ -408,6 +459,7 @@ def implied_classes(law: EmpiricalLaw) -> tuple[tuple[str, tuple[tuple[str, symp
 __all__ = [
     "FORMATS",
     "MAX_BYTES",
+    "MAX_COORDINATE",
     "MAX_CSV_BYTES",
     "SYMBOLIC_MAX_COORDS",
     "SYMBOLIC_MAX_POINTS",

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from gifsym.errors import GifsymError, ScheduleError, SpecError
+from gifsym.errors import GifsymError, ScheduleError, SpecError, shown
 
 if TYPE_CHECKING:
     from gifsym.symbolic.prove import Verdict
@@ -639,33 +639,33 @@ def real_number(name: str, value: object) -> sympy.Expr:
     from gifsym.symbolic.expr import MAX_MAGNITUDE, MIN_MAGNITUDE, as_expr, float_estimate, parse_number
 
     if isinstance(value, bool) or value is None:
-        raise SpecError(f"parameter {name}={value!r} is not a number")
+        raise SpecError(f"parameter {name}={shown(value)} is not a number")
     if isinstance(value, str):
         try:
             v = parse_number(value)
         except SpecError:
             raise
         except GifsymError as e:
-            raise SpecError(f"parameter {name}={value!r}: {e}") from None
+            raise SpecError(f"parameter {name}={shown(value)}: {e}") from None
     else:
         try:
             v = as_expr(value, what=f"parameter {name}")
         except GifsymError as e:
             raise SpecError(f"{str(e).split(';')[0]}; give an int, float, or a string like '0.1'") from None
         if not v.is_number or v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-            raise SpecError(f"parameter {name}={value!r} must be a finite real number (not NaN or infinite)")
+            raise SpecError(f"parameter {name}={shown(value)} must be a finite real number (not NaN or infinite)")
     # Judge the size on a float estimate first: comparing exp(exp(exp(25))) with 1e12 makes SymPy evaluate
     # it, which never ends.
     estimate = float_estimate(v)
     if estimate is not None and (not abs(estimate) <= 2 * MAX_MAGNITUDE
                                  or v != 0 and abs(estimate) < float(MIN_MAGNITUDE) / 2):
-        raise SpecError(f"parameter {name}={value!r:.80} is out of range: give 0 or a magnitude between "
+        raise SpecError(f"parameter {name}={shown(value, 80)} is out of range: give 0 or a magnitude between "
                         f"{float(MIN_MAGNITUDE):.0e} and {MAX_MAGNITUDE:.0e}")
     if v.is_extended_real is not True:
-        raise SpecError(f"parameter {name}={value!r} must be a real number (got {v})")
+        raise SpecError(f"parameter {name}={shown(value)} must be a real number (got {v})")
     magnitude = abs(v)
     if (magnitude > MAX_MAGNITUDE) is sympy.true or (v != 0 and (magnitude < MIN_MAGNITUDE) is sympy.true):
-        raise SpecError(f"parameter {name}={value!r} is out of range: give 0 or a magnitude between "
+        raise SpecError(f"parameter {name}={shown(value)} is out of range: give 0 or a magnitude between "
                         f"{float(MIN_MAGNITUDE):.0e} and {MAX_MAGNITUDE:.0e}")
     return v
 
@@ -779,15 +779,26 @@ def _custom(a: str, b: str, params: Mapping[str, object]) -> Schedule:
     exprs = []
     for label, text in (("a", a), ("b", b)):
         if isinstance(text, sympy.Basic):
-            exprs.append(text)
-            continue
-        if not isinstance(text, str):
-            raise ScheduleError(f"custom {label}={text!r} must be a string expression in t")
-        e = parse_expression(text, names=names)
+            e = text
+            if not isinstance(e, sympy.Expr):
+                raise ScheduleError(f"custom {label}={shown(text)} is not a scalar expression in t")
+        elif isinstance(text, str):
+            e = parse_expression(text, names=names)
+        else:
+            raise ScheduleError(f"custom {label}={shown(text)} must be a string expression in t")
+        if e.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise ScheduleError(f"custom {label}={shown(text)} is not finite ({e}): schedule coefficients are finite "
+                                "functions of t")
         if e.has(sympy.I) or e.is_extended_real is False:
-            raise ScheduleError(f"custom {label}={text!r} is not real ({e}): schedule coefficients are real "
+            raise ScheduleError(f"custom {label}={shown(text)} is not real ({e}): schedule coefficients are real "
                                 "functions of t")
         exprs.append(e)
+    used = {str(s) for e in exprs for s in e.free_symbols}
+    used |= {k for text in (a, b) if isinstance(text, str) for k in free_names(text)}
+    unused = [k for k in params if k not in used]
+    if unused:
+        raise ScheduleError(f"parameter {unused[0]!r} is not used by a or b; the expressions use "
+                            + (", ".join(sorted(used - {"t"})) or "no parameters"))
     return Schedule("custom", exprs[0], exprs[1], tuple(values.items()), source=(str(a), str(b)))
 
 

@@ -24,8 +24,8 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,8 +33,8 @@ from functools import cached_property
 import numpy as np
 import sympy
 
-from gifsym.errors import RoundoffWarning, SpecError, TargetError
-from gifsym.io import read_json
+from gifsym.errors import RoundoffWarning, SpecError, TargetError, shown
+from gifsym.io import parse_json, read_json
 from gifsym.symbolic.ball import enclosing_radius
 from gifsym.symbolic.classes import CLASS_BY_SPEC
 from gifsym.symbolic.empirical import EmpiricalLaw, empirical_law, implied_classes
@@ -307,8 +307,10 @@ def _check_param(cls: str, name: str, v: sympy.Expr, assumptions: Mapping[str, b
 def _parse_list(name: str, text: str) -> object:
     """A bracketed list of numbers from a spec (JSON syntax)."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return parse_json(text, what=f"parameter {name}", error=TargetError)
+    except TargetError as e:
+        if "nested" in str(e):
+            raise
         raise TargetError(f"parameter {name}={text!r} is not a number or a JSON list like [1, 2]") from None
 
 
@@ -575,7 +577,7 @@ def target(spec: str | Target, **params: object) -> Target:
     if isinstance(spec, Target):
         return spec
     if not isinstance(spec, str):
-        raise TargetError(f"target spec must be a string, got {spec!r}")
+        raise TargetError(f"target spec must be a string, got {shown(spec)}")
     parts = split_plus(spec, SPEC_NAMES)
     if len(parts) > 1 and params:
         raise TargetError("keyword parameters only go with a single-class spec")
@@ -595,6 +597,13 @@ def target(spec: str | Target, **params: object) -> Target:
     if len(set(names)) != len(names):
         raise TargetError(f"{spec!r} names a class twice")
     name, items, bare = parsed[0]
+    if name in ("empirical", "gmm") and bare is None:
+        # A file whose name has no extension reads like a symbolic parameter (`gmm:mixture`): it is the file
+        # when one of that name exists (then a folder or a FIFO is refused as such, not as an unknown name).
+        named = [k for k, v in items.items() if v is None and os.path.lexists(k)]
+        if named:
+            bare = named[0]
+            items = {k: v for k, v in items.items() if k != bare}
     if name == "empirical":
         merged = {**items, **params}
         data = merged.pop("data", None) if bare is None else bare

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from gifsym.errors import AssumptionError, GifsymError
+from gifsym.errors import AssumptionError, GifsymError, shown
 from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.printing import latex_expr as _latex
 from gifsym.symbolic.schedule import Schedule
@@ -48,8 +48,14 @@ def time_point(t0: Any) -> sympy.Rational:
     from gifsym.symbolic.schedule import real_number
 
     v = real_number("t", t0)
-    if v.free_symbols or not (v.is_number and v.is_real) or not (0 <= v <= 1):
-        raise GifsymError(f"time t={t0!r} must be a real number in [0, 1]")
+    if v.free_symbols or not (v.is_number and v.is_real):
+        raise GifsymError(f"time t={shown(t0)} must be a real number in [0, 1]")
+    inside = (sympy.Ge(v, 0), sympy.Le(v, 1))  # SymPy may not decide one (erf(1001) <= 1): never bool() it
+    if sympy.false in inside:
+        raise GifsymError(f"time t={shown(t0)} must be a real number in [0, 1]")
+    if not all(c is sympy.true for c in inside):
+        raise GifsymError(f"time t={shown(t0)}: cannot decide whether it lies in [0, 1]; give it as a decimal or a "
+                          "fraction")
     return v
 
 

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from gifsym.symbolic.convert.arguments import clean_errors
 from gifsym.symbolic.convert.parameterizations import PARAMETERIZATIONS, Parameterization, parameterization
 from gifsym.symbolic.convert.peers import (
     CONVENTIONS,
@@ -36,6 +37,13 @@ from gifsym.symbolic.convert.sampling import SamplingGrid, sampling_grid
 from gifsym.symbolic.convert.schedule_transfer import Transfer, transfer
 from gifsym.symbolic.convert.sigma_min import SigmaMinPath, equivalent_flow, sigma_min_path, smoothed_target
 from gifsym.symbolic.convert.snr import SNRInverse, snr_inverse
+
+# The public functions turn arithmetic failures on extreme input into ConvertError (argument types are
+# checked inside each, see gifsym.symbolic.convert.arguments).
+(ddpm_log_alpha_bar_bound, equivalent_flow, from_peer, parameterization, peer_info, sigma_min_path, smoothed_target,
+ snr_inverse, to_peer, transfer) = (clean_errors(f) for f in (
+    ddpm_log_alpha_bar_bound, equivalent_flow, from_peer, parameterization, peer_info, sigma_min_path,
+    smoothed_target, snr_inverse, to_peer, transfer))
 
 __all__ = [
     "CONVENTIONS",

@@ -37,6 +37,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import ConvertError
+from gifsym.symbolic.convert import arguments
 from gifsym.symbolic.schedule import Schedule, t
 
 #: The parameterisations and what each predicts.
@@ -211,11 +212,9 @@ def parameterization(schedule: Schedule, given: str, want: str) -> Parameterizat
     Raises:
         ConvertError: an unknown parameterisation name.
     """
-    if not isinstance(schedule, Schedule):
-        raise ConvertError("parameterization() takes a gifsym schedule (gifsym.schedule(...)) first")
+    arguments.schedule(schedule, where="parameterization(schedule, ...)")
     for label, name in (("given", given), ("want", want)):
-        if name not in PARAMETERIZATIONS:
-            raise ConvertError(f"unknown parameterisation {label}={name!r}; accepted: {', '.join(PARAMETERIZATIONS)}")
+        arguments.choice(name, PARAMETERIZATIONS, where=f"parameterization({label}=...)")
     cx, cg = _conversion(given, want)
     sub = {_A: schedule.a, _DA: schedule.da, _B: schedule.b, _DB: schedule.db}
 

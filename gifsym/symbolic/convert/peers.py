@@ -36,6 +36,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import ConvertError, GifsymError
+from gifsym.symbolic.convert import arguments
 from gifsym.symbolic.schedule import MAX_TIMESTEPS, Schedule, catalogue_entry, schedule, t
 
 
@@ -238,12 +239,11 @@ def _ddpm(obj):
                          "b_0 = 0")
         return "ddpm-cosine", {}, tuple(notes)
     params = {"beta_start": _number(obj, "beta_start", cfg.beta_start),
-              "beta_end": _number(obj, "beta_end", cfg.beta_end), "timesteps": int(cfg.num_train_timesteps)}
+              "beta_end": _number(obj, "beta_end", cfg.beta_end),
+              "timesteps": arguments.count(cfg.num_train_timesteps, where=f"{name}.config.num_train_timesteps")}
     if zero_snr:
         raise ConvertError(_zero_snr_refusal(name, kinds[cfg.beta_schedule], params))
-    return kinds[cfg.beta_schedule], {"beta_start": _number(obj, "beta_start", cfg.beta_start),
-                  "beta_end": _number(obj, "beta_end", cfg.beta_end),
-                  "timesteps": int(cfg.num_train_timesteps)}, tuple(notes)
+    return kinds[cfg.beta_schedule], params, tuple(notes)
 
 
 def zero_snr_b(spec_name: str, params: dict[str, Any]) -> sympy.Expr:
@@ -378,6 +378,8 @@ def peer_info(obj: Any, *, mu: float | None = None, image_seq_len: int | None = 
         ConvertError: the object is not of a supported class (a subclass is refused too: it may change the
             formulas), or uses a setting gifsym does not translate.
     """
+    if mu is not None:
+        mu = arguments.real(mu, where="peer_info(mu=...)")
     cls = type(obj)
     key = (cls.__module__.split(".")[0], cls.__name__)
     entry = _BY_KEY.get(key)
@@ -390,13 +392,15 @@ def peer_info(obj: Any, *, mu: float | None = None, image_seq_len: int | None = 
                                    "gifsym.schedule(a=..., b=...)")
         accepted = ", ".join(f"{c.peer}.{c.name}" for c in PEER_CLASSES if c.kind != "-")
         raise ConvertError(f"from_peer does not know {cls.__module__}.{cls.__name__}; accepted: {accepted}")
-    if entry.reader is _flow_match_euler:
-        name, params, notes = _flow_match_euler(obj, mu=mu, image_seq_len=image_seq_len)
-    else:
-        if mu is not None or image_seq_len is not None:
-            raise ConvertError(f"mu= and image_seq_len= are only for diffusers' FlowMatchEulerDiscreteScheduler, "
-                               f"not {cls.__name__}")
-        name, params, notes = entry.reader(obj)
+    if entry.reader is not _flow_match_euler and (mu is not None or image_seq_len is not None):
+        raise ConvertError(f"mu= and image_seq_len= are only for diffusers' FlowMatchEulerDiscreteScheduler, "
+                           f"not {cls.__name__}")
+    try:
+        name, params, notes = (_flow_match_euler(obj, mu=mu, image_seq_len=image_seq_len)
+                               if entry.reader is _flow_match_euler else entry.reader(obj))
+    except AttributeError as e:  # an object of that name without the library's attributes (another version?)
+        raise ConvertError(f"{cls.__name__} lacks an attribute gifsym reads ({e}); is it {entry.peer}'s own "
+                           "class, of a supported version?") from None
     try:
         sch = schedule(name, **params)
     except GifsymError as e:
@@ -432,9 +436,11 @@ def ddpm_log_alpha_bar_bound(beta_start: float, beta_end: float, timesteps: int,
 
     import mpmath
 
-    n = _timesteps(timesteps)
-    if n < 2:
-        raise ConvertError("a DDPM schedule needs at least 2 timesteps")
+    for label, beta in (("beta_start", beta_start), ("beta_end", beta_end)):
+        if not 0 <= arguments.real(beta, where=f"ddpm_log_alpha_bar_bound({label}=...)") < 1:
+            raise ConvertError(f"ddpm_log_alpha_bar_bound({label}={beta!r}): a DDPM beta lies in [0, 1)")
+    n = _timesteps(arguments.count(timesteps, where="ddpm_log_alpha_bar_bound(timesteps=...)", minimum=2))
+    scaled = arguments.flag(scaled, where="ddpm_log_alpha_bar_bound(scaled=...)")
     bs, be = Fraction(str(beta_start)), Fraction(str(beta_end))
     out = []
     if not scaled:
@@ -611,10 +617,9 @@ def to_peer(sched: Schedule, peer: str = "flow_matching", *, timesteps: int = 10
     Raises:
         ConvertError: an unknown peer, a schedule that peer cannot represent, or symbolic parameters.
     """
-    if not isinstance(sched, Schedule):
-        raise ConvertError("to_peer() takes a gifsym schedule (gifsym.schedule(...)) first")
-    if peer not in TO_PEER:
-        raise ConvertError(f"unknown peer {peer!r}; accepted: {', '.join(TO_PEER)}")
+    arguments.schedule(sched, where="to_peer(schedule, ...)")
+    arguments.choice(peer, TO_PEER, where="to_peer(peer=...)")
+    timesteps = arguments.count(timesteps, where="to_peer(timesteps=...)")
     _numeric(sched, peer)
     for rule in TO_PEER_RULES:
         if rule.peer == peer and ("*" in rule.specs or sched.name in rule.specs):

@@ -38,6 +38,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import ConvertError
+from gifsym.symbolic.convert import arguments
 from gifsym.symbolic.convert.snr import SNRInverse, snr_inverse, y
 from gifsym.symbolic.schedule import Schedule, t
 
@@ -132,7 +133,7 @@ class Transfer:
         }
 
     def _check(self, r0: float) -> float:
-        r0 = float(r0)
+        r0 = arguments.real(r0, where="the time r")
         lo, hi = float(self.interval.start), float(self.interval.end)
         if not (lo <= r0 <= hi) or (r0 == lo and self.interval.left_open) or (r0 == hi and self.interval.right_open):
             raise ConvertError(f"r = {r0!r} is outside {self.interval}, where the transfer from "
@@ -250,8 +251,8 @@ def transfer(source: Schedule, target: Schedule) -> Transfer:
         ConvertError: a schedule has symbolic parameters or a decreasing SNR, or their SNR ranges do not
             overlap.
     """
-    if not isinstance(source, Schedule) or not isinstance(target, Schedule):
-        raise ConvertError("transfer(source, target) takes two gifsym schedules (gifsym.schedule(...))")
+    arguments.schedule(source, where="transfer(source, ...)")
+    arguments.schedule(target, where="transfer(..., target)")
     inv = snr_inverse(source)
     inv_target = snr_inverse(target)
     lo_src, hi_src = inv.range

@@ -37,6 +37,7 @@ from typing import Any
 import sympy
 
 from gifsym.errors import ConvertError
+from gifsym.symbolic.convert import arguments
 from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.schedule import Schedule, t
 from gifsym.symbolic.target import Target, gaussian, gmm, target
@@ -151,7 +152,6 @@ def _b1_is_one(s: Schedule):
     return prove.prove_value(s.b, t, 1, "==", 1, side="-")
 
 
-@lru_cache(maxsize=128)
 def sigma_min_path(s: Schedule) -> SigmaMinPath | None:
     """The σ_min reading of ``s`` when ``a_1 > 0`` is proved, else ``None`` (``a_1 = 0``, or undecided).
 
@@ -159,6 +159,12 @@ def sigma_min_path(s: Schedule) -> SigmaMinPath | None:
         ConvertError: ``a_1 > 0`` but ``b_1 = 1`` fails or the reparametrisation does not exist on [0, 1]
             (the message gives the interval where it does).
     """
+    arguments.schedule(s, where="sigma_min_path(schedule)")  # before the cache, which needs a hashable argument
+    return _sigma_min_path(s)
+
+
+@lru_cache(maxsize=128)
+def _sigma_min_path(s: Schedule) -> SigmaMinPath | None:
     from gifsym.symbolic import prove
     from gifsym.symbolic.prove import Verdict
 
@@ -200,6 +206,10 @@ def smoothed_target(nu: Target, sigma: sympy.Expr) -> Target:
     Raises:
         ConvertError: a class parameter is symbolic (its smoothed value has no spec).
     """
+    arguments.target(nu, where="smoothed_target(target, ...)")
+    if not isinstance(sigma, (str, sympy.Expr)):  # a plain number: finite, real, >= 0
+        if arguments.real(sigma, where="smoothed_target(..., sigma)") < 0:
+            raise ConvertError(f"smoothed_target(..., sigma={sigma!r}): sigma must be >= 0")
     sigma = as_expr(sigma, what="sigma")
     s2 = sigma**2
     law = nu.law
@@ -251,6 +261,11 @@ def equivalent_flow(flow: Any) -> tuple[Any, SigmaMinPath | None]:
     """``(flow', path)``: for a σ_min path, the same kind of flow with the reparametrised schedule and the
     smoothed target; otherwise ``(flow, None)``. Only schedules whose S-end verdict is ``violated`` are
     examined."""
+    if not (hasattr(flow, "schedule") and hasattr(flow, "target")):
+        raise ConvertError(f"equivalent_flow() takes a flow (gifsym.GIF(schedule, target)), not "
+                           f"{type(flow).__name__}")
+    arguments.schedule(flow.schedule, where="equivalent_flow(flow).schedule")
+    arguments.target(flow.target, where="equivalent_flow(flow).target")
     s = flow.schedule
     if s.verdict("S-end").status != "violated":  # only S-end: the other checks may be costly
         return flow, None

@@ -34,6 +34,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import ConvertError
+from gifsym.symbolic.convert import arguments
 from gifsym.symbolic.schedule import Schedule, t
 
 #: The SNR value, argument of the inverse.
@@ -293,7 +294,6 @@ class SNRInverse:
                 float(np.nextafter(float(hi), np.inf)) if hi < 1 else 1.0)
 
 
-@lru_cache(maxsize=128)
 def snr_inverse(s: Schedule) -> SNRInverse:
     """``ρ⁻¹`` for schedule ``s`` (see the module docstring for how, and :class:`SNRInverse`).
 
@@ -301,6 +301,12 @@ def snr_inverse(s: Schedule) -> SNRInverse:
         ConvertError: the schedule has symbolic parameters (a numeric inverse needs numbers), or its SNR
             is not increasing.
     """
+    arguments.schedule(s, where="snr_inverse(schedule)")  # before the cache, which needs a hashable argument
+    return _snr_inverse(s)
+
+
+@lru_cache(maxsize=128)
+def _snr_inverse(s: Schedule) -> SNRInverse:
     from gifsym.symbolic import prove
 
     if s.free_parameters:
