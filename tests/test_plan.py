@@ -26,7 +26,8 @@ from gifsym.errors import GifsymError
 from gifsym.symbolic import inventory
 from gifsym.symbolic.schedule import t as T
 
-mpmath.mp.dps = 50
+#: The oracle's working precision (decimal digits); set per call, never for the whole test session.
+ORACLE_DPS = 50
 
 
 def _step(name, v, tk, h, y):
@@ -46,6 +47,7 @@ def _step(name, v, tk, h, y):
     return add(y, h / 6, [a + 2 * b + 2 * c + d for a, b, c, d in zip(k1, k2, k3, k4)])
 
 
+@mpmath.workdps(ORACLE_DPS)
 def exact_l2_error(flow: GIF, method: str, grid) -> mpmath.mpf:
     """‖Y_N − X_1‖_{L²} under the synchronous coupling from X_{t0} ~ p_{t0}, for a Gaussian N(m, Σ).
 

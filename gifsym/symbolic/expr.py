@@ -654,8 +654,8 @@ def parse_expression(text: str, *, names: Mapping[str, sympy.Basic]) -> sympy.Ex
         raise parser.fail(f"expression is too large a polynomial (degree {degree:.0f} in {', '.join(map(str, sorted(result.free_symbols, key=str)))}, "
                           f"more than {MAX_DEGREE})")
     if tower > MAX_TOWER:
-        raise parser.fail(f"tower of powers too tall ({tower} powers with non-constant exponents inside each "
-                          f"other, more than {MAX_TOWER})")
+        raise parser.fail(f"powers nested too deeply: a tower of {tower} powers with non-constant exponents "
+                          f"inside each other, more than {MAX_TOWER}")
     return result
 
 
