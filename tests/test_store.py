@@ -445,3 +445,26 @@ def test_source_stability_is_stored_and_read_back(cache):
         mp.setattr(stability, "source_stability", lambda *a, **k: pytest.fail("a stored result was derived again"))
         again = theory.source_stability(flow)
     assert again == first == stability.source_stability(flow)
+
+
+@pytest.mark.parametrize("spec", ["condot:sigma_min=0.01", "linear"])
+def test_a_sigma_min_path_is_stored_and_read_back(cache, spec):
+    # A σ_min path takes SymPy seconds to derive (EDM's): a second process reads it back and derives
+    # nothing; ``None`` (a_1 = 0, no path) is stored as well.
+    from gifsym.symbolic.convert import sigma_min
+
+    s = schedule(spec)
+    sigma_min.sigma_min_path.cache_clear()
+    first = sigma_min.sigma_min_path(s)
+    assert (first is None) == (spec == "linear")
+    assert len(list((cache / "sigma-min-path").glob("*.json"))) == 1
+    _clear()
+    sigma_min.sigma_min_path.cache_clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sigma_min, "_derive_sigma_min_path", lambda *a: pytest.fail("a stored path was derived again"))
+        again = sigma_min.sigma_min_path(s)
+    sigma_min.sigma_min_path.cache_clear()
+    assert again == first == sigma_min._derive_sigma_min_path(s)
+    if first is not None:  # the stored path is usable: its schedule and verdicts came back whole
+        assert again.schedule.a == first.schedule.a and again.existence.status == "holds"
+        assert again.original is s  # the input is stored by name and put back
