@@ -43,12 +43,15 @@ import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sympy
 
 from gifsym.errors import TargetError
 from gifsym.symbolic.ball import Ball, enclosing_ball, pad_slack, round_up
+
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs numpy
+    import numpy as np
 
 #: Largest data array accepted, in bytes of float64 (10⁶ points in 1024 dimensions is 7.6 GiB).
 MAX_BYTES = 8 * 2**30
@@ -155,6 +158,7 @@ class EmpiricalLaw:
         squares, whose rounding error is at most ``γ_n Σ y²`` with ``γ_n = n u / (1 − n u)``,
         ``u = 2^{−53}`` (Higham, Accuracy and Stability, §4.2), raised by that much. Source stability needs
         an upper bound, so either is valid there."""
+        import numpy as np
         P = self.points
         n = P.size
         if n <= 100_000:
@@ -168,6 +172,7 @@ class EmpiricalLaw:
     @cached_property
     def second_moment(self) -> float:
         """``E|X|² = (1/N) Σ|y_i|² + d σ²``."""
+        import numpy as np
         P = self.points
         return float(np.einsum("ij,ij->", P, P) / self.N + self.dim * float(self.sigma) ** 2)
 
@@ -175,6 +180,7 @@ class EmpiricalLaw:
     def arrays(self) -> dict[str, np.ndarray]:
         """``weights`` (N,), ``means`` (N, d) (the points) and ``sigmas`` (N,), as for an isotropic mixture
         (no (N, d, d) covariances: they would not fit at scale)."""
+        import numpy as np
         return {"weights": np.full(self.N, 1.0 / self.N), "means": self.points,
                 "sigmas": np.full(self.N, float(self.sigma))}
 
@@ -198,6 +204,7 @@ class EmpiricalLaw:
 
 
 def _digest(points: np.ndarray) -> str:
+    import numpy as np
     h = hashlib.sha256(repr(points.shape).encode())
     h.update(np.ascontiguousarray(points).view(np.uint8).data)
     return h.hexdigest()
@@ -222,6 +229,7 @@ def _check_header(shape: tuple[int, ...], dtype: np.dtype, where: str) -> None:
 
 
 def _npy_header(f, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    import numpy as np
     fmt = np.lib.format
     try:
         version = fmt.read_magic(f)
@@ -237,6 +245,7 @@ def _npy_header(f, where: str) -> tuple[tuple[int, ...], np.dtype]:
 
 
 def _load_npy(path: str) -> np.ndarray:
+    import numpy as np
     with open(path, "rb") as f:
         shape, dtype = _npy_header(f, repr(path))
     _check_header(shape, dtype, repr(path))
@@ -247,6 +256,7 @@ def _load_npy(path: str) -> np.ndarray:
 
 
 def _load_npz(path: str) -> np.ndarray:
+    import numpy as np
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -280,6 +290,7 @@ def _load_npz(path: str) -> np.ndarray:
 
 
 def _load_csv(path: str) -> np.ndarray:
+    import numpy as np
     size = os.path.getsize(path)
     if size > MAX_CSV_BYTES:
         raise TargetError(f"{path!r} is {size / 2**20:.0f} MiB of text; the CSV limit is "
@@ -315,6 +326,7 @@ def read_points(path: str | os.PathLike) -> np.ndarray:
         ...
         gifsym.errors.TargetError: '/nonexistent.npy' not found; expected data points (.npy, .npz or .csv, one point per row)
     """
+    import numpy as np
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise TargetError(f"{path!r} not found; expected data points (.npy, .npz or .csv, one point per row)")
@@ -339,6 +351,7 @@ def as_points(data: object, *, where: str = "the data", owned: bool = False) -> 
     (one just read from a file) is used as it is when it is already float64 and C-ordered, which saves a
     second copy of data that may fill much of the memory.
     """
+    import numpy as np
     arr = np.asarray(data)
     _check_header(arr.shape, arr.dtype, where)
     out = np.asarray(arr, dtype=np.float64, order="C") if owned else np.array(arr, dtype=np.float64, order="C",
@@ -372,6 +385,7 @@ def empirical_law(data: object, *, sigma: object = 0, source: str = "array") -> 
 
 
 def _sigma(sigma: object) -> sympy.Expr:
+    import numpy as np
     from gifsym.symbolic.schedule import _value  # the one parser of numeric parameters
 
     if sigma is None:
