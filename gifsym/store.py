@@ -368,6 +368,26 @@ def fingerprint(obj: Any) -> str:
     return repr(obj)
 
 
+def as_stored(obj: Any) -> Any:
+    """A SymPy value as a later process reads it back from the store: rebuilt from its ``srepr`` (which
+    flattens what a derivation left unevaluated, such as a product nested in a product). A key made from a
+    derived value (the compact forms of a bound) then matches the key the reading process makes; anything
+    else, or a value that cannot be rebuilt, is returned as it is.
+
+    Example:
+        >>> x = sympy.Symbol("x")
+        >>> nested = sympy.Mul(2, sympy.Mul(3, x, evaluate=False), evaluate=False)
+        >>> srepr(nested) == srepr(as_stored(nested)), as_stored(nested)
+        (False, 6*x)
+    """
+    if not isinstance(obj, (sympy.Basic, sympy.MatrixBase)):
+        return obj
+    try:
+        return parse_srepr(srepr(obj))
+    except (StoreError, RecursionError, MemoryError):
+        return obj
+
+
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """A hash of the source of gifsym's symbolic and theory layers with their subpackages, of the budgets,
@@ -600,5 +620,5 @@ def cached(kind: str, inputs: Mapping[str, Any], types: Mapping[str, type], comp
 
 
 __all__ = ["DECODE_SECONDS", "FORMAT", "MAX_DEPTH", "MAX_ENTRY_BYTES", "MAX_FLOAT_PRECISION", "MAX_POWER_BITS",
-           "StoreError", "cache_dir", "cached", "code_fingerprint", "decode", "encode", "fingerprint", "key", "load",
-           "parse_srepr", "save", "signature", "srepr"]
+           "StoreError", "as_stored", "cache_dir", "cached", "code_fingerprint", "decode", "encode", "fingerprint",
+           "key", "load", "parse_srepr", "save", "signature", "srepr"]

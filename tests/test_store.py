@@ -445,3 +445,71 @@ def test_source_stability_is_stored_and_read_back(cache):
         mp.setattr(stability, "source_stability", lambda *a, **k: pytest.fail("a stored result was derived again"))
         again = theory.source_stability(flow)
     assert again == first == stability.source_stability(flow)
+
+
+@pytest.mark.parametrize("spec", ["condot:sigma_min=0.01", "linear"])
+def test_a_sigma_min_path_is_stored_and_read_back(cache, spec):
+    # A σ_min path takes SymPy seconds to derive (EDM's): a second process reads it back and derives
+    # nothing; ``None`` (a_1 = 0, no path) is stored as well.
+    from gifsym.symbolic.convert import sigma_min
+
+    s = schedule(spec)
+    sigma_min.sigma_min_path.cache_clear()
+    first = sigma_min.sigma_min_path(s)
+    assert (first is None) == (spec == "linear")
+    assert len(list((cache / "sigma-min-path").glob("*.json"))) == 1
+    _clear()
+    sigma_min.sigma_min_path.cache_clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sigma_min, "_derive_sigma_min_path", lambda *a: pytest.fail("a stored path was derived again"))
+        again = sigma_min.sigma_min_path(s)
+    sigma_min.sigma_min_path.cache_clear()
+    assert again == first == sigma_min._derive_sigma_min_path(s)
+    if first is not None:  # the stored path is usable: its schedule and verdicts came back whole
+        assert again.schedule.a == first.schedule.a and again.existence.status == "holds"
+        assert again.original is s  # the input is stored by name and put back
+
+
+_WARM_RUN = """
+import sys
+from gifsym.symbolic import compact, schedule
+from gifsym.symbolic.convert import sigma_min
+from gifsym.theory import flow_maps, jacobian_bounds, stability
+
+
+def derived(*args, **kwargs):
+    raise AssertionError("a stored result was derived again")
+
+
+sigma_min._derive_sigma_min_path = compact._compact_many = derived
+jacobian_bounds.bounds = flow_maps.flow_map_lipschitz = stability.source_stability = derived
+schedule._CHECKS = {k: derived for k in schedule._CHECKS}
+from gifsym.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    heavy = sorted(m for m in ("numpy", "networkx", "scipy", "jax", "matplotlib", "torch") if m in sys.modules)
+    print("imported:", heavy, file=sys.stderr)
+"""
+
+
+def test_a_warm_bounds_run_derives_nothing_and_imports_no_numerics(tmp_path):
+    # Issue 21: a second ``bounds`` of a flow reads every derived result back (here a σ_min path: its
+    # reading, the schedule's checks, bounds, flow-map constants, source stability, compact forms) and needs
+    # neither NumPy nor networkx, let alone JAX: a new process where deriving any of them fails answers the
+    # same as the process that derived them.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "GIFSYM_CACHE": str(tmp_path / "cache")}
+    args = ["bounds", "--schedule", "condot:sigma_min=0.01", "--target", "slc:kappa=2"]
+    cold = subprocess.run([sys.executable, str(root / "cli.py"), *args], capture_output=True, text=True, env=env,
+                          cwd=root, timeout=300)
+    assert cold.returncode == 0, cold.stderr
+    warm = subprocess.run([sys.executable, "-c", _WARM_RUN, *args], capture_output=True, text=True, env=env,
+                          cwd=root, timeout=300)
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stdout == cold.stdout and "a_1 = sigma_min = 1/100" in warm.stdout
+    assert "imported: []" in warm.stderr

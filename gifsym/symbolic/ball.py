@@ -39,20 +39,24 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sympy
 
 from gifsym.errors import GifsymError
 from gifsym.symbolic.expr import as_expr
 
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs numpy
+    import numpy as np
+
 #: Default relative gap of the certificate (radius − lower bound ≤ RTOL · radius).
 RTOL = 1e-10
 #: Rows per block when distances to all points are computed (bounds the temporary to BLOCK · d floats).
 BLOCK = 65536
-_EPS = np.finfo(np.float64).eps
+_EPS = sys.float_info.epsilon  # float64's, as np.finfo(np.float64).eps
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,14 @@ class Ball:
         return hash((tuple(self.centre.tolist()), self.radius, self.lower))
 
     def __eq__(self, other: object) -> bool:
+        import numpy as np
         return (isinstance(other, Ball) and np.array_equal(self.centre, other.centre)
                 and self.radius == other.radius and self.lower == other.lower)
 
 
 def _far(points: np.ndarray, c: np.ndarray) -> tuple[int, float]:
     """The farthest point from ``c`` and its squared distance, from explicit differences in blocks."""
+    import numpy as np
     best, where = -1.0, 0
     for lo in range(0, points.shape[0], BLOCK):
         D = points[lo:lo + BLOCK] - c
@@ -100,6 +106,7 @@ def _far(points: np.ndarray, c: np.ndarray) -> tuple[int, float]:
 
 def _fw(Y: np.ndarray, lam: np.ndarray, rtol: float, max_iter: int) -> tuple[np.ndarray, int]:
     """Frank–Wolfe with away steps on the dual over the rows of Y (the core set), from weights ``lam``."""
+    import numpy as np
     c = lam @ Y
     it = 0
     for it in range(1, max_iter + 1):
@@ -136,10 +143,12 @@ def enclosing_ball(points: np.ndarray, *, rtol: float = RTOL, max_iter: int = 10
             the method converges linearly; the limit is a guard against a hang).
 
     Example:
+        >>> import numpy as np
         >>> b = enclosing_ball(np.array([[2.0], [4.0]]))
         >>> b.centre.tolist(), b.radius
         ([3.0], 1.0)
     """
+    import numpy as np
     P = np.asarray(points, dtype=np.float64)
     if P.ndim != 2 or P.shape[0] == 0:
         raise GifsymError(f"enclosing_ball needs an (N, d) array with N >= 1, got shape {P.shape}")
@@ -215,6 +224,7 @@ def enclosing_radius(means: Sequence[Sequence[sympy.Expr]]) -> sympy.Expr:
         >>> enclosing_radius([(2,), (4,)]), enclosing_radius([(0, 0), (3, 4)])
         (1, 5/2)
     """
+    import numpy as np
     pts = [tuple(as_expr(v, what="a coordinate of means") for v in m) for m in means]
     if not pts:
         raise GifsymError("enclosing_radius needs at least one point")

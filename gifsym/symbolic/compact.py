@@ -647,7 +647,11 @@ def compact_many(exprs: Iterable[Any], schedule: Schedule) -> Compact:
     Returns:
         A :class:`Compact` whose ``expr`` is the tuple of the compact expressions (``None`` stays ``None``).
     """
-    exprs = tuple(_hashable(e) for e in exprs)
+    from gifsym import store
+
+    # As stored: a process that derived a bound holds it as derived, one that read it back holds it rebuilt
+    # (flattened); both must make the same key, or every first warm run derives the compact forms again.
+    exprs = tuple(store.as_stored(_hashable(e)) for e in exprs)
     return _compact_cached(exprs, schedule)
 
 

@@ -44,13 +44,16 @@ import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sympy
 
 from gifsym.errors import TargetError
 from gifsym.io import check_regular_file
 from gifsym.symbolic.ball import Ball, enclosing_ball, pad_slack, round_up
+
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs numpy
+    import numpy as np
 
 #: Largest data array accepted, in bytes of float64 (10⁶ points in 1024 dimensions is 7.6 GiB).
 MAX_BYTES = 8 * 2**30
@@ -160,6 +163,7 @@ class EmpiricalLaw:
         squares, whose rounding error is at most ``γ_n Σ y²`` with ``γ_n = n u / (1 − n u)``,
         ``u = 2^{−53}`` (Higham, Accuracy and Stability, §4.2), raised by that much. Source stability needs
         an upper bound, so either is valid there."""
+        import numpy as np
         P = self.points
         n = P.size
         if n <= 100_000:
@@ -173,6 +177,7 @@ class EmpiricalLaw:
     @cached_property
     def second_moment(self) -> float:
         """``E|X|² = (1/N) Σ|y_i|² + d σ²``."""
+        import numpy as np
         P = self.points
         return float(np.einsum("ij,ij->", P, P) / self.N + self.dim * float(self.sigma) ** 2)
 
@@ -180,6 +185,7 @@ class EmpiricalLaw:
     def arrays(self) -> dict[str, np.ndarray]:
         """``weights`` (N,), ``means`` (N, d) (the points) and ``sigmas`` (N,), as for an isotropic mixture
         (no (N, d, d) covariances: they would not fit at scale)."""
+        import numpy as np
         return {"weights": np.full(self.N, 1.0 / self.N), "means": self.points,
                 "sigmas": np.full(self.N, float(self.sigma))}
 
@@ -203,6 +209,7 @@ class EmpiricalLaw:
 
 
 def _digest(points: np.ndarray) -> str:
+    import numpy as np
     h = hashlib.sha256(repr(points.shape).encode())
     h.update(np.ascontiguousarray(points).view(np.uint8).data)
     return h.hexdigest()
@@ -227,6 +234,7 @@ def _check_header(shape: tuple[int, ...], dtype: np.dtype, where: str) -> None:
 
 
 def _npy_header(f, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    import numpy as np
     fmt = np.lib.format
     try:
         version = fmt.read_magic(f)
@@ -242,6 +250,7 @@ def _npy_header(f, where: str) -> tuple[tuple[int, ...], np.dtype]:
 
 
 def _load_npy(path: str) -> np.ndarray:
+    import numpy as np
     with open(path, "rb") as f:
         shape, dtype = _npy_header(f, repr(path))
     _check_header(shape, dtype, repr(path))
@@ -252,6 +261,7 @@ def _load_npy(path: str) -> np.ndarray:
 
 
 def _load_npz(path: str) -> np.ndarray:
+    import numpy as np
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -331,6 +341,8 @@ def _load_csv(path: str) -> np.ndarray:
     """Comma-separated numbers, one point per line. The first non-blank line is a header of column names
     only when *none* of its fields is a number; any other field that is not a number is an error naming its
     line and column (never a silently dropped row)."""
+
+    import numpy as np
     size = os.path.getsize(path)
     if size > MAX_CSV_BYTES:
         raise TargetError(f"{path!r} is {size / 2**20:.0f} MiB of text; the CSV limit is "
@@ -362,6 +374,7 @@ def read_points(path: str | os.PathLike) -> np.ndarray:
         ...
         gifsym.errors.TargetError: '/nonexistent.npy' not found; expected data points (.npy, .npz or .csv, one point per row)
     """
+    import numpy as np
     path = os.fspath(path)
     check_regular_file(path, expected="data points (.npy, .npz or .csv, one point per row)", error=TargetError)
     ext = os.path.splitext(path)[1].lower()
@@ -385,6 +398,7 @@ def as_points(data: object, *, where: str = "the data", owned: bool = False) -> 
     (one just read from a file) is used as it is when it is already float64 and C-ordered, which saves a
     second copy of data that may fill much of the memory.
     """
+    import numpy as np
     arr = np.asarray(data)
     _check_header(arr.shape, arr.dtype, where)
     out = np.asarray(arr, dtype=np.float64, order="C") if owned else np.array(arr, dtype=np.float64, order="C",
@@ -423,6 +437,7 @@ def empirical_law(data: object, *, sigma: object = 0, source: str = "array") -> 
 
 
 def _sigma(sigma: object) -> sympy.Expr:
+    import numpy as np
     from gifsym.symbolic.schedule import _value  # the one parser of numeric parameters
 
     if sigma is None:

@@ -29,8 +29,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sympy
 
 from gifsym.errors import RoundoffWarning, SpecError, TargetError, shown
@@ -40,6 +40,9 @@ from gifsym.symbolic.classes import CLASS_BY_SPEC
 from gifsym.symbolic.empirical import EmpiricalLaw, empirical_law, implied_classes
 from gifsym.symbolic.printing import symbol_name
 from gifsym.symbolic.spec import split_plus, split_spec
+
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs numpy
+    import numpy as np
 
 EXACT_SPECS = ("gaussian", "gmm", "empirical")
 SPEC_NAMES = set(CLASS_BY_SPEC) | set(EXACT_SPECS)
@@ -165,6 +168,7 @@ class Component:
     @cached_property
     def eigenvalues(self) -> tuple[float, ...]:
         """Eigenvalues of Σ (floats, ascending)."""
+        import numpy as np
         if self.cov is None:
             return (float(self.sigma) ** 2,) * self.dim
         return tuple(float(x) for x in np.linalg.eigvalsh(np.array(self.cov.tolist(), dtype=float)))
@@ -192,6 +196,7 @@ class Mixture:
     @cached_property
     def arrays(self) -> dict[str, np.ndarray]:
         """Float64 arrays: ``weights`` (K,), ``means`` (K, d), ``covs`` (K, d, d), ``sigmas`` (K,) if isotropic."""
+        import numpy as np
         out = {
             "weights": np.array([float(c.weight) for c in self.components]),
             "means": np.array([[float(v) for v in c.mean] for c in self.components]).reshape(self.K, self.dim),
@@ -211,6 +216,7 @@ class Mixture:
     @cached_property
     def second_moment(self) -> float:
         """``E|X|²`` (used by source stability)."""
+        import numpy as np
         a = self.arrays
         return float(np.sum(a["weights"] * (np.sum(a["means"] ** 2, 1) + np.trace(a["covs"], axis1=1, axis2=2))))
 
@@ -319,6 +325,7 @@ def _roundoff_zero(x: object, what: str) -> object:
     the value itself otherwise. Such numbers are below the range exact parameters accept
     (:func:`gifsym.symbolic.schedule.real_number`); in a mean or a covariance they are round-off of 0, so
     they are read as 0, with a :class:`RoundoffWarning` that says so."""
+    import numpy as np
     from gifsym.symbolic.expr import MIN_MAGNITUDE
 
     if isinstance(x, (np.floating,)):
@@ -333,6 +340,7 @@ def _roundoff_zero(x: object, what: str) -> object:
 
 
 def _exact(x: object, what: str) -> sympy.Expr:
+    import numpy as np
     if isinstance(x, bool) or not isinstance(x, (int, float, str, sympy.Basic, np.floating, np.integer)):
         raise TargetError(f"{what}={x!r} must be a number")
     if isinstance(x, (np.floating, np.integer)):
@@ -346,6 +354,7 @@ def _exact(x: object, what: str) -> sympy.Expr:
 
 
 def _vector(x: object, dim: int | None, what: str) -> tuple[sympy.Expr, ...]:
+    import numpy as np
     if isinstance(x, np.ndarray):
         x = x.tolist()
     if isinstance(x, (list, tuple)):
@@ -360,6 +369,7 @@ def _vector(x: object, dim: int | None, what: str) -> tuple[sympy.Expr, ...]:
 
 def _square_rows(x: object, what: str) -> list:
     """The rows of a square matrix given as nested lists (or an array / SymPy matrix), or a clear error."""
+    import numpy as np
     if isinstance(x, sympy.MatrixBase):
         x = x.tolist()
     if isinstance(x, np.ndarray):
@@ -376,6 +386,7 @@ def _square_rows(x: object, what: str) -> list:
 
 
 def _covariance(x: object, dim: int, what: str) -> sympy.ImmutableMatrix:
+    import numpy as np
     x = [[_roundoff_zero(v, what) for v in row] for row in _square_rows(x, what)]
     try:
         arr = np.array([[_exact(v, what) for v in row] for row in x], dtype=float)
@@ -403,6 +414,7 @@ def gaussian(*, mean: object = 0, sigma: object = None, cov: object = None, dim:
         >>> gaussian(sigma=0.5, mean=[1, 2]).law.components[0].mean
         (1, 2)
     """
+    import numpy as np
     if (sigma is None) == (cov is None):
         raise TargetError("gaussian target needs exactly one of sigma= (isotropic) or cov= (full covariance)")
     if dim is not None:
@@ -454,6 +466,7 @@ def gmm(
         >>> sorted(g.class_ids())
         ['T-conv', 'T-gmm', 'T-slcvx']
     """
+    import numpy as np
     given = [x is not None for x in (sigma, sigmas, covariances)]
     if sum(given) != 1:
         raise TargetError("gmm needs exactly one of 'sigma', 'sigmas' or 'covariances'")

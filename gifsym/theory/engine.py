@@ -40,9 +40,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import sympy
 
 from gifsym.errors import AssumptionError, GifsymError, GraphError, LemmaError
@@ -51,6 +50,9 @@ from gifsym.symbolic.classes import TARGET_CLASSES
 from gifsym.symbolic.flow import Flow, instantiate
 from gifsym.symbolic.schedule import SCHEDULE_ASSUMPTIONS, Schedule
 from gifsym.symbolic.target import Membership, Target
+
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs networkx
+    import networkx as nx
 
 #: The kinds a lemma may have (they pick the LaTeX environment of a report).
 KINDS = ("definition", "lemma", "proposition", "theorem")
@@ -336,6 +338,7 @@ class Registry:
 
     def problems(self) -> list[str]:
         """Every problem of the library (empty when it is well formed)."""
+        import networkx as nx
         out: list[str] = []
         seen: set[str] = set()
         for lem in self._list:
@@ -365,6 +368,7 @@ class Registry:
         return out
 
     def _raw_graph(self) -> nx.DiGraph:
+        import networkx as nx
         g = nx.DiGraph()
         for lem in self._list:
             g.add_node(lem.name)
@@ -399,6 +403,7 @@ class Registry:
 
     @cached_property
     def _order(self) -> tuple[str, ...]:
+        import networkx as nx
         return tuple(nx.lexicographical_topological_sort(self._graph))
 
     def names(self) -> tuple[str, ...]:
@@ -436,6 +441,7 @@ class Registry:
 
     def ancestors(self, name: str) -> frozenset[str]:
         """Every lemma ``name`` depends on (along ``uses`` and ``any_of`` edges)."""
+        import networkx as nx
         self.get(name)
         return frozenset(nx.ancestors(self._graph, name))
 
@@ -608,6 +614,7 @@ class Registry:
     def to_dot(self, *, gif: Any = None, reduced: bool = True) -> str:
         """The graph in Graphviz DOT: the transitive reduction (``reduced``), nodes coloured by status;
         with ``gif``, lemmas that do not apply to that flow are drawn dashed and grey."""
+        import networkx as nx
         g = self._graph
         h = nx.transitive_reduction(g) if reduced else g
         ok = set(self.applicable(gif)) if gif is not None else None

@@ -37,9 +37,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from gifsym.theory.engine import (
     ASSUMPTION_IDS,
@@ -56,6 +54,9 @@ from gifsym.theory.engine import (
     unregister_check,
 )
 from gifsym.theory.library import LEMMAS
+
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs networkx
+    import networkx as nx
 
 # ---------------------------------------------------------------------------------------------------------
 # The default registry (gifsym's library), built at first use.

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 
 from gifsym.errors import ConvertError
 from gifsym.symbolic.convert.snr import snr_inverse
@@ -57,6 +56,7 @@ def grid_from_levels(sched: Schedule, levels: Sequence[float]) -> SamplingGrid:
     Levels below the schedule's last one (``a_1/b_1 > 0``, e.g. EDM's σ_min) are left out with a note;
     levels above its first (``a_0/b_0``) are clamped to t = 0 with a note.
     """
+    import numpy as np
     r = np.asarray(levels, dtype=float)
     if r.ndim != 1 or np.any(np.isnan(r)) or np.any(r < 0):
         raise ConvertError(f"sampling levels must be numbers >= 0 (inf: pure noise), got {levels!r}")
@@ -86,6 +86,7 @@ def grid_from_levels(sched: Schedule, levels: Sequence[float]) -> SamplingGrid:
 
 def _levels(obj: Any, steps: int, mu: float | None) -> list[float]:
     """The noise-to-signal ratios a/b of a diffusers scheduler's sampling steps (on a copy of ``obj``)."""
+    import numpy as np
     name = type(obj).__name__
     sched = copy.deepcopy(obj)  # set_timesteps changes the object: leave the caller's alone
     if name == "FlowMatchEulerDiscreteScheduler":
@@ -120,6 +121,7 @@ def sampling_grid(obj: Any, steps: int, *, mu: float | None = None,
     Raises:
         ConvertError: an object from_peer does not read, a non-diffusers object, or a bad ``steps``.
     """
+    import numpy as np
     from gifsym.symbolic.convert.peers import from_peer
 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 100_000:

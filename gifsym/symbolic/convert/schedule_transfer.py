@@ -34,7 +34,6 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
-import numpy as np
 import sympy
 
 from gifsym.errors import ConvertError
@@ -147,6 +146,7 @@ class Transfer:
             ConvertError: r is outside :attr:`interval`, or the formulas are singular there (0/0 or ∞ at an
                 end that :func:`transfer` therefore leaves open).
         """
+        import numpy as np
         r0 = self._check(r0)
         c = _components(self._fns, self.inverse, r0)
         if not all(np.isfinite(v) for v in c.values()) or not c["s"] > 0:
@@ -164,6 +164,7 @@ class Transfer:
         Raises:
             ConvertError: r is outside the closed interval, or t or s is not finite (or s ≤ 0) there.
         """
+        import numpy as np
         r0 = float(r0)
         lo, hi = float(self.interval.start), float(self.interval.end)
         if not lo <= r0 <= hi:
@@ -191,6 +192,7 @@ class Transfer:
     def time_enclosure(self, r0: float) -> tuple[float, float]:
         """A certified bracket of ``t(r)``: ``ρ̄(r)`` is enclosed in interval arithmetic, and each end of that
         enclosure is inverted by certified bisection (ρ increasing, so the bracket of t is their hull)."""
+        import numpy as np
         from gifsym.symbolic.convert.enclosure import enclose, endpoints
 
         r0 = self._check(r0)
@@ -219,6 +221,7 @@ class Transfer:
 
 def _components(fns: dict[str, Callable], inverse: SNRInverse, r0: float) -> dict[str, float]:
     """t(r), s(r), ṫ, ṡ in float64 numpy arithmetic (a division by zero gives ±inf or nan, not an exception)."""
+    import numpy as np
     r0 = np.float64(r0)
     with np.errstate(all="ignore"):
         ta, tda, tb, tdb = (np.float64(v) for v in fns["target"](r0))
@@ -237,6 +240,7 @@ def _components(fns: dict[str, Callable], inverse: SNRInverse, r0: float) -> dic
 
 def _regular(fns: dict[str, Callable], inverse: SNRInverse, r0: float) -> bool:
     """Whether the transfer's formulas give finite t, s > 0, ṫ, ṡ at r0 (an end of the interval)."""
+    import numpy as np
     try:
         c = _components(fns, inverse, r0)
     except (ArithmeticError, ValueError, ConvertError):

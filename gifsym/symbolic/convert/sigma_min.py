@@ -155,6 +155,10 @@ def _b1_is_one(s: Schedule):
 def sigma_min_path(s: Schedule) -> SigmaMinPath | None:
     """The σ_min reading of ``s`` when ``a_1 > 0`` is proved, else ``None`` (``a_1 = 0``, or undecided).
 
+    Also kept on disk (:mod:`gifsym.store`, as a one-tuple so that ``None`` is stored too): deriving it
+    (factoring ``a² − σ² b²``, proving the radicand ≥ 0) takes SymPy seconds for EDM's schedule, which every
+    ``bounds`` run of a σ_min path would otherwise redo. An error is not stored (it is derived again).
+
     Raises:
         ConvertError: ``a_1 > 0`` but ``b_1 = 1`` fails or the reparametrisation does not exist on [0, 1]
             (the message gives the interval where it does).
@@ -165,6 +169,18 @@ def sigma_min_path(s: Schedule) -> SigmaMinPath | None:
 
 @lru_cache(maxsize=128)
 def _sigma_min_path(s: Schedule) -> SigmaMinPath | None:
+    """:func:`sigma_min_path`, remembered in the process and kept in the on-disk store."""
+    from gifsym import store
+    from gifsym.symbolic.prove import Verdict
+
+    (path,) = store.cached("sigma-min-path", {"schedule": s},
+                           {"SigmaMinPath": SigmaMinPath, "Schedule": Schedule, "Verdict": Verdict},
+                           lambda: (_derive_sigma_min_path(s),))
+    return path
+
+
+def _derive_sigma_min_path(s: Schedule) -> SigmaMinPath | None:
+    """:func:`sigma_min_path`, derived."""
     from gifsym.symbolic import prove
     from gifsym.symbolic.prove import Verdict
 

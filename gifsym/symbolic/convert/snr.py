@@ -28,14 +28,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 import mpmath
-import numpy as np
 import sympy
 
 from gifsym.errors import ConvertError
 from gifsym.symbolic.convert import arguments
 from gifsym.symbolic.schedule import Schedule, t
+
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs numpy
+    import numpy as np
 
 #: The SNR value, argument of the inverse.
 y = sympy.Symbol("y", positive=True)
@@ -149,6 +152,7 @@ def _candidates(f: sympy.Expr) -> list[sympy.Expr]:
 def _branch(candidates: list[sympy.Expr], snr: sympy.Expr) -> sympy.Expr | None:
     """The candidate with ``t(ρ(t_j)) = t_j`` at every check time (40-digit mpmath) that float64 evaluates
     most accurately, or None when no candidate passes."""
+    import numpy as np
     rho = sympy.lambdify(t, snr, modules="mpmath")
     tol = mpmath.mpf(10) ** -_CHECK_DIGITS
     times = [mpmath.mpf(tj.p) / tj.q for tj in _CHECK_TIMES]
@@ -235,6 +239,7 @@ class SNRInverse:
     def at(self, value: float | np.ndarray) -> float | np.ndarray:
         """``ρ⁻¹(value)`` in float64 (exact formula, or bisection to 2⁻⁶⁴); values outside ``range``
         give the nearest end (0 or 1)."""
+        import numpy as np
         v = np.asarray(value, dtype=float)
         if self._expr_np is not None:
             with np.errstate(all="ignore"):
@@ -258,6 +263,7 @@ class SNRInverse:
         Raises:
             ConvertError: ``value`` is outside ``range``, or ρ could not be enclosed.
         """
+        import numpy as np
         from gifsym.symbolic.convert.enclosure import enclose, endpoints
 
         yv = Fraction(value) if not isinstance(value, Fraction) else value

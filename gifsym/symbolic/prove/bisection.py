@@ -7,7 +7,6 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import mpmath
-import numpy as np
 import sympy
 
 from gifsym.symbolic.prove.budget import MAX_BOXES, MAX_DEPTH, MAX_ORDER, MIN_WIDTH
@@ -216,6 +215,7 @@ class Prover:
 
     def undefined_point(self) -> Verdict | None:
         """A point where a divisor (or the cosine under a tan) vanishes, found by a proved sign change."""
+        import numpy as np
         t = self.task
         points, xs, _ = grid_cached(t.lo, t.hi, t.lo_open, t.hi_open)
         for g, rel in definedness_conditions(self.prog):

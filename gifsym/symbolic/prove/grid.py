@@ -6,34 +6,46 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sympy
 
 from gifsym.symbolic.prove.budget import GRID
 from gifsym.symbolic.prove.program import Program
 
+if TYPE_CHECKING:  # imported where used: a run answered from the cache never needs numpy
+    import numpy as np
+
 
 def _erf_np(x):
+    import numpy as np
+
     # math.erf per point: screening needs no special-function library.
     return np.vectorize(math.erf, otypes=[float])(x)
 
 
-_NP_FUNCS = {
-    "exp": np.exp,
-    "log": lambda x: np.log(np.where(x >= 0, x, np.nan)),
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "sinh": np.sinh,
-    "cosh": np.cosh,
-    "tanh": np.tanh,
-    "erf": _erf_np,
-    "abs": np.abs,
-}
+@lru_cache(maxsize=1)
+def _np_funcs() -> dict:
+    """The NumPy function of each named unary operation (built at first use: importing NumPy costs a
+    tenth of a second that a run answered from the cache does not need)."""
+    import numpy as np
+
+    return {
+        "exp": np.exp,
+        "log": lambda x: np.log(np.where(x >= 0, x, np.nan)),
+        "sin": np.sin,
+        "cos": np.cos,
+        "tan": np.tan,
+        "sinh": np.sinh,
+        "cosh": np.cosh,
+        "tanh": np.tanh,
+        "erf": _erf_np,
+        "abs": np.abs,
+    }
 
 
 def eval_np(prog: Program, x: np.ndarray) -> np.ndarray:
+    import numpy as np
     vals: list = []
     with np.errstate(all="ignore"):
         for op in prog.ops:
@@ -61,7 +73,7 @@ def eval_np(prog: Program, x: np.ndarray) -> np.ndarray:
                 base = vals[op[1]]
                 v = np.where(base > 0, np.exp(vals[op[2]] * np.log(np.abs(base))), np.nan)
             else:
-                v = _NP_FUNCS[op[1]](vals[op[2]])
+                v = _np_funcs()[op[1]](vals[op[2]])
             vals.append(np.asarray(v, dtype=float) * np.ones_like(x))
     return vals[-1]
 
@@ -94,5 +106,6 @@ def _grid_points(lo, hi, lo_open: bool, hi_open: bool) -> tuple[list, list[bool]
 @lru_cache(maxsize=256)
 def grid_cached(lo, hi, lo_open, hi_open) -> tuple:
     # Regular grid points (multiples of 1/GRID of the interval) make readable counterexamples.
+    import numpy as np
     points, regular = _grid_points(lo, hi, lo_open, hi_open)
     return tuple(points), np.array([float(p) for p in points]), np.array(regular)

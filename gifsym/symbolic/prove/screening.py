@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 
 import mpmath
-import numpy as np
 import sympy
 
 from gifsym.symbolic.prove.budget import DIGITS, VIOLATION_RTOL
@@ -27,6 +26,7 @@ class _Screen:
 
 
 def screen_grid(task: Task, prog: Program | None) -> _Screen:
+    import numpy as np
     points, xs, regular = grid_cached(task.lo, task.hi, task.lo_open, task.hi_open)
     if prog is None:
         # No fast evaluator: a coarse grid evaluated by SymPy (exact substitution, 15 digits).
