@@ -34,7 +34,7 @@ import numpy as np
 import sympy
 
 from gifsym.decisions import equalising, objectives
-from gifsym.errors import GifsymError
+from gifsym.errors import ConvertError, GifsymError
 from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.schedule import AssumptionReport, Schedule, schedule, t
 from gifsym.symbolic.target import Mixture, Target, target as make_target
@@ -320,7 +320,17 @@ def _exported_grid(base_schedule, designed, n):
     base_grid, base_scale = [], []
     for r in grid:
         if lo <= r <= hi:
-            t_r, s_r = tr.time_scale(r)  # an end with infinite derivatives (b ~ sqrt(t)) still has t and s
+            try:  # an end with infinite derivatives (b ~ sqrt(t)) still has t and s
+                t_r, s_r = tr.time_scale(r)
+            except ConvertError:
+                # a = sqrt(1 - q) of a polynomial q in monomials cancels to a negative float near q(1) = 1.
+                # At an end where both schedules meet S-end exactly (the design's is proved), SNR matching
+                # sends the end to the same end (SNR 0 or ∞ only there) with scale b/b = 1 or a/a = 1.
+                ends = {0.0: (1, 0), 1.0: (0, 1)}
+                if r not in ends or any(sympy.simplify(x.subs(t, int(r)) - v) != 0
+                                        for x, v in zip((base_schedule.a, base_schedule.b), ends[r])):
+                    raise
+                t_r, s_r = r, 1.0
             base_grid.append(t_r)
             base_scale.append(s_r)
         else:
@@ -389,8 +399,12 @@ def _design_steps(target, *, base, sampler, steps, tol) -> Design:
         key = (u, n)
         if key not in cache:
             s = build(u)
-            p = plan(Flow(s, tgt), sampler=sampler, steps=n)
-            cache[key] = (float(p.w2_bound.value), p, s)
+            try:
+                p = plan(Flow(s, tgt), sampler=sampler, steps=n)
+            except GifsymError:  # a mix whose assumptions the planner cannot prove (S-mono) is no candidate
+                cache[key] = (math.inf, None, s)
+            else:
+                cache[key] = (float(p.w2_bound.value), p, s)
         return cache[key][0]
 
     def rounded(x) -> tuple:
@@ -430,9 +444,11 @@ def _design_steps(target, *, base, sampler, steps, tol) -> Design:
         value, p, chosen = cache[(best, n)]
         report = chosen.check()
     evaluated = sum(1 for key in cache if key[1] == n)
+    refused = sum(1 for key in cache if key[1] == n and cache[key][1] is None)
     how = (f"minimised the plan's {p.w2_bound.kind} W2 bound ({sampler}, {n} steps"
            + ("" if tol is None else f", the least N with bound <= {tol}") + f") over q = convex mixes of "
-           f"{', '.join(names)} (bounded Nelder-Mead, {evaluated} plans at N = {n}): {chosen.origin}")
+           f"{', '.join(names)} (bounded Nelder-Mead, {evaluated} plans at N = {n}"
+           + (f", {refused} mixes refused by the planner" if refused else "") + f"): {chosen.origin}")
     designed = equalising.designed_schedule(chosen.a, chosen.b, f"designed by gifsym.design for {tgt.spec} "
                                             f"(steps): {how}")
     base_schedule = _as_schedule(base)
