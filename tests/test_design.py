@@ -127,9 +127,36 @@ def test_equalise_reaches_the_optimum_of_a_known_rate():
     assert np.max(np.abs(f(np.linspace(0, 1, 101)))) < 0.02
 
 
+@pytest.mark.slow
+def test_steps_design_minimises_the_plan_bound():
+    """Objective ``steps`` minimises the plan's bound over its family: an independent plan() on the returned
+    schedule reproduces the value, and it is <= the bound of each candidate design (lipschitz, lipschitz-sq)
+    and of the baselines linear, trigonometric, VP at the same (sampler, N)."""
+    from gifsym.decisions.plan import plan
+
+    tgt = target("gaussian:sigma=1/10")
+    d = design(tgt, objective="steps", sampler="heun", steps=8)
+    assert d.objective == "steps" and d.kind == "certified" and d.steps == 8
+    assert d.assumptions.all_hold
+    again = plan(gifsym.GIF(d.schedule, tgt), sampler="heun", steps=8).w2_bound
+    assert again.kind == "certified"
+    assert float(again.value) == float(d.objective_value)  # the same deterministic plan, recomputed
+    others = {spec: schedule(spec) for spec in ("linear", "trigonometric", "vp")}
+    others.update({o: design(tgt, objective=o).schedule for o in ("lipschitz", "lipschitz-sq")})
+    bounds = {k: float(plan(gifsym.GIF(s, tgt), sampler="heun", steps=8).w2_bound.value) for k, s in others.items()}
+    print(f"heun 8 steps, N(0, 0.01 I): designed {float(d.objective_value):.3g}, " + ", ".join(
+        f"{k} {v:.3g}" for k, v in bounds.items()))
+    for k, v in bounds.items():
+        assert float(d.objective_value) <= v, k
+    # a real minimisation: strictly below the best vertex of the family (trigonometric, 8.7e-7 here; the
+    # optimised mix is ~3e-8), not merely a choice among candidates
+    assert float(d.objective_value) < 0.5 * min(bounds.values())
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"objective": "speed"}, "unknown objective"),
-    ({"objective": "steps", "sampler": "heun", "steps": 4}, "planner"),
+    ({"objective": "steps", "steps": 4}, "needs a sampler"),
+    ({"objective": "steps", "sampler": "heun"}, "exactly one of"),
     ({"sampler": "rk45"}, "unknown sampler"),
     ({"steps": 0}, "positive integer"),
     ({"tol": 0.1}, "tol applies"),
@@ -166,7 +193,7 @@ def test_cli_design_json_and_errors():
     data = json.loads(out)
     assert sympy.sympify(data["schedule"]["b"]).has(sympy.Symbol("t"))
     assert data["objective_value"] == pytest.approx(math.log(100), rel=1e-15)
-    for bad in (["--objective", "steps", "--sampler", "heun", "--steps", "4"], ["--objective", "fast"],
+    for bad in (["--objective", "steps", "--steps", "4"], ["--objective", "fast"],
                 ["--json", "--latex"], ["--plot", "out.txt"]):
         code, out, err = _cli(["design", "--target", "gaussian:sigma=1/100", *bad])
         assert code == 2 and out == "", bad

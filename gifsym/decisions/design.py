@@ -34,7 +34,7 @@ import numpy as np
 import sympy
 
 from gifsym.decisions import equalising, objectives
-from gifsym.errors import GifsymError
+from gifsym.errors import ConvertError, GifsymError
 from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.schedule import AssumptionReport, Schedule, schedule, t
 from gifsym.symbolic.target import Mixture, Target, target as make_target
@@ -44,6 +44,12 @@ BASELINES = ("linear", "trigonometric", "vp", "fm-cosine", "sd3:shift=3")
 SAMPLERS = ("euler", "heun", "midpoint", "rk4")
 #: Steps of the exported time grid when none are asked for.
 DEFAULT_STEPS = 10
+#: Steps objective: vertices of the searched family besides the designed candidates (q = b² of schedules with
+#: a² + b² = 1, a_0 = 1, b_0 = 0: the Föllmer path and the trigonometric schedule), the optimiser's budget of
+#: plan evaluations and the grid of the mixing weights (rational, so the returned schedule is exact).
+STEPS_VERTICES = ("follmer", "trigonometric")
+STEPS_EVALUATIONS = 24
+WEIGHT_DENOMINATOR = 1000
 
 
 @dataclass(frozen=True)
@@ -299,28 +305,61 @@ def _baseline_values(objective: str, tgt: Target) -> tuple[tuple[str, float], ..
 
 
 def _finish(tgt, objective, designed, value, kind, optimum, base_schedule, how, report, degree, sampler, steps):
+    tr, grid, base_grid, base_scale = _exported_grid(base_schedule, designed, steps or DEFAULT_STEPS)
+    return Design(tgt, objective, designed, value, kind, optimum, _baseline_values(objective, tgt), base_schedule,
+                  tr, grid, base_grid, base_scale, how, report, degree, sampler, steps)
+
+
+def _exported_grid(base_schedule, designed, n):
+    """The transfer from ``base_schedule``, ``n + 1`` uniform times of the design and their base times/scales."""
     from gifsym.symbolic.convert import transfer as make_transfer
 
     tr = make_transfer(base_schedule, designed)
-    n = steps or DEFAULT_STEPS
     grid = tuple(float(x) for x in np.linspace(0.0, 1.0, n + 1))
     lo, hi = float(tr.interval.start), float(tr.interval.end)
     base_grid, base_scale = [], []
     for r in grid:
         if lo <= r <= hi:
-            t_r, s_r = tr.time_scale(r)  # an end with infinite derivatives (b ~ sqrt(t)) still has t and s
+            try:  # an end with infinite derivatives (b ~ sqrt(t)) still has t and s
+                t_r, s_r = tr.time_scale(r)
+            except ConvertError:
+                # a = sqrt(1 - q) of a polynomial q in monomials cancels to a negative float near q(1) = 1.
+                # At an end where both schedules meet S-end exactly (the design's is proved), SNR matching
+                # sends the end to the same end (SNR 0 or ∞ only there) with scale b/b = 1 or a/a = 1.
+                ends = {0.0: (1, 0), 1.0: (0, 1)}
+                if r not in ends or any(sympy.simplify(x.subs(t, int(r)) - v) != 0
+                                        for x, v in zip((base_schedule.a, base_schedule.b), ends[r])):
+                    raise
+                t_r, s_r = r, 1.0
             base_grid.append(t_r)
             base_scale.append(s_r)
         else:
             base_grid.append(float("nan"))
             base_scale.append(float("nan"))
-    return Design(tgt, objective, designed, value, kind, optimum, _baseline_values(objective, tgt), base_schedule,
-                  tr, grid, tuple(base_grid), tuple(base_scale), how, report, degree, sampler, steps)
+    return tr, grid, tuple(base_grid), tuple(base_scale)
+
+
+def _stick(u: tuple[sympy.Rational, ...]) -> list[sympy.Rational]:
+    """Convex weights from stick-breaking fractions ``u ∈ [0, 1]^{k−1}`` (every vertex at a corner)."""
+    w, left = [], sympy.Integer(1)
+    for x in u:
+        w.append(left * x)
+        left -= left * x
+    return w + [left]
 
 
 def _design_steps(target, *, base, sampler, steps, tol) -> Design:
-    """Objective ``steps``: the plan's certified bound over candidate designs (needs :func:`gifsym.plan`)."""
+    r"""Objective ``steps``: minimise the plan's bound (``steps``) or N (``tol``) over the time changes of the
+    Föllmer path ``q = Σ_i w_i q_i`` (convex weights) spanned by the designed candidates (``lipschitz``, and
+    ``lipschitz-sq`` for an exact law) and the Föllmer and trigonometric paths; every mix is increasing from
+    ``q(0) = 0`` to ``q(1) = 1``, so it is again a schedule of the family. The weights (stick-breaking
+    fractions rounded to 1/1000) are optimised by bounded Nelder–Mead from the best vertex with at most
+    :data:`STEPS_EVALUATIONS` plans; the vertices are evaluated first, so the result is never worse than
+    any of them. For ``tol`` the least N of the vertices is found by :func:`gifsym.plan`, then the bound at
+    ``N − 1, N − 2, …`` is minimised while it still meets ``tol``."""
     import importlib
+
+    from scipy.optimize import minimize
 
     try:  # the planner (issue 18) lives beside this module once it is merged
         plan = importlib.import_module("gifsym.decisions.plan").plan
@@ -336,15 +375,84 @@ def _design_steps(target, *, base, sampler, steps, tol) -> Design:
     candidates = [design(tgt, objective="lipschitz", base=base, sampler=sampler, steps=steps)]
     if isinstance(tgt.law, Mixture):
         candidates.append(design(tgt, objective="lipschitz-sq", base=base, sampler=sampler, steps=steps))
-    scored = []
-    for d in candidates:
-        p = plan(Flow(d.schedule, tgt), sampler=sampler, steps=steps) if steps is not None else \
-            plan(Flow(d.schedule, tgt), sampler=sampler, tol=tol)
-        score = float(p.w2_bound.value) if steps is not None else int(p.steps)
-        scored.append((score, d, p))
-    score, best, p = min(scored, key=lambda x: x[0])
-    how = (best.method + f"; chosen among {len(candidates)} designs by the plan's {p.w2_bound.kind} bound "
-           f"({sampler}, " + (f"{steps} steps" if steps is not None else f"tol {tol}") + ")")
-    return Design(tgt, "steps", best.schedule, score, p.w2_bound.kind, best.optimum, best.baselines, best.base,
-                  best.transfer, best.grid, best.base_grid, best.base_scale, how, best.assumptions, best.degree,
-                  sampler, steps if steps is not None else int(p.steps))
+    qs = [c.schedule.b**2 for c in candidates] + [schedule(s).b**2 for s in STEPS_VERTICES]
+    ps = [c.schedule.a**2 for c in candidates] + [schedule(s).a**2 for s in STEPS_VERTICES]  # 1 − q_i
+    names = [c.objective for c in candidates] + list(STEPS_VERTICES)
+    first = candidates[0]
+    cache: dict[tuple, tuple[float, Any, Schedule]] = {}
+
+    def build(u: tuple) -> Schedule:
+        w = _stick(u)
+        nz = [(x, q, p, n) for x, q, p, n in zip(w, qs, ps, names, strict=True) if x != 0]
+        if len(nz) == 1 and nz[0][3] in STEPS_VERTICES:  # a catalogue path: its own closed form
+            s = schedule(nz[0][3])
+            return equalising.designed_schedule(s.a, s.b, f"the {nz[0][3]} path")
+        if len(nz) == 1:
+            return candidates[names.index(nz[0][3])].schedule
+        # a² = Σ w_i a_i², each term kept whole: expanded, the constants cancel to a negative float at t = 1
+        a = sympy.sqrt(sympy.Add(*[sympy.Mul(x, p, evaluate=False) for x, _, p, _ in nz], evaluate=False))
+        b = sympy.sqrt(sympy.Add(*[sympy.Mul(x, q, evaluate=False) for x, q, _, _ in nz], evaluate=False))
+        mix = " + ".join(f"{x}·q_{n}" for x, _, _, n in nz)
+        return equalising.designed_schedule(a, b, f"q = {mix}")
+
+    def score(u: tuple, n: int) -> float:
+        key = (u, n)
+        if key not in cache:
+            s = build(u)
+            try:
+                p = plan(Flow(s, tgt), sampler=sampler, steps=n)
+            except GifsymError:  # a mix whose assumptions the planner cannot prove (S-mono) is no candidate
+                cache[key] = (math.inf, None, s)
+            else:
+                cache[key] = (float(p.w2_bound.value), p, s)
+        return cache[key][0]
+
+    def rounded(x) -> tuple:
+        return tuple(sympy.Rational(int(round(float(v) * WEIGHT_DENOMINATOR)), WEIGHT_DENOMINATOR)
+                     for v in np.clip(x, 0, 1))
+
+    k = len(qs)
+    corners = [tuple([sympy.Integer(0)] * i + [sympy.Integer(1)] + [sympy.Integer(0)] * (k - 2 - i))
+               for i in range(k - 1)] + [tuple([sympy.Integer(0)] * (k - 1))]
+
+    def optimise(n: int) -> tuple:
+        start = min(corners, key=lambda u: score(u, n))
+        before = len(cache)
+        minimize(lambda x: score(rounded(x), n), np.array([float(v) for v in start]) * 0.9 + 0.05,
+                 method="Nelder-Mead", bounds=[(0, 1)] * (k - 1),
+                 options={"maxfev": STEPS_EVALUATIONS - (len(cache) - before), "xatol": 1e-3, "fatol": 0})
+        return min((u for u, m in cache if m == n), key=lambda u: cache[(u, n)][0])
+
+    if steps is not None:
+        n = steps
+        best = optimise(n)
+    else:
+        least = min(int(plan(Flow(build(u), tgt), sampler=sampler, tol=tol).steps) for u in corners)
+        n, best = least, None
+        while n > 1:
+            u = optimise(n - 1)
+            if cache[(u, n - 1)][0] > tol:
+                break
+            n, best = n - 1, u
+        if best is None:
+            best = optimise(n)
+    value, p, chosen = cache[(best, n)]
+    report = chosen.check()
+    if not report.all_hold:  # a mix whose assumptions are not proved is not returned: the best proved vertex
+        bad = [key for key in cache if key[1] == n and key[0] in corners]
+        best = min(bad, key=lambda key: cache[key][0])[0]
+        value, p, chosen = cache[(best, n)]
+        report = chosen.check()
+    evaluated = sum(1 for key in cache if key[1] == n)
+    refused = sum(1 for key in cache if key[1] == n and cache[key][1] is None)
+    how = (f"minimised the plan's {p.w2_bound.kind} W2 bound ({sampler}, {n} steps"
+           + ("" if tol is None else f", the least N with bound <= {tol}") + f") over q = convex mixes of "
+           f"{', '.join(names)} (bounded Nelder-Mead, {evaluated} plans at N = {n}"
+           + (f", {refused} mixes refused by the planner" if refused else "") + f"): {chosen.origin}")
+    designed = equalising.designed_schedule(chosen.a, chosen.b, f"designed by gifsym.design for {tgt.spec} "
+                                            f"(steps): {how}")
+    base_schedule = _as_schedule(base)
+    tr, grid, base_grid, base_scale = _exported_grid(base_schedule, designed, n)
+    degree = max((c.degree for c in candidates if c.degree is not None), default=None)
+    return Design(tgt, "steps", designed, value if tol is None else n, p.w2_bound.kind, first.optimum,
+                  first.baselines, base_schedule, tr, grid, base_grid, base_scale, how, report, degree, sampler, n)
