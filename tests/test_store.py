@@ -454,16 +454,16 @@ def test_a_sigma_min_path_is_stored_and_read_back(cache, spec):
     from gifsym.symbolic.convert import sigma_min
 
     s = schedule(spec)
-    sigma_min.sigma_min_path.cache_clear()
+    sigma_min._sigma_min_path.cache_clear()
     first = sigma_min.sigma_min_path(s)
     assert (first is None) == (spec == "linear")
     assert len(list((cache / "sigma-min-path").glob("*.json"))) == 1
     _clear()
-    sigma_min.sigma_min_path.cache_clear()
+    sigma_min._sigma_min_path.cache_clear()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sigma_min, "_derive_sigma_min_path", lambda *a: pytest.fail("a stored path was derived again"))
         again = sigma_min.sigma_min_path(s)
-    sigma_min.sigma_min_path.cache_clear()
+    sigma_min._sigma_min_path.cache_clear()
     assert again == first == sigma_min._derive_sigma_min_path(s)
     if first is not None:  # the stored path is usable: its schedule and verdicts came back whole
         assert again.schedule.a == first.schedule.a and again.existence.status == "holds"
