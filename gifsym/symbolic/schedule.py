@@ -600,7 +600,8 @@ _CHECKS = {"S-end": _end, "S-mono": _mono, "S-pos": _pos, "S-smooth": _smooth, "
 @lru_cache(maxsize=256)
 def proof_allowance(s: Schedule):
     """The :class:`gifsym.budget.Allowance` that all proofs about a caller's custom schedule share in this
-    process (:data:`gifsym.symbolic.prove.budget.CALLER_PROOF_SECONDS`); None for a catalogue schedule.
+    process (:data:`gifsym.symbolic.prove.budget.CALLER_PROOF_SECONDS`); None for a catalogue or designed
+    schedule.
 
     Example:
         >>> from gifsym import schedule
@@ -610,7 +611,7 @@ def proof_allowance(s: Schedule):
     from gifsym.budget import Allowance
     from gifsym.symbolic.prove.budget import CALLER_PROOF_SECONDS
 
-    if s.name != "custom":
+    if s.name != "custom" or s.origin is not None:  # a designed schedule's proofs are gifsym's own work
         return None
     return Allowance(CALLER_PROOF_SECONDS, "the proofs about a custom schedule")
 
