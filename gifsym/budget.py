@@ -308,15 +308,90 @@ def budgets_available() -> bool:
     return _async_raise() is not None
 
 
+class Allowance:
+    """A pool of CPU seconds that every budget opened inside :func:`drawing_on` it shares: the total work of
+    many budgeted steps about one input (all the proofs about a caller's schedule), where each step has its
+    own, larger, budget. Once the pool is spent, each budget inside it runs out at once, with the reason
+    ``"allowance"``.
+
+    Example:
+        >>> pool = Allowance(0.0, "the proofs about this input")
+        >>> with drawing_on(pool):
+        ...     attempt(lambda: 2 + 2, 5.0)
+        (False, None)
+        >>> attempt(lambda: 2 + 2, 5.0)
+        (True, 4)
+    """
+
+    def __init__(self, seconds: float, what: str) -> None:
+        self.seconds, self.what, self.spent = float(seconds), what, 0.0
+
+    def __repr__(self) -> str:
+        return f"Allowance({self.seconds:g} s for {self.what}, {self.spent:.3g} s spent)"
+
+
+def _pools() -> list[list]:
+    """This thread's active allowances as ``[allowance, thread CPU time on entry]``, innermost last."""
+    try:
+        return _local.pools
+    except AttributeError:
+        _local.pools = []
+        return _local.pools
+
+
+@contextlib.contextmanager
+def drawing_on(pool: Allowance) -> Iterator[Allowance]:
+    """Budgets opened in the block draw on ``pool``: none lasts beyond the seconds it has left. The CPU time
+    of the block (this thread's) is charged to it. Re-entering a pool already active is a no-op."""
+    pools = _pools()
+    if any(p is pool for p, _ in pools):
+        yield pool
+        return
+    pools.append([pool, time.thread_time()])
+    try:
+        yield pool
+    finally:
+        entry = pools.pop()
+        pool.spent += time.thread_time() - entry[1]
+
+
+def allowance_left() -> tuple[float, Allowance] | None:
+    """Seconds left in the tightest active allowance of this thread, and that allowance (None: none active)."""
+    now = time.thread_time()
+    left = [(p.seconds - p.spent - (now - start), p) for p, start in _pools()]
+    return min(left, key=lambda x: x[0]) if left else None
+
+
 @contextlib.contextmanager
 def work_budget(seconds: float, *, memory: int = DEFAULT_MEMORY, strict: bool = True) -> Iterator[None]:
     """Raise :class:`BudgetExceeded` in the block once it has used ``seconds`` of CPU time or resident memory
     has grown by more than ``memory`` bytes (0: no memory bound). Nested budgets keep the tighter limits. Any
     thread may use it (see the module docstring for how each is interrupted).
 
+    Inside :func:`drawing_on` an :class:`Allowance`, the budget is cut to the seconds the allowance has left,
+    and runs out with the reason ``"allowance"`` when that is what stops it (at once when nothing is left).
+
     Where no budget can interrupt the block: with ``strict`` it raises :class:`BudgetExceeded` at once,
     otherwise it runs unbounded.
     """
+    pool = allowance_left()
+    if pool is not None and pool[0] < seconds:
+        if pool[0] <= 0:
+            _exceeded[0] += 1
+            raise BudgetExceeded("allowance")
+        try:
+            with _budget(pool[0], memory=memory, strict=strict):
+                yield
+        except BudgetExceeded as e:
+            raise (BudgetExceeded("allowance") if e.reason == "time" else e) from None
+        return
+    with _budget(seconds, memory=memory, strict=strict):
+        yield
+
+
+@contextlib.contextmanager
+def _budget(seconds: float, *, memory: int, strict: bool) -> Iterator[None]:
+    """:func:`work_budget` without allowances."""
     if not budgets_available():
         if strict:
             _exceeded[0] += 1
@@ -405,13 +480,16 @@ def check_allocation(nbytes: float, what: str) -> None:
 __all__ = [
     "DEFAULT_MEMORY",
     "MEMORY_FRACTION",
+    "Allowance",
     "BudgetExceeded",
     "WorkLimitError",
+    "allowance_left",
     "attempt",
     "available_memory",
     "bounded",
     "budgets_available",
     "check_allocation",
+    "drawing_on",
     "resident_bytes",
     "work_budget",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from gifsym.cli._common import (
@@ -236,20 +238,25 @@ def schedule_cmd(spec, a_expr, b_expr, params, as_json, latex, verbose) -> None:
 
     SPEC is a catalogue spec (vp:beta_min=0.1,beta_max=20); or give --a EXPR --b EXPR.
     """
+    from gifsym.budget import drawing_on
     from gifsym.cli._display import working
     from gifsym.symbolic.compact import schedule_forms
+    from gifsym.symbolic.schedule import proof_allowance
 
     exclusive(json=as_json, latex=latex)
     s = resolve_schedule(spec, a_expr, b_expr, params)
-    with working("checking the assumptions", enabled=not as_json):
-        s.check()
-        schedule_forms(s)
-    if as_json:
-        emit_json(schedule_json(s))
-    elif latex:
-        _print_schedule_latex(s)
-    else:
-        _print_schedule(s, verbose=verbose)
+    pool = proof_allowance(s)
+    # A custom schedule's proofs, the notes' included, share one allowance (the command's total work on it).
+    with drawing_on(pool) if pool is not None else contextlib.nullcontext():
+        with working("checking the assumptions", enabled=not as_json):
+            s.check()
+            schedule_forms(s)
+        if as_json:
+            emit_json(schedule_json(s))
+        elif latex:
+            _print_schedule_latex(s)
+        else:
+            _print_schedule(s, verbose=verbose)
 
 
 def velocity_objects(flow) -> dict:

@@ -783,6 +783,24 @@ def simplified(expr: sympy.Expr) -> sympy.Expr:
         >>> x = sympy.Symbol("x")
         >>> simplified(sympy.sin(x)**2 + sympy.cos(x)**2)
         1
+        >>> simplified(sympy.sinh(sympy.E) / (x * sympy.sinh(sympy.E) + sympy.sinh(sympy.E)))
+        1/(x + 1)
     """
-    ok, simple = attempt(lambda: sympy.simplify(expr), SIMPLIFY_SECONDS, terminates=True)
-    return simple if ok else expr
+    # A function of a constant (sinh(E), cos(1)) sends simplify's trigonometric rewriting (fu) through
+    # thousands of forms of that constant: 3 s, then the budget, on a formula that is a rational function of
+    # it. Such constants are opaque here: each becomes a symbol with its sign, and comes back afterwards.
+    opaque = {f: _stand_in(f) for f in expr.atoms(sympy.Function)
+              if f.is_number and not isinstance(f, (sympy.exp, sympy.log))}
+    ok, simple = attempt(lambda: sympy.simplify(expr.xreplace(opaque)), SIMPLIFY_SECONDS, terminates=True)
+    if not ok:
+        return expr
+    return simple.xreplace({s: f for f, s in opaque.items()}) if opaque else simple
+
+
+def _stand_in(constant: sympy.Expr) -> sympy.Dummy:
+    """A symbol with the sign of a constant (as far as SymPy's assumptions know it cheaply)."""
+    if constant.is_positive:
+        return sympy.Dummy(positive=True)
+    if constant.is_negative:
+        return sympy.Dummy(negative=True)
+    return sympy.Dummy(real=True) if constant.is_extended_real else sympy.Dummy()

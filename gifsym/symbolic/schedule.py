@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -595,14 +597,37 @@ def _wronskian(s: Schedule):
 _CHECKS = {"S-end": _end, "S-mono": _mono, "S-pos": _pos, "S-smooth": _smooth, "wronskian": _wronskian}
 
 
+@lru_cache(maxsize=256)
+def proof_allowance(s: Schedule):
+    """The :class:`gifsym.budget.Allowance` that all proofs about a caller's custom schedule share in this
+    process (:data:`gifsym.symbolic.prove.budget.CALLER_PROOF_SECONDS`); None for a catalogue or designed
+    schedule.
+
+    Example:
+        >>> from gifsym import schedule
+        >>> proof_allowance(schedule(a="1 - t", b="t")).seconds, proof_allowance(schedule("linear"))
+        (3.0, None)
+    """
+    from gifsym.budget import Allowance
+    from gifsym.symbolic.prove.budget import CALLER_PROOF_SECONDS
+
+    if s.name != "custom" or s.origin is not None:  # a designed schedule's proofs are gifsym's own work
+        return None
+    return Allowance(CALLER_PROOF_SECONDS, "the proofs about a custom schedule")
+
+
 @lru_cache(maxsize=2048)
 def _parts(s: Schedule, key: str):
-    # Also kept on disk (gifsym.store): a new process (each CLI call) reads the proofs back.
+    # Also kept on disk (gifsym.store): a new process (each CLI call) reads the proofs back. A check cut short
+    # by the allowance is not kept (store.cached sees the budget run out).
     from gifsym import store
+    from gifsym.budget import drawing_on
     from gifsym.symbolic.prove import Verdict
 
-    return store.cached("schedule-check", {"schedule": s, "key": key}, {"Verdict": Verdict},
-                        lambda: _CHECKS[key](s))
+    pool = proof_allowance(s)
+    with drawing_on(pool) if pool is not None else contextlib.nullcontext():
+        return store.cached("schedule-check", {"schedule": s, "key": key}, {"Verdict": Verdict},
+                            lambda: _CHECKS[key](s))
 
 
 @lru_cache(maxsize=2048)

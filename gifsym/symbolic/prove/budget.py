@@ -24,3 +24,8 @@ MAX_SYMBOLIC_OPS = 150  # larger expressions are not handed to SymPy's (slow) si
 PROOF_SECONDS = 60.0  # wall-clock budget of one top-level proof (prove_relation / prove_value)
 PROOF_MEMORY = 500 * 2**20  # growth of resident memory allowed to one proof, in bytes
 SYMPY_SECONDS = 3.0  # budget of SymPy's sign reasoning inside a proof
+# CPU seconds all the proofs (and cosmetic simplifications) about one schedule a caller wrote (--a/--b) take
+# together, per process: an oscillating a_t (cos(t**-100)) sends each of some twenty proofs to its own budget
+# otherwise (30 s in all). Once spent, the rest are 'unknown' ("the proof ran out of time"). Catalogue
+# schedules' proofs are not drawn from it (their verdicts are fixed and cached).
+CALLER_PROOF_SECONDS = 3.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy
 
-from gifsym.budget import BudgetExceeded, work_budget
+from gifsym.budget import BudgetExceeded, allowance_left, exceeded_count, work_budget
 from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.prove.bisection import Prover
 from gifsym.symbolic.prove.budget import MAX_DEPTH, PROOF_MEMORY, PROOF_SECONDS, RELATIONS, SYMPY_SECONDS
@@ -76,9 +76,17 @@ def prove_relation(
         with work_budget(PROOF_SECONDS, memory=PROOF_MEMORY, strict=False):
             return decide_relation(expr, var, relation, lo, hi, bool(lo_open), bool(hi_open), 0)
     except BudgetExceeded as e:
-        what = f"{PROOF_SECONDS:g} s" if e.reason == "time" else f"{PROOF_MEMORY // 2**20} MB of memory"
         claim = f"{fmt_expr(expr)} {relation} 0" if relation != "finite" else f"{fmt_expr(expr)} finite"
+        if e.reason == "allowance":
+            return Verdict("unknown", f"{claim}: not decided: the proof ran out of time ({allowance_note()})")
+        what = f"{PROOF_SECONDS:g} s" if e.reason == "time" else f"{PROOF_MEMORY // 2**20} MB of memory"
         return Verdict("unknown", f"{claim}: not decided within the prover's budget ({what})")
+
+
+def allowance_note() -> str:
+    """What ran out when the active :class:`gifsym.budget.Allowance` did (for an 'unknown' verdict)."""
+    pool = allowance_left()
+    return f"the {pool[1].seconds:g} s of CPU time for {pool[1].what} are spent" if pool else "its allowance is spent"
 
 
 def decide_relation(expr, var, relation, lo, hi, lo_open, hi_open, depth) -> Verdict:
@@ -91,9 +99,9 @@ def decide_relation(expr, var, relation, lo, hi, lo_open, hi_open, depth) -> Ver
     else:
         f = expr
     task = Task(expr, f, var, relation, relation in (">", "<"), lo, hi, lo_open, hi_open)
-    before = TRUNCATIONS[0]
+    before, cut = TRUNCATIONS[0], exceeded_count()
     verdict = _decide(task, depth)
-    if TRUNCATIONS[0] == before:
+    if TRUNCATIONS[0] == before and exceeded_count() == cut:  # a step cut short by a budget: not kept
         if len(_CACHE) >= CACHE_LIMIT:
             _CACHE.clear()
         _CACHE[key] = verdict
