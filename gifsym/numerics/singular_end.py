@@ -59,6 +59,10 @@ def guard_time(fn: Callable, singular: Callable[[float], bool], what: str, *, le
                 "t1 = 1 − eps (simulate does, with eps = 1e-3 by default)")
         return fn(*args, **kwargs)
 
+    # A jitted kernel's ahead-of-time entry points (lower, trace, eval_shape) trace: nothing to check there.
+    for name in ("lower", "trace", "eval_shape"):
+        if hasattr(fn, name):
+            setattr(guarded, name, getattr(fn, name))
     return guarded
 
 
