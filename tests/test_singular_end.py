@@ -40,3 +40,37 @@ def test_simulate_still_stops_before_the_singular_end():
     gif = GIF(schedule("linear"), target("empirical", data=PTS))
     res = simulate(gif, np.zeros((4, 2)))
     assert np.all(np.isfinite(np.asarray(res.x))) and res.eps > 0
+
+
+@pytest.mark.slow
+def test_no_silent_nan_at_the_ends_over_the_inventory():
+    # Issue 22 §6 "must show": every schedule × (exact targets, data targets σ = 0 and σ > 0, class targets'
+    # oracle members), field and Jacobian at t = 0 and t = 1: finite or a NumericError, never NaN/inf.
+    from gifsym.errors import GifsymError
+    from gifsym.symbolic.inventory import class_targets, exact_targets, schedules
+
+    targets = {**exact_targets(), "emp": target("empirical", data=PTS),
+               "emp-s": target("empirical", data=PTS, sigma=0.3)}
+    silent, raised, total = [], 0, 0
+    for S in schedules():
+        flows = {k: GIF(S, T) for k, T in targets.items()}
+        for k, T in class_targets().items():
+            try:
+                flows[k] = oracle_flow(S, T, dim=2)
+            except GifsymError:  # a class with no member in d = 2
+                continue
+        for k, F in flows.items():
+            d = F.oracle.dim if hasattr(F, "oracle") else F.target.law.dim
+            x = np.random.default_rng(0).normal(size=(4, d))
+            for tt in (0.0, 1.0):
+                for fn in (F.field(), F.jacobian_field()):
+                    total += 1
+                    try:
+                        ok = np.all(np.isfinite(np.asarray(fn(tt, x))))
+                    except NumericError:
+                        raised += 1
+                        continue
+                    if not ok:
+                        silent.append((S.name, k, tt))
+    assert total > 400 and raised > 0
+    assert silent == []
