@@ -86,6 +86,7 @@ import numpy as np
 
 from gifsym.budget import check_allocation
 from gifsym.errors import NumericError
+from gifsym.numerics.singular_end import guard_time
 from gifsym.numerics.sharding import device_count, gather, replicated, shard_particles
 
 #: Data points per chunk of the scan.
@@ -493,7 +494,18 @@ class EmpiricalField:
     # (:func:`gifsym.numerics.simulate.integrate` does).
 
     def _bind(self, f, *, static_argnums=()) -> jax.tree_util.Partial:
-        return jax.tree_util.Partial(jax.jit(f, static_argnums=static_argnums), self._data)
+        # Called from Python at a time where the coefficients are not finite (a_t = 0 with σ = 0): a clear
+        # error instead of NaN; inside a trace (the solver) nothing is checked (gifsym.numerics.singular_end).
+        kernel = guard_time(jax.jit(f, static_argnums=static_argnums), self._singular,
+                            f"the field of the data target (sigma = {self.lam ** 0.5:g})", lead=1)
+        return jax.tree_util.Partial(kernel, self._data)
+
+    def _singular(self, t: float) -> bool:
+        """Whether the time coefficients ``c_x, c_m, b/s`` are not finite at t (σ = 0 and a_t = 0)."""
+        with np.errstate(all="ignore"):
+            c = self._coefficients(t)
+            vals = [float(v) for v in (c.cx, c.cm, c.s, c.b)]
+            return not (all(np.isfinite(vals)) and vals[2] > 0)
 
     def _ybar(self, data, t, x, what: str):
         self._check(x.shape[0], "stream", what)

@@ -27,8 +27,9 @@ The integrals use Gauss–Legendre nodes on a window that holds all but ``e^{-40
 mass (centred at the Gaussian part's mean, widened by the largest shift the tilt ``ρ`` can cause, or
 clipped to the support), so ``m`` and ``C`` are accurate to ~1e-13 relative at every ``(t, x)`` with
 ``a_t > 0``. ``∇v`` comes from the key identity ``∇v = (ȧ/a) I + [b(aḃ − ȧb)/a³] C`` (tests compare it
-with ``jax.jacfwd`` of ``v``). The oracle is not evaluated at ``a_t = 0`` (t = 1): simulations stop at
-``1 − ε`` (see :mod:`gifsym.numerics.simulate`).
+with ``jax.jacfwd`` of ``v``). The oracle is not evaluated at ``a_t = 0`` (t = 1): called from Python
+there it raises :class:`~gifsym.errors.NumericError` (:mod:`gifsym.numerics.singular_end`), never NaN;
+simulations stop at ``1 − ε`` (see :mod:`gifsym.numerics.simulate`).
 
 Example:
     >>> from gifsym import schedule, target
@@ -53,6 +54,7 @@ import numpy as np
 import sympy
 
 from gifsym.errors import NumericError
+from gifsym.numerics.singular_end import guard_time
 from gifsym.symbolic.classes import CLASS_BY_ID
 from gifsym.symbolic.flow import Flow
 from gifsym.symbolic.schedule import Schedule, t
@@ -357,7 +359,14 @@ def _compiled(oracle: ProductOracle, schedule: Schedule):
         diag = da / a + b * (a * db - da * b) / a**3 * c
         return diag[:, :, None] * jnp.eye(x.shape[1])
 
-    return tuple(jax.jit(f) for f in (field, jac, mean, cov))
+    def singular(tt: float) -> bool:
+        # The quadrature divides by a_t: at a_t = 0 (t = 1) the kernels would return NaN.
+        with np.errstate(all="ignore"):
+            a = float(coef(tt)[0])
+        return not (math.isfinite(a) and a != 0)
+
+    what = f"the oracle member's field ({law.describe()})"
+    return tuple(guard_time(jax.jit(f), singular, what) for f in (field, jac, mean, cov))
 
 
 # ---------------------------------------------------------------------------------------------------------
