@@ -194,7 +194,7 @@ def _latex(p: Plan) -> str:
         r"\end{flushleft}",
         rf"and let $Y$ be the {names[p.sampler]} sampler on the grid",
         rf"$t_0 = {_num(t0)} < \dots < t_{{{p.steps}}} = {_num(t1)}$ below (grid: {_tex(p.grid_kind)}),",
-        rf"started from $Y_0 = X_{{t_0}} \sim p_{{t_0}}$. Then",
+        r"started from $Y_0 = X_{t_0} \sim p_{t_0}$. Then",
         r"\[",
         r"  W_2(\mathrm{Law}(Y_N), \nu) \le \|Y_N - X_{t_N}\|_{L^2} + W_2(p_{t_N}, \nu)",
         rf"  \le {_num(p.terms['discretisation'])} + {_num(p.terms['early_stopping'])}",
