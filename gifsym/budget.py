@@ -443,18 +443,46 @@ def bounded(what: str, fn: Callable[[], Any], seconds: float, *, memory: int = D
 
 
 def available_memory() -> int:
-    """Bytes of memory available to a new allocation (``MemAvailable`` of /proc/meminfo; else physical memory)."""
+    """Bytes of memory available to a new allocation: ``MemAvailable`` of /proc/meminfo (else physical
+    memory), and no more than the address space the process may still take under its ``RLIMIT_AS``
+    (``ulimit -v``) — beyond that XLA aborts the process instead of raising."""
+    system = None
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    system = int(line.split()[1]) * 1024
+                    break
     except (OSError, ValueError, IndexError):
         pass
+    if system is None:
+        try:
+            system = os.sysconf("SC_PHYS_PAGES") * _PAGE
+        except (ValueError, OSError, AttributeError):
+            system = 2**34
+    return min(system, _address_space_left())
+
+
+def _address_space_left() -> float:
+    """``RLIMIT_AS`` less the process's current virtual size (``VmSize``); +∞ without a limit."""
     try:
-        return os.sysconf("SC_PHYS_PAGES") * _PAGE
-    except (ValueError, OSError, AttributeError):
-        return 2**34
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return float("inf")
+    if soft == resource.RLIM_INFINITY:
+        return float("inf")
+    used = 0
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    used = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    return max(0, soft - used)
 
 
 #: Fraction of the available memory one allocation may claim.

@@ -9,6 +9,7 @@ an understated upper bound, a field of the wrong target).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
@@ -177,3 +178,31 @@ def test_module_doctests():
 
     result = doctest.testmod(gifsym.numerics.verify, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_verify_in_a_high_dimension_under_an_address_space_cap_is_a_clean_error(tmp_path):
+    """Issue 22: ``verify --dim 10000`` under ``ulimit -v 4 GiB`` aborted inside XLA (SIGABRT, "Check failed").
+    Its dense Jacobians (n·d² floats, ~300 GiB here) are estimated first and refused against the address space
+    the process may still take; a small dimension under the same cap still runs."""
+    import resource
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = str(Path(__file__).resolve().parents[1] / "cli.py")
+
+    def capped():
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+    def run(dim):
+        return subprocess.run([sys.executable, cli, "verify", "--schedule", "linear", "--target", "slc:kappa=2",
+                               "--dim", str(dim), "--samples", "100", "--check", "velocity"],
+                              capture_output=True, text=True, timeout=600, preexec_fn=capped, cwd=tmp_path,
+                              env={**os.environ, "GIFSYM_CACHE": "off"})
+
+    big = run(10_000)
+    assert big.returncode == 2, big.stderr[-2000:]
+    lines = big.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and "memory" in lines[0], big.stderr[-2000:]
+    small = run(2)
+    assert small.returncode == 0, small.stderr[-2000:]

@@ -263,6 +263,9 @@ def _count(n) -> int:
 _STATE_COPIES = 40
 #: Arrays of n·(components or quadrature nodes)·d floats the field builds per evaluation.
 _FIELD_COPIES = 6
+#: Dense n·d·d Jacobians a check holds at once (the symbolic one, jax.jacfwd's, their difference and the
+#: eigenvalue work), for every target: ``verify --dim 10000`` needs them whatever the law.
+_JACOBIAN_COPIES = 4
 
 
 def memory_estimate(gif, n: int, *, save_path: int = 0, pairwise: bool = False) -> float:
@@ -286,7 +289,7 @@ def memory_estimate(gif, n: int, *, save_path: int = 0, pairwise: bool = False) 
         field_bytes = 8.0 * n * law.K * d * _FIELD_COPIES
     total = 8.0 * n * d * (_STATE_COPIES + save_path) + field_bytes
     if pairwise:
-        total += 8.0 * 3 * n * n
+        total += 8.0 * 3 * n * n + 8.0 * _JACOBIAN_COPIES * n * d * d
     return total
 
 
