@@ -401,8 +401,21 @@ def test_control_characters_are_refused(char):
 _BAD = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 
 
+def _too_large(expr: sympy.Expr) -> bool:
+    """Whether a constant's magnitude is beyond the parser's 1e308 (issue 22: such constants are refused as
+    they are built), judged independently of the parser by mpmath at 15 digits, whose exponents are unbounded."""
+    if not expr.is_number or expr.is_Rational or not expr.has(sympy.Function, sympy.Pow):
+        return False
+    try:
+        value = abs(complex(sympy.N(expr, 15, maxn=50)))
+    except (TypeError, ValueError, OverflowError):
+        return True  # beyond a float: beyond 1e308 too
+    return not value <= 1e308
+
+
 def _node(text: str, expr: sympy.Expr, valid: bool) -> tuple[str, sympy.Expr, bool]:
-    return text, expr, valid and not expr.has(*_BAD)
+    # Every node is judged as it is built, as the parser judges every sub-expression: exp(710)*0 is refused.
+    return text, expr, valid and not expr.has(*_BAD) and not _too_large(expr)
 
 
 def _binop(parts):
