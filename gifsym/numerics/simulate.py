@@ -272,8 +272,8 @@ def memory_estimate(gif, n: int, *, save_path: int = 0, pairwise: bool = False) 
     """Bytes a simulation (or check) of ``n`` particles needs, roughly: the solver's copies of the state,
     the field's per-component (or per-quadrature-node) intermediates — for a data target the streaming
     field's stated layout and tiles (:class:`gifsym.numerics.empirical_field.Sizes`) —, saved paths, and an
-    ``n × n`` cost matrix when ``pairwise`` (a check: exact W₂ between samples; for data also the dense
-    Jacobians at the n samples)."""
+    ``n × n`` cost matrix when ``pairwise`` (a check: exact W₂ between samples, and the dense ``n·d²``
+    Jacobians at the n samples; for data those are the streaming field's dense evaluation)."""
     d = flow_dim(gif)
     law = None if isinstance(gif, OracleFlow) else gif.target.law
     if isinstance(law, EmpiricalLaw):
@@ -289,7 +289,9 @@ def memory_estimate(gif, n: int, *, save_path: int = 0, pairwise: bool = False) 
         field_bytes = 8.0 * n * law.K * d * _FIELD_COPIES
     total = 8.0 * n * d * (_STATE_COPIES + save_path) + field_bytes
     if pairwise:
-        total += 8.0 * 3 * n * n + 8.0 * _JACOBIAN_COPIES * n * d * d
+        total += 8.0 * 3 * n * n
+        if not isinstance(law, EmpiricalLaw):  # the streaming field's dense evaluation counts its own Jacobians
+            total += 8.0 * _JACOBIAN_COPIES * n * d * d
     return total
 
 
