@@ -5,7 +5,8 @@ The files were first written by the 0.1 release (commit aff5818) with the same c
 re-layering the package (issue 8) changed no output. A change that alters the output on purpose regenerates
 them: issue 9 (every number says how it is known) and issue 10 (compact forms with their definitions,
 values tables and one-line reasons in the terminal; ``"compact"`` fields and ``"definitions"`` in the JSON;
-the paper-ready report). Only the wall-clock time in ``verify``'s header is masked.
+the paper-ready report) and issue 18 (the early-stopping lemma applies to every flow, so the report lists
+it). Only the wall-clock time in ``verify``'s header is masked.
 """
 
 from __future__ import annotations
