@@ -442,19 +442,24 @@ def bounded(what: str, fn: Callable[[], Any], seconds: float, *, memory: int = D
         raise WorkLimitError(f"{what} needs more than {limit}; simplify the input") from None
 
 
+def _proc_kib(path: str, field: str) -> int | None:
+    """Bytes of a ``field:  N kB`` line of a /proc file (``MemAvailable`` of /proc/meminfo, ``VmSize`` of
+    /proc/self/status); None where the file or the line is missing."""
+    try:
+        with open(path, encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def available_memory() -> int:
     """Bytes of memory available to a new allocation: ``MemAvailable`` of /proc/meminfo (else physical
     memory), and no more than the address space the process may still take under its ``RLIMIT_AS``
     (``ulimit -v``) — beyond that XLA aborts the process instead of raising."""
-    system = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    system = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
+    system = _proc_kib("/proc/meminfo", "MemAvailable")
     if system is None:
         try:
             system = os.sysconf("SC_PHYS_PAGES") * _PAGE
@@ -473,16 +478,7 @@ def _address_space_left() -> float:
         return float("inf")
     if soft == resource.RLIM_INFINITY:
         return float("inf")
-    used = 0
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmSize:"):
-                    used = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    return max(0, soft - used)
+    return max(0, soft - (_proc_kib("/proc/self/status", "VmSize") or 0))
 
 
 #: Fraction of the available memory one allocation may claim.
