@@ -498,3 +498,25 @@ def test_endpoint_values_exact_limit_and_divergence():
     s = sched("follmer")  # ȧ → −∞ at t = 1 while a ȧ stays bounded
     assert endpoint_value(s.da, one, "-").value == -sympy.oo
     assert endpoint_value(s.a * s.da, one, "-").value == -1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The values table's floats (a ball at 128 bits) against the exact values rounded once
+
+
+@pytest.mark.parametrize("name", ["ddpm-scaled", "edm", "trigonometric", "subvp"])
+def test_float_values_equal_the_exact_values_rounded(name):
+    """``Bounds.values`` takes each float from a 128-bit ball of the substituted formula (envelopes'
+    ``_float_at``), not from SymPy's exact substitution; both routes must give the same float, to the last
+    bit or one ulp (a midpoint within 2^-60 relative of the value rounds to the float of the value or a
+    neighbour: that is the only slack)."""
+    b = bounds(GIF(schedule(name), target("slc:kappa=2")))
+    times = [0, 0.25, 0.5, 0.9, 0.99, 1]
+    for fast, exact in zip(b.values(times), b.values(times, exact=True), strict=True):
+        for key in ("upper", "lower", "lipschitz"):
+            want = float(exact[key])
+            got = fast[key]
+            if math.isinf(want):
+                assert got == want
+            else:
+                assert abs(got - want) <= math.ulp(want), (name, exact["t"], key, got, want)

@@ -333,6 +333,11 @@ class Envelope:
             inside = contains(p.interval, point)
             if inside is False:
                 continue
+            if not exact and inside is True:
+                f = _float_at(p.formula, point)
+                if f is not None:
+                    vals.append(f)
+                    continue
             ev = endpoint_value(p.formula, point, side)
             if not ev.decided:
                 continue
@@ -351,10 +356,32 @@ class Envelope:
             return (sympy.Min(*vals) if self.side == "upper" else sympy.Max(*vals)) if len(vals) > 1 else vals[0]
         if not vals:
             return none
-        if all(v.is_number for v in vals):
+        if all(isinstance(v, float) or v.is_number for v in vals):
             fs = [float(v) for v in vals]
             return min(fs) if self.side == "upper" else max(fs)
         return sympy.Min(*vals) if self.side == "upper" else sympy.Max(*vals)
+
+
+def _float_at(formula: sympy.Expr, point: sympy.Expr) -> float | None:
+    """The float of ``formula`` at ``t = point`` from a ball of 2·``FLOAT_PREC`` bits, when the ball is finite
+    and narrower than a float's rounding; None otherwise (undefined, complex, symbolic or cancelling values:
+    the caller then takes the exact route of :func:`endpoint_value`). Why: the values table needs floats, and
+    SymPy's exact substitution and realness test take ~50 ms per piece on the larger closed forms, while the
+    ball takes ~1 ms and rounds to the same float."""
+    if formula.free_symbols - {t}:
+        return None
+    ball = balls.enclose(formula.xreplace({t: point}), prec=FLOAT_PREC)
+    if ball is None:
+        return None
+    mid, rad = float(ball.mid()), float(ball.rad())
+    if not math.isfinite(mid) or rad > 2.0**-60 * abs(mid):
+        return None
+    return mid
+
+
+#: The working precision (bits) of :func:`_float_at`: far more than a float's 53, so the midpoint rounds to
+#: the float of the exact value (up to a tie at the last bit).
+FLOAT_PREC = 128
 
 
 def _compare(x: sympy.Expr, e: sympy.Expr) -> int | None:
