@@ -193,6 +193,13 @@ def test_cli_design_json_and_errors():
     data = json.loads(out)
     assert sympy.sympify(data["schedule"]["b"]).has(sympy.Symbol("t"))
     assert data["objective_value"] == pytest.approx(math.log(100), rel=1e-15)
+    assert {k: v["status"] for k, v in data["schedule"]["assumptions"].items()} == {
+        "S-end": "holds", "S-mono": "holds", "S-pos": "holds", "S-smooth": "holds", "wronskian": "holds"}
+    code, out, _ = _cli(["design", "--target", "gaussian:sigma=1/100"])
+    assert code == 0 and "wronskian holds" in out
+    # whole sentences, wrapped at the width (COLUMNS, 120 when not a terminal): nothing cut, nothing wider
+    assert max(len(line) for line in out.splitlines()) <= 120, out
+    assert "…" not in out and "checked at 26 times to 25 digits" in " ".join(out.split())
     for bad in (["--objective", "steps", "--steps", "4"], ["--objective", "fast"],
                 ["--json", "--latex"], ["--plot", "out.txt"]):
         code, out, err = _cli(["design", "--target", "gaussian:sigma=1/100", *bad])

@@ -53,14 +53,21 @@ def design_cmd(target_spec, objective, base, sampler, steps, tol, as_json, latex
         return
     value = d.objective_value
     shown = f"{value} = {float(value):.6g} (exact)" if d.kind == "exact" else f"{float(value):.6g} ({d.kind})"
+    from gifsym.cli._display import console, wrapped
+
+    con = console()
+
+    def line(label: str, text: str) -> None:  # whole sentences, wrapped at the terminal's width
+        click.echo(wrapped(con, label, text))
+
     click.echo(f"design for {d.target.spec}, objective {objective}")
-    click.echo(f"  a_t = {d.schedule.a}")
-    click.echo(f"  b_t = {d.schedule.b}")
-    click.echo(f"  {objective} = {shown}; family optimum {float(d.optimum):.6g}")
+    line("  a_t = ", str(d.schedule.a))
+    line("  b_t = ", str(d.schedule.b))
+    line(f"  {objective} = ", f"{shown}; family optimum {float(d.optimum):.6g}")
     for spec, v in d.baselines:
         click.echo(f"  {spec:>15}: {v:.6g}")
-    click.echo("  assumptions: " + ", ".join(f"{k} {v.status}" for k, v in d.assumptions.items))
-    click.echo(f"  transfer from {d.base.spec}: {d.transfer.method}")
-    click.echo("  grid (design time): " + ", ".join(f"{x:.4g}" for x in d.grid))
-    click.echo(f"  grid ({d.base.spec} time): " + ", ".join(f"{x:.4g}" for x in d.base_grid))
-    click.echo(f"  how: {d.method}")
+    line("  assumptions: ", ", ".join(f"{k} {v.status}" for k, v in d.verdicts))
+    line(f"  transfer from {d.base.spec}: ", d.transfer.method)
+    line("  grid (design time): ", ", ".join(f"{x:.4g}" for x in d.grid))
+    line(f"  grid ({d.base.spec} time): ", ", ".join(f"{x:.4g}" for x in d.base_grid))
+    line("  how: ", d.method)

@@ -98,6 +98,12 @@ class Design:
     steps: int | None = None
 
     @property
+    def verdicts(self) -> tuple[tuple[str, Any], ...]:
+        """``(id, verdict)`` for the five schedule assumptions every design must pass: S-end, S-mono, S-pos,
+        S-smooth and the Wronskian ``a b' - a' b >= 0`` (which the bounds need for the SNR to be monotone)."""
+        return (*self.assumptions.items, ("wronskian", self.assumptions["wronskian"]))
+
+    @property
     def closed_form(self) -> bool:
         """Whether ``a`` and ``b`` are closed forms found by SymPy."""
         return self.degree is None
@@ -114,7 +120,7 @@ class Design:
             "objective": self.objective,
             "schedule": {"a": str(s.a), "b": str(s.b), "a_latex": sympy.latex(s.a), "b_latex": sympy.latex(s.b),
                          "closed_form": self.closed_form, "degree": self.degree,
-                         "assumptions": self.assumptions.to_dict()},
+                         "assumptions": {k: {"status": v.status, "reason": v.reason} for k, v in self.verdicts}},
             "objective_value": num(self.objective_value),
             "kind": self.kind,
             "objective_exact": str(self.objective_value) if self.kind == "exact" else None,
@@ -273,12 +279,17 @@ def design(target: Target | str, *, objective: str = "lipschitz", base: Schedule
     a, b = equalising.family(q)
     designed = equalising.designed_schedule(a, b, f"designed by gifsym.design for {tgt.spec} ({objective}): {how}")
     report = designed.check()
-    if not report.all_hold:
-        bad = [k for k, v in report.items if v.status != "holds"]
+    if not _all_hold(report):
+        bad = [k for k, v in (*report.items, ("wronskian", report["wronskian"])) if v.status != "holds"]
         raise GifsymError(f"the designed schedule's assumptions {', '.join(bad)} could not be proved: "
                           + "; ".join(report.summary(k) for k in bad))
     return _finish(tgt, objective, designed, value, kind, optimum, base_schedule, how, report, degree,
                    sampler, steps)
+
+
+def _all_hold(report: AssumptionReport) -> bool:
+    """S-end, S-mono, S-pos, S-smooth and the Wronskian all proved (a designed schedule is returned only then)."""
+    return report.all_hold and report["wronskian"].status == "holds"
 
 
 def _trivial(tgt, objective, base_schedule, sampler, steps) -> Design:
@@ -438,7 +449,7 @@ def _design_steps(target, *, base, sampler, steps, tol) -> Design:
             best = optimise(n)
     value, p, chosen = cache[(best, n)]
     report = chosen.check()
-    if not report.all_hold:  # a mix whose assumptions are not proved is not returned: the best proved vertex
+    if not _all_hold(report):  # a mix whose assumptions are not proved is not returned: the best proved vertex
         bad = [key for key in cache if key[1] == n and key[0] in corners]
         best = min(bad, key=lambda key: cache[key][0])[0]
         value, p, chosen = cache[(best, n)]
