@@ -246,3 +246,24 @@ def test_design_digits_fast(tmp_path):
     # simulated terms (kind estimate) from the same deterministic draws: equal to 1e-6 relative (the
     # schedule re-parsed from its printed form evaluates to the last bits of float64 differently)
     assert p.w2_bound.value == pytest.approx(designed["bound"], rel=1e-6)
+
+
+def test_design_gaussian_field_fast(tmp_path):
+    """8² field: the per-frequency RK4 recursion equals torchdiffeq's rk4 on the stiffest frequency (same
+    arithmetic, 1e-10 relative: only the order of float operations differs); the exact flow lands on sqrt(λ)
+    (DOP853 at rtol 1e-12: 1e-5 leaves room for its error in the boundary layer at t = 1, the design's being
+    ~1e-7); θ_t over all 64 frequencies equals gifsym's bound on the extreme-eigenvalue target (a Gaussian's
+    bound is its exact θ_t; 1e-7 relative: the script evaluates 1 − q(t), q the design's degree-16 polynomial,
+    in float64, which cancels ~8 digits near t = 1, where gifsym's values come from 128-bit balls); and the
+    design's 20 steps beat every baseline's 80."""
+    mod = _load("design_gaussian_field")
+    mod.main(["--fast", "--out", str(tmp_path)])
+    out = json.loads((tmp_path / "design_gaussian_field.json").read_text())
+    for c in out["checks"]:
+        assert c["rk4_factor"] == pytest.approx(c["torchdiffeq_factor"], rel=1e-10)
+        assert c["exact_factor"] == pytest.approx(c["sqrt_lambda_min"], rel=1e-5)
+    assert out["theta_gifsym"] == pytest.approx(out["theta_field"], rel=1e-7)
+    design_row, *baselines = out["rows"]
+    assert design_row["steps"] == 20
+    assert all(design_row["worst_relative_error"] < r["worst_relative_error"] for r in baselines)
+    assert (tmp_path / "design_gaussian_field.png").stat().st_size > 0
