@@ -77,10 +77,13 @@ class Trajectories:
     Attributes:
         error: ``e(t)`` (estimates, upper confidence bounds) as an :class:`ErrorProfile`.
         end: the model's samples at the last grid time, (n, d).
+        local: for a sampler, ``‖Φ̃_k(Ŷ_k) − Ψ_k(Ŷ_k)‖_{L²}`` with ``Ψ_k`` the exact flow over the step
+            (classical RK4, :data:`SUBSTEPS` sub-steps): model error and discretisation error in one vector.
     """
 
     error: ErrorProfile
     end: np.ndarray
+    local: ErrorProfile | None = None
 
 
 def _profile(times, sq: list[np.ndarray], confidence: float, what: str) -> ErrorProfile:
@@ -150,6 +153,8 @@ class ExactRate:
         values: ``u`` at the grid times.
         sup: ``max u`` over each grid interval, from :data:`RATE_POINTS` evaluations of the closed form.
         lower: the derived lower spectral bound ``ℓ_t`` at the grid times (for two-sided step constants).
+        tail: ``∫_{t_i}^1 u`` for each grid time (adaptive quadrature of the closed form, ``scipy.integrate.quad``;
+            ``Lip X_{t,1} ≤ e^{tail}``, lemma ``flow-map-lipschitz``).
         kind: ``"exact"`` (a derived closed form; its sup on an interval is sampled, not enclosed).
     """
 
@@ -158,6 +163,7 @@ class ExactRate:
     sup: tuple[float, ...]
     lower: tuple[float, ...]
     kind: str = "exact"
+    tail: tuple[float, ...] = ()
 
 
 def exact_rate(flow, times: Sequence[float]) -> ExactRate | None:
@@ -192,7 +198,13 @@ def exact_rate(flow, times: Sequence[float]) -> ExactRate | None:
                                              (RATE_POINTS,)))) for t0, t1 in zip(ts[:-1], ts[1:])]
     if not (np.all(np.isfinite(vals)) and np.all(np.isfinite(sups))):
         return None
-    return ExactRate(str(up), tuple(float(x) for x in vals), tuple(sups), tuple(float(x) for x in low))
+    from scipy.integrate import quad
+
+    pieces = [quad(lambda s: float(fu(s)), t0, t1, epsabs=1e-13, epsrel=1e-11, limit=200)[0]
+              for t0, t1 in zip(ts[:-1], ts[1:])]
+    tail = np.concatenate([np.cumsum(pieces[::-1])[::-1], [0.0]])
+    return ExactRate(str(up), tuple(float(x) for x in vals), tuple(sups), tuple(float(x) for x in low),
+                     tail=tuple(float(x) for x in tail))
 
 
 def interval_factors(rate: Sequence[float], h: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -229,7 +241,8 @@ def rk_step(f, tt: float, h: float, y: np.ndarray, c: Sequence[float], a: Sequen
 
 
 def sampler_defects(flow, model: Model, grid: Sequence[float], c: Sequence[float], a: Sequence[float],
-                    w: Sequence[float], *, n: int, seed: int = 0, confidence: float = 0.95) -> Trajectories:
+                    w: Sequence[float], *, n: int, seed: int = 0, confidence: float = 0.95, local: bool = False,
+                    substeps: int = SUBSTEPS) -> Trajectories:
     """``‖Φ̃_k(Ŷ_k) − Φ_k(Ŷ_k)‖_{L²}`` along the model's sampler iterates from n source samples (the
     profile's ``times`` are the steps' start times).
 
@@ -244,14 +257,24 @@ def sampler_defects(flow, model: Model, grid: Sequence[float], c: Sequence[float
 
     g = [float(x) for x in grid]
     y = _start(flow, n, seed)
-    sq = []
+    sq, loc = [], []
     for tk, t1 in zip(g[:-1], g[1:]):
         h = t1 - tk
         ym = rk_step(model, tk, h, y, c, a, w)
         diff = ym - rk_step(exact, tk, h, y, c, a, w)
         sq.append(np.sum(diff * diff, axis=1))
+        if local:
+            x, hs = y, h / substeps
+            for j in range(substeps):
+                x = rk_step(exact, tk + j * hs, hs, x, *_RK4)
+            diff = ym - x
+            loc.append(np.sum(diff * diff, axis=1))
         y = ym
-    return Trajectories(_profile(g[:-1], sq, confidence, "of one step from the model's sampler iterates"), y)
+    # Both profiles at level 1 − (1 − confidence)/2 each when both are asked (Bonferroni).
+    level = confidence if not local else 1.0 - (1.0 - confidence) / 2
+    return Trajectories(_profile(g[:-1], sq, level, "of one step from the model's sampler iterates"), y,
+                        _profile(g[:-1], loc, level, "of one step against the exact flow, from the model's sampler "
+                                 f"iterates (exact flow by RK4, {substeps} sub-steps)") if local else None)
 
 
 __all__ = ["RATE_POINTS", "ExactRate", "Trajectories", "exact_rate", "interval_factors", "comparison", "error_along_flow", "mean_upper", "rk_step", "sampler_defects"]
