@@ -243,4 +243,39 @@ def certify_sampler(flow, model: Callable, *, sampler: str = "heun", steps: int 
         exact_propagation_estimate=prop_est if rate is not None else None)
 
 
-__all__ = ["DEFAULT_TRAJECTORIES", "SamplerCertificate", "certify_sampler", "weakest"]
+
+
+
+def certify(flow, model: Callable, *, sampler: str | None = None, steps: int | None = None,
+            grid: str | Sequence[float] | None = None, lipschitz=None, n: int | None = None,
+            times: int | Sequence[float] | None = None, seed: int = 0, confidence: float = 0.95,
+            lipschitz_samples: int | None = None, one_sided: bool = False, realised: bool | int = False,
+            backend: str | None = None, route: str = "best", trajectories: int | None = None):
+    """``gifsym.certify``: without ``sampler``, the bound for the model's exact flow
+    (:func:`gifsym.numerics.certify.certify`, all options as there); with ``sampler`` and ``steps`` or
+    ``grid``, the end-to-end bound for the model sampled that way (:func:`certify_sampler`; ``n`` is the
+    number of trajectories, and the exact-flow options ``lipschitz``, ``times``, … do not apply).
+
+    Raises:
+        GifsymError: options of the other mode given (NumericError for a failing model).
+    """
+    from gifsym.numerics import certify as flow_certify
+
+    if sampler is None:
+        if steps is not None or grid is not None:
+            raise GifsymError("steps and grid describe a sampler: give sampler too (e.g. sampler='heun')")
+        return flow_certify.certify(
+            flow, model, lipschitz=lipschitz, n=flow_certify.DEFAULT_SAMPLES if n is None else n,
+            times=flow_certify.DEFAULT_TIMES if times is None else times, seed=seed, confidence=confidence,
+            lipschitz_samples=flow_certify.DEFAULT_LIPSCHITZ_SAMPLES if lipschitz_samples is None else lipschitz_samples,
+            one_sided=one_sided, realised=realised, backend=backend, route=route, trajectories=trajectories)
+    unused = [k for k, v in (("lipschitz", lipschitz), ("times", times), ("lipschitz_samples", lipschitz_samples),
+                             ("trajectories", trajectories)) if v is not None] + (["one_sided"] if one_sided else [])
+    if unused or route != "best":
+        raise GifsymError(f"{', '.join(unused or ['route'])} apply to the model's exact flow, not to a sampler")
+    if isinstance(realised, (int, np.integer)) and not isinstance(realised, bool) and realised:
+        raise GifsymError("with a sampler, realised is True or False (the n trajectories are measured)")
+    return certify_sampler(flow, model, sampler=sampler, steps=steps, grid="uniform" if grid is None else grid,
+                           n=DEFAULT_TRAJECTORIES if n is None else n, seed=seed, confidence=confidence,
+                           realised=bool(realised), backend=backend)
+__all__ = ["DEFAULT_TRAJECTORIES", "SamplerCertificate", "certify", "certify_sampler", "weakest"]
