@@ -138,6 +138,8 @@ class SamplerCertificate:
     def __str__(self) -> str:
         lines = [f"certify {self.schedule} -> {self.target}, sampled with {self.sampler} on {len(self.grid) - 1} steps",
                  f"  W2(sampler output, target) <= {self.w2_bound:.6g}  [{self.kind}, confidence {self.confidence:g}]",
+                 f"  route {self.route}; " + ", ".join(f"{k} {v:.6g}" for k, v in (self.routes or {}).items()),
+                 "  triangle route's terms:",
                  f"    model term {self.model_term:.6g} [{self.model_term_kind}] (point estimate "
                  f"{self.model_term_estimate:.6g})",
                  f"    + exact-field discretisation {self.discretisation.value:.6g} [{self.discretisation.kind}, "
