@@ -30,6 +30,15 @@ information a model does not give), so a certificate is a statistical statement 
 conditional on its Lipschitz constant (exact for ``given``/``certified``, an estimate otherwise) and on the
 grid resolving the integrand.
 
+Two routes (docs/mathematics.md, "Certificates"). The above is route 1, ``model-lipschitz``. Route 2,
+``exact-field`` (lemma ``velocity-stability-exact-field``), splits the other way: with ``u_t`` the exact field's
+one-sided constant (gifsym's derived upper Jacobian bound, a closed form) and the error measured **along the
+model's own flow** ``e_Y(t) = ‖(ṽ − v)(t, Y_t)‖_{L²}`` (:mod:`gifsym.numerics.trajectory_error`),
+``W₂ ≤ ∫ e^{∫_t^1 u} e_Y(t) dt``. Both bound the same ``‖Y_t − X_t‖``, so with ``route="best"`` (default) they
+are combined interval by interval by the comparison recursion (lemma ``stability-comparison``); the
+certificate reports each alone (``w2_bound_model_lipschitz``, ``w2_bound_exact_field``) and which route each
+interval used (``chosen``). Each error profile then gets half the error probability (Bonferroni).
+
 The other direction, :func:`error_budget`: given a tolerance on W₂ and ``C_t``, the errors a model must
 meet: pointwise ``ε(t) ≤ tol / W(t)`` (each time its equal share), a constant ``ε ≤ tol / ∫W``, or in mean
 square (Cauchy–Schwarz) ``∫ε² ≤ tol² / ∫W²`` — the excess flow-matching loss a training run may leave.
@@ -40,8 +49,10 @@ Example:
     >>> flow = GIF(schedule("linear"), target("gaussian:sigma=1"))
     >>> v = flow.field()
     >>> cert = certify(flow, lambda t, x: np.asarray(v(t, x)) + 0.01, lipschitz=1.0, n=256, times=11)
-    >>> round(cert.w2_bound, 6)  # ε = 0.01 exactly: 0.01 × the upper sum of e^{1−t} on 10 intervals
+    >>> round(cert.w2_bound_model_lipschitz, 6)  # ε = 0.01 exactly: 0.01 × the upper sum of e^{1−t} on 10 intervals
     0.018056
+    >>> round(cert.w2_bound, 6)  # both routes: the exact-field one wins; its integral 0.01 ∫ s_t^{-1/2} = 0.012465 is W₂
+    0.013066
     >>> round(0.01 * (np.e - 1), 6), round(cert.w2_estimate, 6)  # the integral, and the trapezoid estimate
     (0.017183, 0.017197)
 """
