@@ -79,8 +79,11 @@ CERTIFICATE_LEMMAS: tuple[Lemma, ...] = (
         r"Let $\tilde\Phi_k$, $\Phi_k$ be a sampler's step with the model and with the exact field, "
         r"$\hat Y_{k+1} = \tilde\Phi_k(\hat Y_k)$, $\hat X_{k+1} = \Phi_k(\hat X_k)$, $\hat Y_0 = \hat X_0 \sim \mu$. "
         r"Then $W_2(\mathrm{Law}(\hat Y_N), \nu) \le \sum_k \big(\prod_{j>k} \mathrm{Lip}\,\Phi_j\big) "
-        r"\|(\tilde\Phi_k - \Phi_k)(\hat Y_k)\|_{L^2} + W_2(\mathrm{Law}(\hat X_N), \nu)$.",
-        uses=("sampler-error", "stability-comparison"), derive=_end_to_end,
+        r"\|(\tilde\Phi_k - \Phi_k)(\hat Y_k)\|_{L^2} + W_2(\mathrm{Law}(\hat X_N), \nu)$, and with $\Psi_k$ the exact "
+        r"flow over step $k$ and $\langle x - y, v(t, x) - v(t, y)\rangle \le u_t|x - y|^2$, also "
+        r"$W_2(\mathrm{Law}(\hat Y_N), \nu) \le \sum_k e^{\int_{t_{k+1}}^1 u}\, "
+        r"\|\tilde\Phi_k(\hat Y_k) - \Psi_k(\hat Y_k)\|_{L^2}$.",
+        uses=("sampler-error", "stability-comparison", "flow-map-lipschitz"), derive=_end_to_end,
         reference="docs/mathematics.md, End-to-end certificate",
     ),
 )
