@@ -154,14 +154,18 @@ def test_facade_dispatches_and_refuses_mixed_options():
         gifsym.certify(FLOW, _model(A, b), sampler="heun", steps=5, lipschitz=1.0)
 
 
-def _mlp_case(steps: int, n: int, realised: int, seed: int = 0):
+def _mlp_case(steps: int, n: int, realised: int, seed: int = 0, shift=(0.0, 0.0)):
     from gifsym.numerics.verify import empirical_w2
     from gifsym.numerics.wasserstein import realised_from_samples
 
     pytest.importorskip("torch")
     flow = E2E.gmm_flow()
     (_, state, _), = E2E.train((steps,), seed=seed)
-    model = E2E.as_model(state)
+    net = E2E.as_model(state)
+
+    def model(t, x):
+        return net(t, x) + np.asarray(shift)
+
     c = certify_sampler(flow, model, sampler="heun", steps=40, n=n, seed=seed)
     end = E2E._sampler_end(flow, model, realised, 1000 + seed)
     floor = realised_from_samples(flow, end, seed=seed).slack
@@ -173,6 +177,16 @@ def test_mlp_on_the_mixture_heun_40_small():
     c, w, floor = _mlp_case(100, 512, 600)  # tiny: the default suite stays fast; the sweep is marked slow
     assert c.w2_bound >= w - floor
     assert c.kind == "estimate"
+
+
+def test_perturbed_mlp_check_is_not_vacuous_and_fails_on_a_broken_bound():
+    # A trained model's realised W₂ sits at the sampling floor, where "bound ≥ realised − floor" cannot fail;
+    # a shifted model (|shift| = 0.85) realises W₂ well above the floor, so the check has teeth: a bound
+    # shrunk to 15 % fails it (here bound ≈ 3.3, realised − floor ≈ 0.64: the bound is ~5× loose).
+    c, w, floor = _mlp_case(100, 512, 600, shift=(0.6, 0.6))
+    assert w - floor > 0.2
+    assert c.w2_bound >= w - floor
+    assert 0.15 * c.w2_bound < w - floor
 
 
 @pytest.mark.slow
