@@ -196,3 +196,28 @@ def test_mlp_on_the_mixture_heun_40_sweep():
         for steps in (300, 1200):
             c, w, floor = _mlp_case(steps, 4096, 3000, seed)
             assert c.w2_bound >= w - floor
+
+
+def test_cli_sampler_options(tmp_path, capsys):
+    import json
+
+    from click.testing import CliRunner
+
+    from gifsym.cli import app
+
+    mod = tmp_path / "shiftmodel.py"
+    mod.write_text("def velocity(t, x):\n    return x * (2 * t - 1) / ((1 - t) ** 2 + t ** 2) + 0.01\n")
+    base = ["certify", "--schedule", "linear", "--target", "gaussian:sigma=1", "--model", f"{mod}:velocity"]
+    out = CliRunner().invoke(app, base + ["--sampler", "euler", "--steps", "10", "-n", "256", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.output)
+    assert d["kind"] == "estimate" and d["terms"]["discretisation"]["kind"] == "certified"
+    assert d["w2_bound"] == min(d["routes"].values()) and len(d["grid"]) == 11
+    from gifsym.cli import main
+
+    for extra, msg in ((["--steps", "10"], "--sampler and --steps go together"),
+                       (["--sampler", "heun", "--steps", "10", "--lipschitz", "1"], "not to --sampler")):
+        with pytest.raises(SystemExit) as e:
+            main(base + extra)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.startswith("Error:") and msg in err and err.count("\n") == 1
