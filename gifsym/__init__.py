@@ -34,7 +34,7 @@ _LAZY = {
     "GifsymError": "gifsym.errors:GifsymError",
     "Schedule": "gifsym.symbolic.schedule:Schedule",
     "Target": "gifsym.symbolic.target:Target",
-    "certify": "gifsym.numerics.certify:certify",  # the numerics layer imports JAX
+    "certify": "gifsym.decisions.end_to_end:certify",  # exact flow (numerics, JAX) or a sampler (with plan)
     "compact": "gifsym.symbolic.compact:compact",
     "convert": "gifsym.convert:",
     "lemmas": "gifsym.theory.lemmas:",

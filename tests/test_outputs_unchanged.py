@@ -6,7 +6,7 @@ re-layering the package (issue 8) changed no output. A change that alters the ou
 them: issue 9 (every number says how it is known) and issue 10 (compact forms with their definitions,
 values tables and one-line reasons in the terminal; ``"compact"`` fields and ``"definitions"`` in the JSON;
 the paper-ready report) and issue 18 (the early-stopping lemma applies to every flow, so the report lists
-it). Only the wall-clock time in ``verify``'s header is masked.
+it), and issue 20 (the certificate lemmas: exact-field stability, step-by-step comparison, end to end). Only the wall-clock time in ``verify``'s header is masked.
 """
 
 from __future__ import annotations

@@ -125,14 +125,21 @@ def parse_lipschitz(text: str | None):
               help="Also print the error budget a model must meet for W2 <= TOL.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write eps(t) and the weighted integrand to FILE (.png, .svg, .pdf).")
+@click.option("--sampler", type=click.Choice(["euler", "heun", "midpoint", "rk4"]), default=None,
+              help="Certify the model as sampled with this sampler (end to end: model error plus discretisation); "
+                   "needs --steps. --samples is then the number of model trajectories.")
+@click.option("--steps", type=click.IntRange(min=1), default=None, metavar="N", help="Sampler steps (with --sampler).")
+@click.option("--grid", "grid_name", default="uniform", show_default=True, metavar="GRID",
+              help="The sampler's grid (with --sampler): uniform, edm[:...], shift:S, optimal.")
 @click.option("--json", "as_json", is_flag=True, help="Print the certificate as one JSON object.")
 def certify(schedule_spec, a_expr, b_expr, params, target_spec, model_spec, lipschitz_text, samples, times, seed,
-            confidence, one_sided, realised, tolerance, plot_path, as_json) -> None:
+            confidence, one_sided, realised, tolerance, plot_path, sampler, steps, grid_name, as_json) -> None:
     """Bound W2(model's samples, target) for a learned velocity field by the velocity-stability theorem:
     W2 <= int_0^1 exp(int_t^1 C_s ds) ||v(t) - model(t)||_{L2(p_t)} dt, with the error measured on exact
     samples of p_t (upper confidence bounds) and C_t given, certified or estimated.
 
-    The target must have an exact field (gaussian, gmm).
+    The target must have an exact field (gaussian, gmm). With --sampler and --steps: the bound for the model
+    sampled that way (end to end).
     """
     from gifsym.gif import GIF
     from gifsym.numerics.certify import certify as run_certify
@@ -144,6 +151,10 @@ def certify(schedule_spec, a_expr, b_expr, params, target_spec, model_spec, lips
         check_format(plot_path)  # before any work
     gif = GIF(resolve_schedule(schedule_spec, a_expr, b_expr, params), target(target_spec))
     lip = parse_lipschitz(lipschitz_text)
+    if sampler is not None or steps is not None:
+        return _certify_sampler(gif, model_spec, sampler, steps, grid_name, samples, seed, confidence, realised,
+                                lipschitz_text is not None or one_sided or tolerance is not None
+                                or plot_path is not None, as_json)
     model = load_model(model_spec)
     cert = run_certify(gif, model, lipschitz=lip, n=samples, times=times, seed=seed, confidence=confidence,
                        one_sided=one_sided, realised=realised or False)
@@ -162,3 +173,22 @@ def certify(schedule_spec, a_expr, b_expr, params, target_spec, model_spec, lips
         click.echo(str(cert))
         if budget is not None:
             click.echo(str(budget))
+
+
+def _certify_sampler(gif, model_spec, sampler, steps, grid_name, samples, seed, confidence, realised, flow_only,
+                     as_json) -> None:
+    from gifsym.decisions.end_to_end import certify_sampler
+    from gifsym.errors import GifsymError
+
+    if sampler is None or steps is None:
+        raise GifsymError("--sampler and --steps go together")
+    if flow_only:
+        raise GifsymError("--lipschitz, --one-sided, --tolerance and --plot apply to the model's flow, not to --sampler")
+    cert = certify_sampler(gif, load_model(model_spec), sampler=sampler, steps=steps, grid=grid_name, n=samples,
+                           seed=seed, confidence=confidence, realised=bool(realised))
+    if as_json:
+        out = cert.to_dict()
+        out["model"] = model_spec
+        emit_json(out)
+    else:
+        click.echo(str(cert))

@@ -30,6 +30,15 @@ information a model does not give), so a certificate is a statistical statement 
 conditional on its Lipschitz constant (exact for ``given``/``certified``, an estimate otherwise) and on the
 grid resolving the integrand.
 
+Two routes (docs/mathematics.md, "Certificates"). The above is route 1, ``model-lipschitz``. Route 2,
+``exact-field`` (lemma ``velocity-stability-exact-field``), splits the other way: with ``u_t`` the exact field's
+one-sided constant (gifsym's derived upper Jacobian bound, a closed form) and the error measured **along the
+model's own flow** ``e_Y(t) = ‖(ṽ − v)(t, Y_t)‖_{L²}`` (:mod:`gifsym.numerics.trajectory_error`),
+``W₂ ≤ ∫ e^{∫_t^1 u} e_Y(t) dt``. Both bound the same ``‖Y_t − X_t‖``, so with ``route="best"`` (default) they
+are combined interval by interval by the comparison recursion (lemma ``stability-comparison``); the
+certificate reports each alone (``w2_bound_model_lipschitz``, ``w2_bound_exact_field``) and which route each
+interval used (``chosen``). Each error profile then gets half the error probability (Bonferroni).
+
 The other direction, :func:`error_budget`: given a tolerance on W₂ and ``C_t``, the errors a model must
 meet: pointwise ``ε(t) ≤ tol / W(t)`` (each time its equal share), a constant ``ε ≤ tol / ∫W``, or in mean
 square (Cauchy–Schwarz) ``∫ε² ≤ tol² / ∫W²`` — the excess flow-matching loss a training run may leave.
@@ -40,8 +49,10 @@ Example:
     >>> flow = GIF(schedule("linear"), target("gaussian:sigma=1"))
     >>> v = flow.field()
     >>> cert = certify(flow, lambda t, x: np.asarray(v(t, x)) + 0.01, lipschitz=1.0, n=256, times=11)
-    >>> round(cert.w2_bound, 6)  # ε = 0.01 exactly: 0.01 × the upper sum of e^{1−t} on 10 intervals
+    >>> round(cert.w2_bound_model_lipschitz, 6)  # ε = 0.01 exactly: 0.01 × the upper sum of e^{1−t} on 10 intervals
     0.018056
+    >>> round(cert.w2_bound, 6)  # both routes: the exact-field one wins; its integral 0.01 ∫ s_t^{-1/2} = 0.012465 is W₂
+    0.013066
     >>> round(0.01 * (np.e - 1), 6), round(cert.w2_estimate, 6)  # the integral, and the trapezoid estimate
     (0.017183, 0.017197)
 """
@@ -61,6 +72,7 @@ from gifsym.numerics.l2_error import ErrorProfile, InterpolationSampler, measure
 from gifsym.numerics.lipschitz import LipschitzProfile, given_lipschitz, resolve_lipschitz
 from gifsym.numerics.models import adapt
 from gifsym.numerics.simulate import endpoints, flow_dim
+from gifsym.numerics.trajectory_error import ExactRate, comparison, error_along_flow, exact_rate, interval_factors
 from gifsym.numerics.wasserstein import RealisedW2, realised_w2, unseen_mass
 
 #: Defaults: samples of p_t per time, grid times, points per time for the Lipschitz estimate, realised-W₂ size.
@@ -73,6 +85,8 @@ DEFAULT_REALISED = 1000
 REFINEMENT_WARN = 0.05
 #: Most samples per time (memory: the sample arrays hold a few n·d float64).
 MAX_SAMPLES = 5_000_000
+#: The stability routes :func:`certify` can use (see "Two routes" in the module docstring).
+ROUTES = ("best", "model-lipschitz", "exact-field")
 
 
 def upper_sum(ts: Sequence[float], g: Sequence[float]) -> float:
@@ -223,6 +237,13 @@ class Certificate:
     notes: tuple[str, ...]
     seed: int
     wall_s: float = 0.0
+    route: str = "model-lipschitz"
+    w2_bound_model_lipschitz: float = math.nan
+    w2_bound_exact_field: float | None = None
+    error_along_model: ErrorProfile | None = None
+    exact_rate: ExactRate | None = None
+    chosen: tuple[str, ...] = ()
+    timing: tuple[tuple[str, float], ...] = ()
 
     @property
     def consistent(self) -> bool | None:
@@ -264,7 +285,14 @@ class Certificate:
             "weights": [_num(w) for w in self.weights], "integrand": [_num(g) for g in self.integrand],
             "realised_w2": None if self.realised_w2 is None else self.realised_w2.to_dict(),
             "consistent": self.consistent, "unseen_mass": self.unseen_mass, "notes": list(self.notes),
-            "seed": self.seed, "wall_s": self.wall_s,
+            "seed": self.seed, "wall_s": self.wall_s, "route": self.route,
+            "w2_bound_model_lipschitz": _num(self.w2_bound_model_lipschitz),
+            "w2_bound_exact_field": _num(self.w2_bound_exact_field),
+            "error_along_model": None if self.error_along_model is None else self.error_along_model.to_dict(),
+            "exact_rate": None if self.exact_rate is None else {
+                "expr": self.exact_rate.expr, "values": list(self.exact_rate.values),
+                "sup": list(self.exact_rate.sup), "kind": self.exact_rate.kind},
+            "chosen": list(self.chosen), "timing": dict(self.timing),
         }
 
     def __str__(self) -> str:
@@ -272,6 +300,8 @@ class Certificate:
                  f"  W2(model samples, target) <= {self.w2_bound:.6g}  [{self.kind}, confidence {self.confidence:g}]",
                  f"  central estimate {self.w2_estimate:.6g}; on every second grid time {self.w2_bound_coarse:.6g}"
                  f"; Cauchy-Schwarz form {self.w2_bound_cauchy_schwarz:.6g}",
+                 f"  route: {self.route}; model-Lipschitz route {self.w2_bound_model_lipschitz:.6g}, exact-field "
+                 f"route " + ("n/a" if self.w2_bound_exact_field is None else f"{self.w2_bound_exact_field:.6g}"),
                  f"  Lipschitz constant: {self.lipschitz.how} ({self.lipschitz.method})"]
         if self.realised_w2 is not None:
             r = self.realised_w2
@@ -322,7 +352,8 @@ def _check_flow(flow) -> int:
 def certify(flow, model: Callable, *, lipschitz=None, n: int = DEFAULT_SAMPLES,
             times: int | Sequence[float] = DEFAULT_TIMES, seed: int = 0, confidence: float = 0.95,
             lipschitz_samples: int = DEFAULT_LIPSCHITZ_SAMPLES, one_sided: bool = False,
-            realised: bool | int = False, backend: str | None = None) -> Certificate:
+            realised: bool | int = False, backend: str | None = None, route: str = "best",
+            trajectories: int | None = None) -> Certificate:
     r"""Bound ``W₂((Y_{0,1})_# μ, ν)`` for the flow Y of a velocity model (see the module docstring).
 
     Args:
@@ -340,6 +371,8 @@ def certify(flow, model: Callable, *, lipschitz=None, n: int = DEFAULT_SAMPLES,
         realised: also simulate the model's flow and measure W₂ to the target (True: with
             :data:`DEFAULT_REALISED` samples; an integer: that many).
         backend: force the model's backend (``"numpy"``, ``"jax"``, ``"torch"``).
+        route: ``"best"`` (both routes, combined step by step), ``"model-lipschitz"`` or ``"exact-field"``.
+        trajectories: model trajectories for the exact-field route's error (default: n).
 
     Returns:
         A :class:`Certificate`.
@@ -369,11 +402,30 @@ def certify(flow, model: Callable, *, lipschitz=None, n: int = DEFAULT_SAMPLES,
     else:
         raise NumericError(f"realised must be True/False or a number of samples >= 2, got {realised!r}")
 
+    if route not in ROUTES:
+        raise NumericError(f"route must be one of {', '.join(ROUTES)}; got {route!r}")
+    n_traj = int(n) if trajectories is None else trajectories
+    if isinstance(n_traj, bool) or not isinstance(n_traj, (int, np.integer)) or not 2 <= n_traj <= MAX_SAMPLES:
+        raise NumericError(f"trajectories must be an integer in [2, {MAX_SAMPLES}], got {trajectories!r}")
+
+    clock = [("setup", time.perf_counter())]
     m = adapt(model, dim=d, backend=backend)
+    # Both routes need ε at level confidence jointly: each gets half of the error probability (Bonferroni).
+    conf_each = float(confidence) if route != "best" else 1.0 - (1.0 - float(confidence)) / 2
     sampler = InterpolationSampler(flow, ts, int(n), seed=int(seed))
-    err, sampler = measure_error(flow, m, ts, n=int(n), confidence=float(confidence), sampler=sampler)
+    err, sampler = measure_error(flow, m, ts, n=int(n), confidence=conf_each, sampler=sampler)
+    clock.append(("error at exact samples", time.perf_counter()))
     k = min(int(lipschitz_samples), int(n))
     lip = resolve_lipschitz(lipschitz, m, ts, lambda i: sampler.x(i, k), one_sided=bool(one_sided))
+    clock.append(("model Lipschitz", time.perf_counter()))
+    rate = exact_rate(flow, ts) if route != "model-lipschitz" else None
+    if route == "exact-field" and rate is None:
+        raise NumericError("the exact-field route needs gifsym's derived bound on the exact field's Jacobian, which "
+                           "is not finite on [0, 1] for this flow; use route='model-lipschitz'")
+    along = None
+    if rate is not None:
+        along = error_along_flow(flow, m, ts, n=n_traj, seed=int(seed), confidence=conf_each).error
+    clock.append(("error along the model's flow", time.perf_counter()))
 
     w = lip.weights()
     with np.errstate(invalid="ignore", over="ignore"):
@@ -391,14 +443,62 @@ def certify(flow, model: Callable, *, lipschitz=None, n: int = DEFAULT_SAMPLES,
         cs = math.sqrt(upper_sum(ts, w * w)) * math.sqrt(upper_sum(ts, np.asarray(err.upper) ** 2))
     coarse = 0.0 if math.isnan(coarse) else coarse
     cs = 0.0 if math.isnan(cs) else cs
+    lip_bound = bound
 
+    def routes_on(ix):
+        """Per-interval (factor, error) rows of the available routes on the sub-grid ``ix``."""
+        t_sub = np.asarray(ts)[ix]
+        h = np.diff(t_sub)
+        rows, names = [], []
+        if route != "exact-field":
+            c = np.asarray(lip.values)[ix]
+            f, gg = interval_factors(np.maximum(c[:-1], c[1:]), h)
+            e = np.asarray(err.upper)[ix]
+            rows.append((f, gg * np.maximum(e[:-1], e[1:])))
+            names.append("model-lipschitz")
+        if rate is not None:
+            vals = np.asarray(rate.values)[ix]
+            # the sup over a coarse interval: the largest of the fine sups inside it and the end values
+            sup = np.array([max(max(rate.sup[a:b]), vals[j], vals[j + 1]) for j, (a, b) in enumerate(zip(ix[:-1], ix[1:]))])
+            f, gg = interval_factors(sup, h)
+            e = np.asarray(along.upper)[ix]
+            rows.append((f, gg * np.maximum(e[:-1], e[1:])))
+            names.append("exact-field")
+        return rows, names
+
+    exact_only = None
+    chosen_names: tuple[str, ...] = ()
+    if rate is not None:
+        full = np.arange(len(ts))
+        rows, names = routes_on(full)
+        phi, chosen = comparison([r[0] for r in rows], [r[1] for r in rows])
+        exact_only = comparison([rows[-1][0]], [rows[-1][1]])[0]
+        chosen_names = tuple(names[c] for c in chosen)
+        rows_c, _ = routes_on(idx)
+        phi_coarse = comparison([r[0] for r in rows_c], [r[1] for r in rows_c])[0]
+        if route == "exact-field" or phi < bound:
+            bound, coarse = phi, phi_coarse
+    used = ("exact-field" if route == "exact-field" else
+            "model-lipschitz" if rate is None or bound == lip_bound else "best")
+
+    clock.append(("bound", time.perf_counter()))
     real = realised_w2(flow, m, n=n_real, seed=int(seed)) if n_real else None
+    clock.append(("realised W2", time.perf_counter()))
+    timing = tuple((name, round(t1 - t0, 6)) for (_, t0), (name, t1) in zip(clock[:-1], clock[1:]))
     # A given constant is taken as stated, so the bound is as good as its other ingredients.
-    kind = "estimate" if "estimate" in (err.kind, lip.how) else "certified"
+    kind = "estimate" if "estimate" in (err.kind, lip.how) or along is not None else "certified"
 
-    notes = [f"eps(t): {err.method}",
+    notes = [f"eps(t) at exact samples of p_t: {err.method}",
              f"C_t: {lip.how}; {lip.method}",
              "time integral: upper sum max(g_i, g_i+1) dt, a bound where W(t) eps(t) is monotone between grid times"]
+    if rate is not None:
+        notes.append("exact-field route: u_t = " + rate.expr + " (gifsym's derived upper Jacobian bound, exact; its sup "
+                     "on each interval from 65 evaluations), error along the model's own flow: "
+                     + along.method)
+        if route == "best":
+            notes.append(f"both routes combined step by step (comparison recursion), each at level {conf_each:g} "
+                         f"(Bonferroni: jointly {confidence:g}); exact-field route alone {exact_only:.6g}, "
+                         f"model-Lipschitz route alone {lip_bound:.6g}")
     cert_tmp_change = (coarse - bound) / bound if math.isfinite(bound) and bound > 0 else 0.0
     if abs(cert_tmp_change) > REFINEMENT_WARN:
         notes.append(f"WARNING: on every second grid time the bound changes by {100 * cert_tmp_change:+.1f}%: the "
@@ -421,7 +521,9 @@ def certify(flow, model: Callable, *, lipschitz=None, n: int = DEFAULT_SAMPLES,
         schedule=flow.schedule.spec, target=flow.target.spec, dim=d, backend=m.backend, times=ts, error=err,
         lipschitz=lip, weights=tuple(float(x) for x in w), integrand=tuple(float(x) for x in g), w2_bound=bound,
         w2_estimate=est, w2_bound_coarse=coarse, w2_bound_cauchy_schwarz=cs, confidence=float(confidence),
-        kind=kind, realised_w2=real, notes=tuple(notes), seed=int(seed), wall_s=time.perf_counter() - start)
+        kind=kind, realised_w2=real, notes=tuple(notes), seed=int(seed), wall_s=time.perf_counter() - start,
+        route=used, w2_bound_model_lipschitz=lip_bound, w2_bound_exact_field=exact_only, error_along_model=along,
+        exact_rate=rate, chosen=chosen_names, timing=timing)
 
 
 __all__ = ["DEFAULT_LIPSCHITZ_SAMPLES", "DEFAULT_REALISED", "DEFAULT_SAMPLES", "DEFAULT_TIMES", "REFINEMENT_WARN",

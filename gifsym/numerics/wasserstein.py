@@ -105,17 +105,33 @@ def realised_w2(flow, model: Model, *, n: int = 1000, seed: int = 0, rtol: float
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= MAX_OT_SAMPLES:
         raise NumericError(f"realised W2 samples must be an integer in [2, {MAX_OT_SAMPLES}], got {n!r}")
     key = jax.random.PRNGKey(seed)
-    k0, k1, *kn = jax.random.split(jax.random.fold_in(key, 0x57A2), 2 + 2 * NOISE_DRAWS)
+    k0, *_ = jax.random.split(jax.random.fold_in(key, 0x57A2), 2 + 2 * NOISE_DRAWS)
     x0 = np.asarray(sample_source(flow, int(n), key=k0))
     y1, *_ = integrate(model.jax_field(), x0, 0.0, 1.0, rtol=rtol, atol=atol, shard=False)
+    return realised_from_samples(flow, np.asarray(y1), seed=seed, solver=f"tsit5 (rtol {rtol:g}, atol {atol:g})")
+
+
+def realised_from_samples(flow, y1: np.ndarray, *, seed: int = 0, solver: str = "given samples") -> RealisedW2:
+    """W₂ between given samples of a model (e.g. a sampler's output) and as many target samples, with the
+    sampling noise beside it (see the module docstring).
+
+    Raises:
+        NumericError: more than :data:`MAX_OT_SAMPLES` samples.
+    """
+    import jax
+
+    n = len(y1)
+    if not 2 <= n <= MAX_OT_SAMPLES:
+        raise NumericError(f"realised W2 samples must number in [2, {MAX_OT_SAMPLES}], got {n}")
+    key = jax.random.PRNGKey(seed)
+    _, k1, *kn = jax.random.split(jax.random.fold_in(key, 0x57A2), 2 + 2 * NOISE_DRAWS)
     ref = np.asarray(sample_target(flow, int(n), key=k1))
     w2 = empirical_w2(np.asarray(y1), ref)
     draws = tuple(float(empirical_w2(np.asarray(sample_target(flow, int(n), key=kn[2 * j])),
                                      np.asarray(sample_target(flow, int(n), key=kn[2 * j + 1]))))
                   for j in range(NOISE_DRAWS))
     method = "exact W2 of the empirical measures (POT ot.emd2; sorted matching in 1-D)"
-    return RealisedW2(float(w2), max(draws), int(n), f"tsit5 (rtol {rtol:g}, atol {atol:g})", method,
-                      noise_draws=draws)
+    return RealisedW2(float(w2), max(draws), int(n), solver, method, noise_draws=draws)
 
 
-__all__ = ["NOISE_DRAWS", "RealisedW2", "realised_w2", "unseen_mass"]
+__all__ = ["NOISE_DRAWS", "RealisedW2", "realised_from_samples", "realised_w2", "unseen_mass"]

@@ -36,6 +36,7 @@ from gifsym.theory.engine import Context, Deps, Lemma
 from gifsym.theory.envelopes import envelope, make_piece
 from gifsym.theory.flow_constants import flow_constant, well_posedness
 from gifsym.theory.integrals import endpoint_value, sign
+from gifsym.theory.certificate_lemmas import CERTIFICATE_LEMMAS
 from gifsym.theory.sampler_error import SAMPLER_LEMMAS
 
 # Symbols of the stated formulas and of the derivations (not the flow's own symbols).
@@ -512,6 +513,7 @@ def build_lemmas(classes: tuple[TargetClass, ...] = CLASSES) -> tuple[Lemma, ...
         *_class_lemmas(classes),
         *EMPIRICAL_LEMMAS,
         *SAMPLER_LEMMAS,
+        *CERTIFICATE_LEMMAS,
     )
 
 
