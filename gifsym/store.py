@@ -121,6 +121,30 @@ for _name in ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin",
 del _name
 _CONSTRUCTORS["Min"] = lambda *args: sympy.Min(*args, evaluate=False)
 _CONSTRUCTORS["Max"] = lambda *args: sympy.Max(*args, evaluate=False)
+
+
+def _mul(*args: Any) -> Any:
+    """``Mul(*args)`` as SymPy evaluates it. A rational times one exponential of a sum or product (``-exp(A)``,
+    the common shape of a stored flow-map constant) is built directly in its canonical order (the number
+    first): SymPy's evaluation would ask whether the exponent A is zero (an assumption query that, for
+    a polynomial A in T with surds, looks for its real roots and takes 0.4 s for ``ddpm-scaled``) and could
+    only drop a factor exp(0) that is not written as 0; the product built is equal in value either way."""
+    if len(args) == 2 and isinstance(args[0], sympy.Rational) and args[0] not in (0, 1) and \
+            isinstance(args[1], sympy.exp) and isinstance(args[1].args[0], (sympy.Add, sympy.Mul)):
+        return sympy.Mul._from_args(args)
+    return sympy.Mul(*args)
+
+
+_CONSTRUCTORS["Mul"] = _mul
+_CONSTRUCTORS["exp"] = lambda arg: _exp(arg)
+
+
+def _exp(arg: Any) -> Any:
+    """``exp(arg)`` as stored: for a sum or product without log, I or infinities, SymPy's evaluation could
+    only turn a zero not written as 0 into 1 (asking, slowly, whether arg is zero); equal in value."""
+    if isinstance(arg, (sympy.Add, sympy.Mul)) and not arg.has(sympy.log, sympy.I, sympy.oo, sympy.zoo, sympy.nan):
+        return sympy.exp(arg, evaluate=False)
+    return sympy.exp(arg)
 _CONSTANTS: dict[str, Any] = {
     "oo": sympy.oo, "zoo": sympy.zoo, "nan": sympy.nan, "pi": sympy.pi, "E": sympy.E, "I": sympy.I,
     "true": sympy.true, "false": sympy.false, "EmptySet": sympy.S.EmptySet, "Reals": sympy.S.Reals,

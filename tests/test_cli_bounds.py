@@ -167,3 +167,18 @@ def test_to_latex_of_the_results():
     assert r"\operatorname{Lip}" in to_latex(gif.flow_map_lipschitz())
     assert r"\begin{proposition}" in to_latex(lemmas.get("bound-slc"))
     assert "kappa" in to_latex(gif.bounds().pieces[0]) or r"\kappa" in to_latex(gif.bounds().pieces[0])
+
+
+def test_values_table_read_back_from_the_cache(tmp_path, monkeypatch):
+    # The values table is kept in the cache (a warm run skips SymPy's realness checks at the six times): a
+    # second run reads it back and prints the same table; a value changed in the entry would show.
+    from gifsym.theory.integrals import endpoint_value
+
+    monkeypatch.setenv("GIFSYM_CACHE", str(tmp_path))
+    argv = ["bounds", "--schedule", "vp", "--target", "slc:kappa=2"]
+    first = run(argv)
+    assert len(list((tmp_path / "bounds-values").glob("*.json"))) == 1
+    endpoint_value.cache_clear()
+    calls = []
+    monkeypatch.setattr("gifsym.theory.jacobian_bounds.Bounds.values", lambda *a, **k: calls.append(a) or [])
+    assert run(argv) == first and calls == []

@@ -196,7 +196,18 @@ def bounds(schedule_spec, a_expr, b_expr, params, target_spec, at, assume, as_js
         click.echo(fm.to_latex())
         return
     print_bounds(b, fm, src, times or list(DEFAULT_TIMES), verbose=verbose,
-                 sigma_min_note=None if path is None else path.describe())
+                 sigma_min_note=None if path is None else path.describe(),
+                 values=_stored_values(b, flow, tuple(assume), tuple(times or DEFAULT_TIMES)))
+
+
+def _stored_values(b: Any, flow: Any, assume: tuple[str, ...], times: tuple[float, ...]) -> list[dict[str, Any]]:
+    """``b.values(times)``, kept in the on-disk cache with the bounds: at a time where a formula is 0/0 or
+    large, the value is a limit or an exact number whose realness SymPy checks slowly (0.3–0.5 s for the
+    flow-map-heavy schedules), and a warm run would redo that check every time."""
+    from gifsym import store
+
+    return store.cached("bounds-values", {"schedule": flow.schedule, "target": flow.target, "assume": assume,
+                                          "times": times}, {}, lambda: b.values(list(times)))
 
 
 #: Times of the values table when --at is not given.
@@ -204,9 +215,10 @@ DEFAULT_TIMES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99)
 
 
 def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool = False,
-                 sigma_min_note: str | None = None) -> None:
+                 sigma_min_note: str | None = None, values: list[dict[str, Any]] | None = None) -> None:
     """The terminal form: compact formulas with their "where" list, a values table, one line per piece and
-    per constant; ``verbose`` adds the formulas in t and every note."""
+    per constant; ``verbose`` adds the formulas in t and every note. ``values``: ``b.values(times)`` when
+    the caller has it already."""
     from rich.table import Table
 
     from gifsym.cli import _display as d
@@ -226,7 +238,8 @@ def print_bounds(b: Any, fm: Any, src: Any, times: list[float], *, verbose: bool
         d.formulas(con, [("u_t", b.upper), ("l_t", b.lower), ("theta_t", b.lipschitz)], indent=4)
     con.print(f"  interval: both bounds hold for t in {d.plain(b.interval)}")
     con.print()
-    rows = [(r["t"], r["lower"], r["upper"], r["lipschitz"]) for r in b.values(times)]
+    rows = [(r["t"], r["lower"], r["upper"], r["lipschitz"]) for r in (values if values is not None
+                                                                       else b.values(times))]
     con.print(d.values_table("  values", ["t", "lower", "upper", "theta"], rows))
     con.print()
     used = set(b.upper_envelope.pieces + b.lower_envelope.pieces)
