@@ -47,7 +47,13 @@ from gifsym.errors import NumericError
 from gifsym.numerics.empirical_field import sizes as empirical_sizes
 from gifsym.numerics.fields import enable_x64, endpoint_report, field
 from gifsym.numerics.oracle import OracleFlow
-from gifsym.numerics.sharding import device_count, gather, shard_particles
+from gifsym.numerics.sharding import (
+    device_count,
+    gather,
+    points_mesh_of,
+    replicate_particles,
+    shard_particles,
+)
 from gifsym.symbolic.empirical import EmpiricalLaw
 from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.schedule import t as T_SYM
@@ -445,14 +451,20 @@ def integrate(field: Callable, x0, t_from: float, t_to: float, *, solver: str = 
     """
     import jax.numpy as jnp
     enable_x64()
-    x0 = jnp.asarray(x0, dtype=jnp.float64)
+    x0 = np.asarray(x0, dtype=np.float64) if not hasattr(x0, "devices") else x0
     n, d = x0.shape
     if shard is None:
         shard = device_count() > 1
     ndev = 1
-    if shard:
+    mesh = points_mesh_of(field)
+    if mesh is not None:  # a data target split by points: every shard of the data sees every particle
+        x0, n = replicate_particles(x0, mesh)
+        ndev = mesh.size
+    elif shard:
         x0, n = shard_particles(x0)
         ndev = device_count()
+    else:
+        x0 = jnp.asarray(x0, dtype=jnp.float64)
     drift = jnp.zeros((d,)) if drift is None else jnp.asarray(drift, dtype=jnp.float64).reshape(d)
     # Fixed steps: the step budget is the next power of two above steps + 1 (at least 4096), so one
     # compilation serves a whole convergence study.
