@@ -74,17 +74,21 @@ def points_mesh_of(field):
     return None
 
 
-def replicate_particles(x, mesh):
+def replicate_particles(x, mesh, *, same_on_all: bool = False):
     """Particles as one array with a full copy on every device of ``mesh``; returns ``(array, n)``.
 
     On several processes ``x`` is this process's particles (the same count on every process); they are
     assembled into the global (n, d) array, split by process, and all-gathered by XLA (the queries of a
-    field whose data are split by points must be seen by every shard of the data).
+    field whose data are split by points must be seen by every shard of the data). With
+    ``same_on_all=True``, ``x`` is all the particles, identical on every process, and is placed as it is.
     """
     import jax
     from jax.sharding import NamedSharding, PartitionSpec
 
     repl = NamedSharding(mesh, PartitionSpec())
+    if jax.process_count() > 1 and same_on_all:
+        host = np.asarray(x, dtype=np.float64)
+        return jax.make_array_from_callback(host.shape, repl, lambda idx: host[idx]), host.shape[0]
     if jax.process_count() > 1:
         x = np.asarray(x, dtype=np.float64)
         split = NamedSharding(mesh, PartitionSpec(POINTS, None))
