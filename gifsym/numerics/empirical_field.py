@@ -124,8 +124,16 @@ def _merge_lse(M, Z, *S):
     axis 0: ``M = max M_k``, ``Z = Σ Z_k e^{M_k−M}``, ``S = Σ S_k e^{M_k−M}`` (a shard of padding only has
     ``M_k = −∞`` and weight 0)."""
     Mg = jnp.max(M, axis=0)
-    w = jnp.exp(M - Mg)
-    return (Mg, jnp.sum(Z * w, axis=0), *(jnp.sum(s * w.reshape(w.shape + (1,) * (s.ndim - w.ndim)), axis=0) for s in S))
+    # A shard of padding only (N smaller than the shards' chunks) has M_k = −∞ and, from e^{−∞−(−∞)}, NaN
+    # sums: its weight is set to 0 and its sums to 0 explicitly (0·NaN would be NaN).
+    ok = jnp.isfinite(M)
+    w = jnp.where(ok, jnp.exp(jnp.where(ok, M, 0) - Mg), 0)
+
+    def merged(a):
+        shape = w.shape + (1,) * (a.ndim - w.ndim)
+        return jnp.sum(jnp.where(ok.reshape(shape), a, 0) * w.reshape(shape), axis=0)
+
+    return (Mg, merged(Z), *(merged(s) for s in S))
 
 
 def _global_call(kernel: Callable, mesh) -> Callable:
