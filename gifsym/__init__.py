@@ -37,6 +37,7 @@ _LAZY = {
     "certify": "gifsym.decisions.end_to_end:certify",  # exact flow (numerics, JAX) or a sampler (with plan)
     "compact": "gifsym.symbolic.compact:compact",
     "convert": "gifsym.convert:",
+    "distributed": "gifsym.numerics.distributed:",  # multi-process runs; JAX loads only when initialize runs
     "lemmas": "gifsym.theory.lemmas:",
     "schedule": "gifsym.symbolic.schedule:schedule",
     "t": "gifsym.symbolic.schedule:t",
@@ -64,4 +65,4 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["GIF", "Design", "GifsymError", "Plan", "Schedule", "Target", "__version__", "certify", "compact",
-           "convert", "design", "lemmas", "plan", "schedule", "t", "target", "to_latex", "verify"]
+           "convert", "design", "distributed", "lemmas", "plan", "schedule", "t", "target", "to_latex", "verify"]

@@ -234,6 +234,22 @@ def target_option(f):
                         help=target_help())(f)
 
 
+def distributed_option(f):
+    """``--distributed``: join a multi-process JAX run before anything else touches JAX."""
+    return click.option("--distributed", is_flag=True,
+                        help="Join a multi-process run (jax.distributed) from the environment (SLURM, Kubernetes, "
+                             "Open MPI, or JAX_COORDINATOR_ADDRESS/JAX_NUM_PROCESSES/JAX_PROCESS_ID); a data "
+                             "target's points are split over every process's devices.")(f)
+
+
+def start_distributed(flag: bool) -> None:
+    """Call :func:`gifsym.numerics.distributed.initialize` from the environment when ``flag`` is set."""
+    if flag:
+        from gifsym.numerics.distributed import initialize
+
+        initialize()
+
+
 def exclusive(**flags: bool) -> None:
     """Refuse options that exclude each other (``--json --latex``) instead of silently dropping one."""
     on = [name for name, value in flags.items() if value]

@@ -12,7 +12,9 @@ from gifsym.cli._common import (
     number_json,
     require_assumptions,
     resolve_schedule,
+    distributed_option,
     schedule_options,
+    start_distributed,
     target_option,
 )
 from gifsym.errors import GifsymError
@@ -32,6 +34,16 @@ def _flow(schedule_spec, a_expr, b_expr, params, target_spec, dim):
 
     flow = oracle_flow(gif.schedule, gif.target, dim=dim)
     return flow, flow.oracle.describe()
+
+
+def _process() -> tuple[int, int]:
+    """``(process_index, process_count)`` of a multi-process run, ``(0, 1)`` otherwise."""
+    from gifsym.numerics.distributed import is_initialized, process_info
+
+    if not is_initialized():
+        return 0, 1
+    info = process_info()
+    return info["process_index"], info["process_count"]
 
 
 def _image_shape(text: str | None) -> tuple[int, int] | None:
@@ -156,8 +168,9 @@ def _training_points(flow):
                    "spacing].")
 @click.option("--progress/--no-progress", default=None, help="Progress meter on stderr [default: on a TTY for long runs].")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@distributed_option
 def simulate(schedule_spec, a_expr, b_expr, params, target_spec, n, seed, reverse, solver, rtol, atol, steps, t0, t1,
-             eps, dim, save_path, output, plot_path, image_shape, delta, progress, as_json) -> None:
+             eps, dim, save_path, output, plot_path, image_shape, delta, progress, as_json, distributed) -> None:
     """Push N samples through the flow (diffrax, float64).
 
     Forward: samples of the source a0 Z + b0 X1 at t0 go to t1 (data). With --reverse: samples of the target
@@ -167,10 +180,16 @@ def simulate(schedule_spec, a_expr, b_expr, params, target_spec, n, seed, revers
     first two principal components; for a data target (empirical:FILE) the memorisation statistics are
     printed: the fraction of samples within delta of a training point, how many distinct points are hit, and
     the nearest-neighbour distance against the data's own spacing.
+
+    With --distributed (one process per host or device, each running the same command) every process
+    integrates its share of the N particles, a data target's points are split over all processes, and
+    process 0 alone prints and writes files.
     """
     import numpy as np
 
     from gifsym.io import atomic_path
+
+    start_distributed(distributed)  # before anything else touches JAX
     from gifsym.numerics import simulate as sim
 
     if output is not None and not output.endswith(".npz"):
@@ -191,9 +210,14 @@ def simulate(schedule_spec, a_expr, b_expr, params, target_spec, n, seed, revers
     sim.check_size(flow, n, save_path=save_path or 0, what=f"simulate -n {n}")
     start = sim.sample_target(flow, n, seed=seed) if reverse else sim.sample_source(flow, n, seed=seed)
     start = np.asarray(start)
-    res = interruptible(sim.simulate, flow, start, t0=t0, t1=t1, solver=solver, rtol=rtol, atol=atol, steps=steps,
+    rank, size = _process()
+    if size > 1 and n % size:
+        raise GifsymError(f"-n {n} does not split evenly over the {size} processes of the run")
+    res = interruptible(sim.simulate, flow, start[rank * n // size:(rank + 1) * n // size], t0=t0, t1=t1, solver=solver, rtol=rtol, atol=atol, steps=steps,
                         reverse=reverse, save_path=save_path or False, stats=True, eps=eps,
                         progress=False if as_json else progress)
+    if rank:  # the end points are all-gathered: process 0 reports and writes for the run
+        return
     if output is not None:
         arrays = {"x0": start, "x": res.x, "t_start": res.t_start, "t_end": res.t_end, "eps": res.eps,
                   "w2_endpoint": np.nan if res.w2_endpoint is None else res.w2_endpoint}

@@ -11,7 +11,9 @@ from gifsym.cli._common import (
     interruptible,
     require_assumptions,
     resolve_schedule,
+    distributed_option,
     schedule_options,
+    start_distributed,
     target_option,
 )
 from gifsym.cli._display import console, steps, verify_report
@@ -34,8 +36,9 @@ from gifsym.cli._display import console, steps, verify_report
 @click.option("--eps", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=None,
               help="Stop at 1 - eps where the field is not finite at t = 1 [default: 1e-3].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@distributed_option
 def verify(schedule_spec, a_expr, b_expr, params, target_spec, samples, seed, checks, dim, times, rtol, atol, eps,
-           as_json) -> None:
+           as_json, distributed) -> None:
     """Check the theory on the flow: symbolic vs JAX velocity and Jacobian, bound validity and tightness,
     flow-map constants, transport, auto-encoding and cycle consistency, velocity stability.
 
@@ -43,6 +46,8 @@ def verify(schedule_spec, a_expr, b_expr, params, target_spec, samples, seed, ch
     oracle). Exit status 0 when every check holds, 1 when one fails.
     """
     from gifsym.errors import GifsymError
+
+    start_distributed(distributed)  # before anything else touches JAX
     from gifsym.gif import GIF
     from gifsym.numerics.verify import CHECKS
     from gifsym.numerics.verify import verify as run_verify

@@ -87,7 +87,7 @@ import numpy as np
 from gifsym.budget import check_allocation
 from gifsym.errors import NumericError
 from gifsym.numerics.singular_end import guard_time
-from gifsym.numerics.sharding import device_count, gather, replicated, shard_particles
+from gifsym.numerics.sharding import POINTS, device_count, gather, points_mesh, replicated, shard_particles
 
 #: Data points per chunk of the scan.
 CHUNK = 2048
@@ -117,6 +117,54 @@ RUNTIME_BYTES = 4 * 2**20
 #: Kernel families for :meth:`EmpiricalField.evaluation_bytes`.
 KINDS = ("stream", "dense")
 DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
+
+
+def _merge_lse(M, Z, *S):
+    """Merge per-shard running log-sum-exps ``(M_k, Z_k = Σ e^{ℓ−M_k}, S_k = Σ e^{ℓ−M_k} y)`` stacked on
+    axis 0: ``M = max M_k``, ``Z = Σ Z_k e^{M_k−M}``, ``S = Σ S_k e^{M_k−M}`` (a shard of padding only has
+    ``M_k = −∞`` and weight 0)."""
+    Mg = jnp.max(M, axis=0)
+    # A shard of padding only (N smaller than the shards' chunks) has M_k = −∞ and, from e^{−∞−(−∞)}, NaN
+    # sums: its weight is set to 0 and its sums to 0 explicitly (0·NaN would be NaN).
+    ok = jnp.isfinite(M)
+    w = jnp.where(ok, jnp.exp(jnp.where(ok, M, 0) - Mg), 0)
+
+    def merged(a):
+        shape = w.shape + (1,) * (a.ndim - w.ndim)
+        return jnp.sum(jnp.where(ok.reshape(shape), a, 0) * w.reshape(shape), axis=0)
+
+    return (Mg, merged(Z), *(merged(s) for s in S))
+
+
+def _global_call(kernel: Callable, mesh) -> Callable:
+    """``kernel`` callable from Python on several processes: host arrays (the same on every process) go in
+    as arrays replicated over ``mesh``, and replicated results come back as this process's NumPy copy.
+    Inside a trace (a caller's jit, e.g. the solver) arguments pass through unchanged."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    repl = NamedSharding(mesh, PartitionSpec())
+
+    def put(a):
+        if isinstance(a, (np.ndarray, jax.Array)) and not isinstance(a, jax.core.Tracer) and np.ndim(a) > 0 \
+                and getattr(a, "is_fully_addressable", True):
+            host = np.asarray(a)
+            return jax.make_array_from_callback(host.shape, repl, lambda idx: host[idx])
+        return a
+
+    def get(o):
+        if isinstance(o, jax.Array) and not o.is_fully_addressable and o.sharding.is_fully_replicated:
+            return np.asarray(o.addressable_data(0))
+        return o
+
+    def call(data, *args, **kwargs):
+        if any(isinstance(a, jax.core.Tracer) for a in jax.tree_util.tree_leaves(args)):
+            return kernel(data, *args, **kwargs)
+        return jax.tree_util.tree_map(get, kernel(data, *(put(a) for a in args), **kwargs))
+
+    for name in ("lower", "trace", "eval_shape"):
+        if hasattr(kernel, name):
+            setattr(call, name, getattr(kernel, name))
+    return call
 
 
 @partial(jax.jit, donate_argnums=0)
@@ -237,10 +285,13 @@ class EmpiricalField:
         chunk: data points per chunk (default :data:`CHUNK`, at most N rounded up to 8).
         query_block: queries per tile (default :data:`QUERY_BLOCK`).
         dtype: ``"float64"`` (default) or ``"float32"``.
+        shard_points: split the data by points over every device of every process (default: when several
+            processes run, :mod:`gifsym.numerics.distributed`); queries are then replicated.
     """
 
     def __init__(self, points: np.ndarray, *, lam: float, coef: Callable, centre: np.ndarray | None = None,
-                 chunk: int | None = None, query_block: int | None = None, dtype: str = "float64") -> None:
+                 chunk: int | None = None, query_block: int | None = None, dtype: str = "float64",
+                 shard_points: bool | None = None) -> None:
         if dtype not in DTYPES:
             raise NumericError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         P = np.asarray(points, dtype=np.float64)
@@ -257,9 +308,15 @@ class EmpiricalField:
         self.query_block = int(query_block or QUERY_BLOCK)
         self.centre = np.mean(P, axis=0) if centre is None else np.asarray(centre, dtype=np.float64)
         self._host = P
-        # Sizes are checked before anything is allocated: the staging buffer and the device copy.
-        check_allocation(self.layout_bytes(), f"laying out {self.N} data points in {self.dim} dimensions")
-        self._data = self._layout()  # placed on the device now: never inside a trace
+        if shard_points is None:
+            shard_points = jax.process_count() > 1
+        self._mesh = points_mesh() if shard_points else None
+        if self._mesh is not None:
+            self._data = self._sharded_layout()
+        else:
+            # Sizes are checked before anything is allocated: the staging buffer and the device copy.
+            check_allocation(self.layout_bytes(), f"laying out {self.N} data points in {self.dim} dimensions")
+            self._data = self._layout()  # placed on the device now: never inside a trace
         if not jax.config.jax_enable_x64:  # gifsym computes in float64 (see gifsym.numerics.fields.enable_x64)
             jax.config.update("jax_enable_x64", True)
 
@@ -346,6 +403,66 @@ class EmpiricalField:
         # here, inside what layout_bytes states, not during a later evaluation.
         return jax.block_until_ready(out)
 
+    @property
+    def point_shards(self) -> int:
+        """Devices the data are split over by points (1: not split)."""
+        return 1 if self._mesh is None else int(self._mesh.size)
+
+    @property
+    def mesh(self):
+        """The 1-D mesh ``("points",)`` over all devices the data are split over, or ``None``."""
+        return self._mesh
+
+    def _sharded_layout(self):
+        """(P, n_chunks/P, C, d) centred data, norms and log-weights split by points over the P devices of
+        :attr:`mesh`; each process builds (and holds) only the shards of its own devices."""
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        dt = DTYPES[self.dtype]
+        host = np.dtype(np.float64 if self.dtype == "float64" else np.float32)
+        P_, C, d = self.point_shards, self.chunk, self.dim
+        per = -(-self.n_chunks // P_)  # chunks per shard; whole padding chunks (log-weight −inf) at the end
+        rows = per * C
+        local = sum(1 for dv in self._mesh.devices.flat if dv.process_index == jax.process_index())
+        check_allocation(2 * local * rows * (d + 2) * self.itemsize + RUNTIME_BYTES,
+                         f"laying out this process's {local} of {P_} shards of {self.N} data points in {d} dimensions")
+        sharding = NamedSharding(self._mesh, PartitionSpec(POINTS))
+
+        def shard(k: int):
+            blk = np.zeros((rows, d), dtype=host)
+            part = self._host[k * rows: min(self.N, (k + 1) * rows)]
+            np.subtract(part, self.centre, out=blk[: len(part)], casting="same_kind")
+            q = np.einsum("ij,ij->i", blk, blk, dtype=np.float64)
+            lw = np.where(np.arange(k * rows, (k + 1) * rows) < self.N, 0.0, -np.inf)
+            return blk.reshape(1, per, C, d), q.reshape(1, per, C).astype(dt), lw.reshape(1, per, C).astype(dt)
+
+        def make(i, shape):
+            return jax.make_array_from_callback(shape, sharding, lambda idx: shard(idx[0].start or 0)[i])
+
+        out = (make(0, (P_, per, C, d)), make(1, (P_, per, C)), make(2, (P_, per, C)))
+        return jax.block_until_ready(out)
+
+    def _scan(self, body, data, *args):
+        """``body(data, *args)``: a scan over chunks of ``data`` (n_chunks, C, …) returning a carry. With the
+        data split by points it runs on each shard where the shard lives (``shard_map``) and returns the
+        per-shard carries stacked along a new first axis of size :attr:`point_shards`, sharded like the
+        data: the caller merges them (:func:`_merge_lse`, sums), and XLA turns that merge of global arrays
+        into the all-reduces."""
+        if self._mesh is None:
+            return body(data, *args)
+        from jax.sharding import PartitionSpec
+
+        def local(d4, *a):
+            return jax.tree_util.tree_map(lambda o: o[None], body(tuple(v[0] for v in d4), *a))
+
+        f = jax.shard_map(local, mesh=self._mesh, in_specs=(PartitionSpec(POINTS),) + (PartitionSpec(),) * len(args),
+                          out_specs=PartitionSpec(POINTS), check_vma=False)
+        return f(data, *args)
+
+    def _sum(self, *parts):
+        """Per-shard sums merged (nothing to do without sharding)."""
+        return parts if self._mesh is None else tuple(jnp.sum(p, axis=0) for p in parts)
+
     # -- kernels --------------------------------------------------------------------------------------
 
     def _coefficients(self, t) -> Coefficients:
@@ -386,59 +503,73 @@ class EmpiricalField:
     def _mean_pass(self, data, t, x):
         """One pass: ȳ (absolute coordinates) with the running log-sum-exp."""
         c, xs, alpha, beta = self._scaled(t, x)
-        Y, Q, LW = data
         n = x.shape[0]
         dt = DTYPES[self.dtype]
 
-        def step(carry, blk):
-            M, Z, S = carry
-            L = self._logits(xs, *blk, alpha, beta)
-            Mn = jnp.maximum(M, jnp.max(L, axis=1))
-            scale = jnp.exp(M - Mn)
-            E = jnp.exp(L - Mn[:, None])
-            return (Mn, Z * scale + jnp.sum(E, axis=1), S * scale[:, None] + E @ blk[0]), None
+        def body(data, xs, alpha, beta):
+            def step(carry, blk):
+                M, Z, S = carry
+                L = self._logits(xs, *blk, alpha, beta)
+                Mn = jnp.maximum(M, jnp.max(L, axis=1))
+                scale = jnp.exp(M - Mn)
+                E = jnp.exp(L - Mn[:, None])
+                return (Mn, Z * scale + jnp.sum(E, axis=1), S * scale[:, None] + E @ blk[0]), None
 
-        init = (jnp.full((n,), -jnp.inf, dtype=dt), jnp.zeros((n,), dt), jnp.zeros((n, self.dim), dt))
-        (_, Z, S), _ = jax.lax.scan(step, init, (Y, Q, LW))
+            init = (jnp.full((n,), -jnp.inf, dtype=dt), jnp.zeros((n,), dt), jnp.zeros((n, self.dim), dt))
+            return jax.lax.scan(step, init, data)[0]
+
+        M, Z, S = self._scan(body, data, xs, alpha, beta)
+        if self._mesh is not None:
+            _, Z, S = _merge_lse(M, Z, S)
         return c, (S / Z[:, None]).astype(jnp.float64) + jnp.asarray(self.centre)
 
     def _lse_pass(self, data, xs, alpha, beta):
         """First pass of the centred kernels: log-sum-exp of the logits and each query's most likely point."""
-        Y, Q, LW = data
         n = xs.shape[0]
         dt = DTYPES[self.dtype]
 
-        def step(carry, blk):
-            M, Z, ystar = carry
-            L = self._logits(xs, *blk, alpha, beta)
-            j = jnp.argmax(L, axis=1)
-            mb = jnp.take_along_axis(L, j[:, None], axis=1)[:, 0]
-            Mn = jnp.maximum(M, mb)
-            Z = Z * jnp.exp(M - Mn) + jnp.sum(jnp.exp(L - Mn[:, None]), axis=1)
-            ystar = jnp.where((mb > M)[:, None], blk[0][j], ystar)
-            return (Mn, Z, ystar), None
+        def body(data, xs, alpha, beta):
+            def step(carry, blk):
+                M, Z, ystar = carry
+                L = self._logits(xs, *blk, alpha, beta)
+                j = jnp.argmax(L, axis=1)
+                mb = jnp.take_along_axis(L, j[:, None], axis=1)[:, 0]
+                Mn = jnp.maximum(M, mb)
+                Z = Z * jnp.exp(M - Mn) + jnp.sum(jnp.exp(L - Mn[:, None]), axis=1)
+                ystar = jnp.where((mb > M)[:, None], blk[0][j], ystar)
+                return (Mn, Z, ystar), None
 
-        init = (jnp.full((n,), -jnp.inf, dtype=dt), jnp.zeros((n,), dt), jnp.zeros((n, self.dim), dt))
-        (M, Z, ystar), _ = jax.lax.scan(step, init, (Y, Q, LW))
+            init = (jnp.full((n,), -jnp.inf, dtype=dt), jnp.zeros((n,), dt), jnp.zeros((n, self.dim), dt))
+            return jax.lax.scan(step, init, data)[0]
+
+        M, Z, ystar = self._scan(body, data, xs, alpha, beta)
+        if self._mesh is not None:
+            # the most likely point overall is the first shard's with the largest maximum (as the scan's
+            # strict ">" keeps the first chunk's on a tie)
+            ystar = jnp.take_along_axis(ystar, jnp.argmax(M, axis=0)[None, :, None], axis=0)[0]
+            M, Z = _merge_lse(M, Z)
         return M + jnp.log(Z), ystar
 
     def _cov_pass(self, data, xs, alpha, beta, lse, ystar, u):
         """Second pass: ``T₁ = Σ r (y − y*)`` and ``T₂ = Σ r (y − y*)((y − y*)·u)`` (centred coordinates)."""
-        Y, Q, LW = data
-        cu = jnp.sum(ystar * u, axis=1)
 
-        def step(carry, blk):
-            T1, T2 = carry
-            Yb = blk[0]
-            W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
-            G = u @ Yb.T - cu[:, None]  # (y_i − y*)·u
-            WG = W * G
-            T1 = T1 + W @ Yb - jnp.sum(W, axis=1)[:, None] * ystar
-            T2 = T2 + WG @ Yb - jnp.sum(WG, axis=1)[:, None] * ystar
-            return (T1, T2), None
+        def body(data, xs, alpha, beta, lse, ystar, u):
+            cu = jnp.sum(ystar * u, axis=1)
 
-        z = jnp.zeros_like(u)
-        (T1, T2), _ = jax.lax.scan(step, (z, z), (Y, Q, LW))
+            def step(carry, blk):
+                T1, T2 = carry
+                Yb = blk[0]
+                W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
+                G = u @ Yb.T - cu[:, None]  # (y_i − y*)·u
+                WG = W * G
+                T1 = T1 + W @ Yb - jnp.sum(W, axis=1)[:, None] * ystar
+                T2 = T2 + WG @ Yb - jnp.sum(WG, axis=1)[:, None] * ystar
+                return (T1, T2), None
+
+            z = jnp.zeros_like(u)
+            return jax.lax.scan(step, (z, z), data)[0]
+
+        T1, T2 = self._sum(*self._scan(body, data, xs, alpha, beta, lse, ystar, u))
         return T1, T2 - T1 * jnp.sum(T1 * u, axis=1)[:, None]
 
     def _third_pass(self, data, xs, alpha, beta, lse, ystar, u):
@@ -448,40 +579,45 @@ class EmpiricalField:
         ``Σ r (D − T₁)(g − τ)² = Σ r g² D − 2τ Σ r g D + T₁ (2τ² − Σ r g²)``; every sum is about y*, so its
         terms are as small as the posterior's spread (as in :meth:`_cov_pass`).
         """
-        Y, Q, LW = data
-        cu = jnp.sum(ystar * u, axis=1)
+        def body(data, xs, alpha, beta, lse, ystar, u):
+            cu = jnp.sum(ystar * u, axis=1)
 
-        def step(carry, blk):
-            T1, A1, A2, B2 = carry
-            Yb = blk[0]
-            W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
-            G = u @ Yb.T - cu[:, None]  # (y_i − y*)·u
-            WG = W * G
-            WG2 = WG * G
+            def step(carry, blk):
+                T1, A1, A2, B2 = carry
+                Yb = blk[0]
+                W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
+                G = u @ Yb.T - cu[:, None]  # (y_i − y*)·u
+                WG = W * G
+                WG2 = WG * G
 
-            def about_ystar(P):  # Σ_c P_c (y_c − y*)
-                return P @ Yb - jnp.sum(P, axis=1)[:, None] * ystar
+                def about_ystar(P):  # Σ_c P_c (y_c − y*)
+                    return P @ Yb - jnp.sum(P, axis=1)[:, None] * ystar
 
-            return (T1 + about_ystar(W), A1 + about_ystar(WG), A2 + about_ystar(WG2), B2 + jnp.sum(WG2, axis=1)), None
+                return (T1 + about_ystar(W), A1 + about_ystar(WG), A2 + about_ystar(WG2),
+                        B2 + jnp.sum(WG2, axis=1)), None
 
-        z = jnp.zeros_like(u)
-        (T1, A1, A2, B2), _ = jax.lax.scan(step, (z, z, z, jnp.zeros(u.shape[0], u.dtype)), (Y, Q, LW))
+            z = jnp.zeros_like(u)
+            return jax.lax.scan(step, (z, z, z, jnp.zeros(u.shape[0], u.dtype)), data)[0]
+
+        T1, A1, A2, B2 = self._sum(*self._scan(body, data, xs, alpha, beta, lse, ystar, u))
         tau = jnp.sum(T1 * u, axis=1)
         return A2 - 2 * tau[:, None] * A1 + T1 * (2 * tau * tau - B2)[:, None]
 
     def _dense_pass(self, data, xs, alpha, beta, lse, ystar):
         """Second pass for the dense ``Cov_r(y)`` (small d): ``Σ r (y − y*)(y − y*)ᵀ − T₁T₁ᵀ``."""
-        Y, Q, LW = data
         n, d = xs.shape
 
-        def step(carry, blk):
-            T1, T2 = carry
-            W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
-            D = blk[0][None, :, :] - ystar[:, None, :]
-            return (T1 + jnp.einsum("nc,ncd->nd", W, D), T2 + jnp.einsum("nc,ncd,nce->nde", W, D, D)), None
+        def body(data, xs, alpha, beta, lse, ystar):
+            def step(carry, blk):
+                T1, T2 = carry
+                W = jnp.exp(self._logits(xs, *blk, alpha, beta) - lse[:, None])
+                D = blk[0][None, :, :] - ystar[:, None, :]
+                return (T1 + jnp.einsum("nc,ncd->nd", W, D), T2 + jnp.einsum("nc,ncd,nce->nde", W, D, D)), None
 
-        init = (jnp.zeros((n, d), xs.dtype), jnp.zeros((n, d, d), xs.dtype))
-        (T1, T2), _ = jax.lax.scan(step, init, (Y, Q, LW))
+            init = (jnp.zeros((n, d), xs.dtype), jnp.zeros((n, d, d), xs.dtype))
+            return jax.lax.scan(step, init, data)[0]
+
+        T1, T2 = self._sum(*self._scan(body, data, xs, alpha, beta, lse, ystar))
         return T1, T2 - T1[:, :, None] * T1[:, None, :]
 
     # -- public functions ------------------------------------------------------------------------------
@@ -498,6 +634,8 @@ class EmpiricalField:
         # error instead of NaN; inside a trace (the solver) nothing is checked (gifsym.numerics.singular_end).
         kernel = guard_time(jax.jit(f, static_argnums=static_argnums), self._singular,
                             f"the field of the data target (sigma = {self.lam ** 0.5:g})", lead=1)
+        if self._mesh is not None and jax.process_count() > 1:
+            kernel = _global_call(kernel, self._mesh)
         return jax.tree_util.Partial(kernel, self._data)
 
     def _singular(self, t: float) -> bool:
@@ -679,6 +817,8 @@ class EmpiricalField:
         several; the data are replicated)."""
         if shard is None:
             shard = device_count() > 1
+        if self._mesh is not None:  # data split by points: queries replicated (see _global_call)
+            return np.asarray(gather(self.velocity(t, np.asarray(x, dtype=np.float64))))
         if shard:
             xs, n = shard_particles(np.asarray(x, dtype=np.float64))
             return gather(self.velocity(t, xs))[:n]

@@ -24,6 +24,8 @@ import numpy as np
 from gifsym.errors import NumericError
 
 AXIS = "particles"
+#: The mesh axis a data target's points are split over (:mod:`gifsym.numerics.empirical_field`).
+POINTS = "points"
 
 
 def device_count() -> int:
@@ -49,6 +51,55 @@ def replicated(devices=None):
 
     devs = np.array(jax.devices() if devices is None else list(devices))
     return NamedSharding(Mesh(devs, (AXIS,)), PartitionSpec())
+
+
+def points_mesh(devices=None):
+    """``Mesh(devices, ("points",))`` over ``devices`` (default: every device of every process)."""
+    import jax
+    from jax.sharding import Mesh
+
+    return Mesh(np.array(jax.devices() if devices is None else list(devices)), (POINTS,))
+
+
+def points_mesh_of(field):
+    """The ``("points",)`` mesh a field's data are split over, or ``None`` (a field whose leaves — a data
+    target's :class:`jax.tree_util.Partial` — are not split by points)."""
+    import jax
+    from jax.sharding import NamedSharding
+
+    for leaf in jax.tree_util.tree_leaves(field):
+        sh = getattr(leaf, "sharding", None)
+        if isinstance(sh, NamedSharding) and sh.mesh.axis_names == (POINTS,) and sh.mesh.size > 1:
+            return sh.mesh
+    return None
+
+
+def replicate_particles(x, mesh, *, same_on_all: bool = False):
+    """Particles as one array with a full copy on every device of ``mesh``; returns ``(array, n)``.
+
+    On several processes ``x`` is this process's particles (the same count on every process); they are
+    assembled into the global (n, d) array, split by process, and all-gathered by XLA (the queries of a
+    field whose data are split by points must be seen by every shard of the data). With
+    ``same_on_all=True``, ``x`` is all the particles, identical on every process, and is placed as it is.
+    """
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    repl = NamedSharding(mesh, PartitionSpec())
+    if jax.process_count() > 1 and same_on_all:
+        host = np.asarray(x, dtype=np.float64)
+        return jax.make_array_from_callback(host.shape, repl, lambda idx: host[idx]), host.shape[0]
+    if jax.process_count() > 1:
+        x = np.asarray(x, dtype=np.float64)
+        split = NamedSharding(mesh, PartitionSpec(POINTS, None))
+        local = mesh.local_mesh.size
+        if x.shape[0] % local:
+            raise NumericError(f"with several processes, each process's particle count must be a multiple of its "
+                               f"{local} local devices; got {x.shape[0]}")
+        arr = jax.make_array_from_process_local_data(split, x)
+        out = jax.jit(lambda a: a, out_shardings=repl)(arr)
+        return out, out.shape[0]
+    return jax.device_put(x, repl), x.shape[0]
 
 
 def shard_particles(x, *, devices=None):
@@ -87,10 +138,13 @@ def gather(x) -> np.ndarray:
     import jax
 
     if jax.process_count() > 1 and isinstance(x, jax.Array) and not x.is_fully_addressable:
+        if x.sharding.is_fully_replicated:  # every process holds the whole array
+            return np.asarray(x.addressable_data(0))
         from jax.experimental import multihost_utils
 
         return np.asarray(multihost_utils.process_allgather(x, tiled=True))
     return np.asarray(x)
 
 
-__all__ = ["AXIS", "device_count", "gather", "particle_sharding", "replicated", "shard_particles"]
+__all__ = ["AXIS", "POINTS", "device_count", "gather", "particle_sharding", "points_mesh", "points_mesh_of",
+           "replicate_particles", "replicated", "shard_particles"]

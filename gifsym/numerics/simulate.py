@@ -47,7 +47,14 @@ from gifsym.errors import NumericError
 from gifsym.numerics.empirical_field import sizes as empirical_sizes
 from gifsym.numerics.fields import enable_x64, endpoint_report, field
 from gifsym.numerics.oracle import OracleFlow
-from gifsym.numerics.sharding import device_count, gather, shard_particles
+from gifsym.numerics.sharding import (
+    device_count,
+    gather,
+    points_mesh,
+    points_mesh_of,
+    replicate_particles,
+    shard_particles,
+)
 from gifsym.symbolic.empirical import EmpiricalLaw
 from gifsym.symbolic.expr import as_expr
 from gifsym.symbolic.schedule import t as T_SYM
@@ -430,11 +437,14 @@ def _compiled_solve(field: Callable, solver: str, norm: str, fixed_steps: int | 
 
 def integrate(field: Callable, x0, t_from: float, t_to: float, *, solver: str = "tsit5", rtol: float = 1e-6,
               atol: float = 1e-9, steps: int | None = None, norm: str = "max", n_save: int = 0,
-              drift=None, progress: bool = False, shard: bool | None = None):
+              drift=None, progress: bool = False, shard: bool | None = None, same_on_all: bool = False):
     """Solve ``dx/dt = field(t, x) + drift`` from ``t_from`` to ``t_to`` (either direction).
 
     The low-level entry point under :func:`simulate` (which adds endpoints, sampling conventions and
     validation); ``field`` is a JAX function of ``(t, x)`` with x of shape (n, d).
+
+    With several processes ``x0`` is this process's share of the particles, unless ``same_on_all``: then
+    it is all of them, the same on every process (as :func:`gifsym.numerics.verify.verify` draws them).
 
     Returns:
         ``(x_end, ts, path, (num_steps, num_accepted, num_rejected), devices)`` with NumPy arrays; ``ts`` and
@@ -443,16 +453,25 @@ def integrate(field: Callable, x0, t_from: float, t_to: float, *, solver: str = 
     Raises:
         NumericError: the solver failed (step budget exhausted, non-finite values).
     """
+    import jax
     import jax.numpy as jnp
     enable_x64()
-    x0 = jnp.asarray(x0, dtype=jnp.float64)
+    x0 = np.asarray(x0, dtype=np.float64) if not hasattr(x0, "devices") else x0
     n, d = x0.shape
     if shard is None:
         shard = device_count() > 1
     ndev = 1
-    if shard:
+    mesh = points_mesh_of(field)
+    if mesh is None and same_on_all and jax.process_count() > 1:
+        mesh = points_mesh()  # the same particles everywhere: every process runs the whole solve
+    if mesh is not None:  # a data target split by points: every shard of the data sees every particle
+        x0, n = replicate_particles(x0, mesh, same_on_all=same_on_all)
+        ndev = mesh.size
+    elif shard:
         x0, n = shard_particles(x0)
         ndev = device_count()
+    else:
+        x0 = jnp.asarray(x0, dtype=jnp.float64)
     drift = jnp.zeros((d,)) if drift is None else jnp.asarray(drift, dtype=jnp.float64).reshape(d)
     # Fixed steps: the step budget is the next power of two above steps + 1 (at least 4096), so one
     # compilation serves a whole convergence study.

@@ -472,7 +472,8 @@ class _Run:
         return np.asarray(sample_source(self.flow, n or self.n, key=self.key_for(name)))
 
     def solve(self, x0, t_from, t_to, *, field=None, drift=None) -> np.ndarray:
-        x, _, _, _, _ = integrate(field or self.field, x0, t_from, t_to, rtol=self.rtol, atol=self.atol, drift=drift)
+        x, _, _, _, _ = integrate(field or self.field, x0, t_from, t_to, rtol=self.rtol, atol=self.atol, drift=drift,
+                                   same_on_all=True)  # seeded: the same particles on every process
         return x
 
     def with_pairs(self, x: np.ndarray, name: str, scale: float) -> tuple[np.ndarray, np.ndarray]:
