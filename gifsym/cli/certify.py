@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import math
 import os
 import sys
@@ -31,14 +32,18 @@ def _cwd_on_path():
 
 
 def load_model(spec: str):
-    """The callable named by ``MODULE:FUNCTION``: MODULE a dotted module importable from the current
-    directory, or a path to a ``.py`` file; FUNCTION an attribute of it (dots allowed: ``obj.method``).
+    """The model named by ``MODULE:FUNCTION``: MODULE a dotted module importable from the current
+    directory, or a path to a ``.py`` file; FUNCTION an attribute of it (dots allowed: ``obj.method``) that
+    is the model (a callable of (t, x) or (x, t), or an ``nn.Module``) or builds it (a class, or a function
+    called with no arguments, returning an ``nn.Module`` or a callable).
 
-    Importing runs the user's module: that is the point of the option.
+    Importing runs the user's module: that is the point of the option, and the user names the module
+    (``importlib``, no string is evaluated).
 
     Raises:
         GifsymError: a malformed spec, a module that does not import (not found, or it raises while
-            importing), a missing attribute, or one that is not callable.
+            importing), a missing attribute, one that is not callable, or a builder that raises or returns
+            something that is not callable.
     """
     module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
@@ -75,7 +80,31 @@ def load_model(spec: str):
         obj = getattr(obj, part)
     if not callable(obj):
         raise GifsymError(f"--model {spec!r}: {attr!r} is a {type(obj).__name__}, not a callable model(t, x)")
-    return obj
+    if not _is_builder(obj):
+        return obj
+    try:
+        built = obj()
+    except Exception as e:  # the user's code
+        raise GifsymError(f"--model {spec!r}: {attr}() raised {type(e).__name__}: {e}") from None
+    if not callable(built):
+        raise GifsymError(f"--model {spec!r}: {attr}() returned a {type(built).__name__}, not an nn.Module or a "
+                          "callable model")
+    return built
+
+
+def _is_builder(obj) -> bool:
+    """A class, or a function every parameter of which has a default: FUNCTION builds the model."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.nn.Module):
+        return False
+    if inspect.isclass(obj):
+        return True
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: taken as the model itself
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params) \
+        and not any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
 def parse_lipschitz(text: str | None):
@@ -105,8 +134,10 @@ def parse_lipschitz(text: str | None):
 @schedule_options
 @target_option
 @click.option("--model", "model_spec", required=True, metavar="MODULE:FUNCTION",
-              help="The velocity model model(t, x) -> (n, d): a NumPy, JAX or torch callable in MODULE (dotted, "
-                   "importable from the current directory, or a path to a .py file).")
+              help="The velocity model in MODULE (dotted, importable from the current directory, or a path to a "
+                   ".py file): FUNCTION is a NumPy, JAX or torch callable model(t, x) -> (n, d), an nn.Module, or "
+                   "builds one when called with no arguments; a torch model may take (t, x), (x, t) or "
+                   "cat([x, t], -1), found by probing and stated in the output.")
 @click.option("--lipschitz", "lipschitz_text", metavar="C",
               help="Lipschitz constant of the model in x: a number, an expression in t, 'certified' (an "
                    "MLPVelocity's layer norms) or 'estimate' [default: certified where the model allows, else "

@@ -68,6 +68,7 @@ import numpy as np
 
 from gifsym.errors import NumericError
 from gifsym.numerics.fields import enable_x64
+from gifsym.numerics.fm_loss import PerDimensionLoss, model_loss, per_dimension
 from gifsym.numerics.l2_error import ErrorProfile, InterpolationSampler, measure_error
 from gifsym.numerics.lipschitz import LipschitzProfile, given_lipschitz, resolve_lipschitz
 from gifsym.numerics.models import adapt
@@ -140,6 +141,9 @@ class ErrorBudget:
             leaves that mean square: the exact field's loss plus ``mean_square`` (None when the exact
             field's loss is unknown or infinite).
         lipschitz_how: how ``C_t`` was obtained.
+        per_dimension: ``mean_square`` as the excess loss per dimension that torchcfm and flow_matching log
+            (their ``.mean()``), with the minibatch size at which it shows (:mod:`gifsym.numerics.fm_loss`;
+            None when d is not known).
     """
 
     tolerance: float
@@ -150,23 +154,29 @@ class ErrorBudget:
     mean_square: float
     flow_matching_loss: float | None
     lipschitz_how: str
+    per_dimension: PerDimensionLoss | None = None
 
     def to_dict(self) -> dict:
         return {"tolerance": self.tolerance, "times": list(self.times), "weights": [_num(w) for w in self.weights],
                 "per_time": list(self.per_time), "constant": self.constant, "mean_square": self.mean_square,
-                "flow_matching_loss": _num(self.flow_matching_loss), "lipschitz_how": self.lipschitz_how}
+                "flow_matching_loss": _num(self.flow_matching_loss), "lipschitz_how": self.lipschitz_how,
+                "per_dimension": None if self.per_dimension is None else self.per_dimension.to_dict()}
 
     def __str__(self) -> str:
         lines = [f"error budget for W2 <= {self.tolerance:g} (C_t {self.lipschitz_how}):",
                  f"  constant eps(t) <= {self.constant:.4g}; mean square int eps^2 dt <= {self.mean_square:.4g}"]
         if self.flow_matching_loss is not None:
             lines.append(f"  i.e. flow-matching loss (t ~ U[0, 1]) <= {self.flow_matching_loss:.6g}")
+        if self.per_dimension is not None:
+            lines.append("  per dimension (the mean over dimensions torchcfm and flow_matching log): excess loss <= "
+                         + self.per_dimension.describe())
         lines.append("  per time (equal shares): " + ", ".join(
             f"t={t:.3g}: {e:.3g}" for t, e in zip(self.times, self.per_time)))
         return "\n".join(lines)
 
 
-def _budget(tolerance: float, lip: LipschitzProfile, irreducible: float | None) -> ErrorBudget:
+def _budget(tolerance: float, lip: LipschitzProfile, irreducible: float | None, *, dim: int | None = None,
+            std: float | None = None, confidence: float = 0.95) -> ErrorBudget:
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not (0 < tolerance < math.inf):
         raise NumericError(f"the W2 tolerance must be a positive number, got {tolerance!r}")
     ts = lip.times
@@ -175,13 +185,17 @@ def _budget(tolerance: float, lip: LipschitzProfile, irreducible: float | None) 
     const = float(tolerance / upper_sum(ts, w))
     ms = float(tolerance**2 / upper_sum(ts, w * w))
     fm = None if irreducible is None else irreducible + ms
-    return ErrorBudget(float(tolerance), ts, tuple(float(x) for x in w), per_time, const, ms, fm, lip.how)
+    pd = None if dim is None else per_dimension(excess_total=ms, dim=dim, floor_total=irreducible, std=std,
+                                                confidence=confidence)
+    return ErrorBudget(float(tolerance), ts, tuple(float(x) for x in w), per_time, const, ms, fm, lip.how, pd)
 
 
 def error_budget(tolerance: float, *, lipschitz, times: int | Sequence[float] = DEFAULT_TIMES,
-                 one_sided: bool = False) -> ErrorBudget:
+                 one_sided: bool = False, dim: int | None = None) -> ErrorBudget:
     """The error budget for ``W₂ ≤ tolerance`` given the model's Lipschitz constant (a number, a function of
-    t, or a :class:`~gifsym.numerics.lipschitz.LipschitzProfile`).
+    t, or a :class:`~gifsym.numerics.lipschitz.LipschitzProfile`); with ``dim``, also the mean square as an
+    excess loss per dimension (without the batch size, which needs the loss's spread: see
+    :meth:`Certificate.budget`).
 
     Example:
         >>> b = error_budget(0.1, lipschitz=1.0, times=3)
@@ -190,7 +204,7 @@ def error_budget(tolerance: float, *, lipschitz, times: int | Sequence[float] = 
     """
     lip = lipschitz if isinstance(lipschitz, LipschitzProfile) else given_lipschitz(lipschitz, _grid(times),
                                                                                    one_sided=one_sided)
-    return _budget(tolerance, lip, None)
+    return _budget(tolerance, lip, None, dim=dim)
 
 
 @dataclass(frozen=True)
@@ -214,6 +228,9 @@ class Certificate:
         kind: ``"estimate"`` when any ingredient is an estimate, else ``"certified"``.
         realised_w2: the measured W₂ and its sampling noise (when asked).
         notes: what the bound rests on, and warnings.
+        model_call: how the model was called (e.g. ``model(x, t), t of shape (n,), float32 on cpu``).
+        loss: the model's excess flow-matching loss per dimension (the peers' convention) with the batch size
+            at which it shows (:class:`~gifsym.numerics.fm_loss.PerDimensionLoss`, an estimate).
         seed: the PRNG seed.
         wall_s: seconds taken.
     """
@@ -235,6 +252,8 @@ class Certificate:
     kind: str
     realised_w2: RealisedW2 | None
     notes: tuple[str, ...]
+    model_call: str
+    loss: PerDimensionLoss
     seed: int
     wall_s: float = 0.0
     route: str = "model-lipschitz"
@@ -268,15 +287,18 @@ class Certificate:
 
     def budget(self, tolerance: float) -> ErrorBudget:
         """The error budget for ``W₂ ≤ tolerance`` with this certificate's ``C_t`` (and the exact field's
-        flow-matching loss measured on its samples)."""
+        flow-matching loss measured on its samples); per dimension, with the batch size at which the allowed
+        excess shows computed from this model's loss spread s (a model on the budget has about the same)."""
         irr = self.error.irreducible
         fm = trapezoid(self.times, irr) if all(x is not None for x in irr) else None
-        return _budget(tolerance, self.lipschitz, fm if fm is not None and math.isfinite(fm) else None)
+        return _budget(tolerance, self.lipschitz, fm if fm is not None and math.isfinite(fm) else None,
+                       dim=self.dim, std=self.loss.std, confidence=self.confidence)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict; ``null`` in ``w2_bound``, ``weights`` and ``integrand`` means +∞ (overflow)."""
         return {
             "schedule": self.schedule, "target": self.target, "dim": self.dim, "backend": self.backend,
+            "model_call": self.model_call, "loss_per_dimension": self.loss.to_dict(),
             "times": list(self.times), "w2_bound": _num(self.w2_bound), "kind": self.kind,
             "confidence": self.confidence, "w2_estimate": _num(self.w2_estimate),
             "w2_bound_coarse": _num(self.w2_bound_coarse), "refinement_change": self.refinement_change,
@@ -312,6 +334,9 @@ class Certificate:
         lines.append(f"  blind spot: eps(t) is sampled ({self.error.samples} points per time): a region of mass up "
                      f"to {self.unseen_mass:.3g} may hold no sample (confidence {self.confidence:g}), and an error "
                      "of the model there is not in the bound")
+        lines.append(f"  model called as {self.model_call}")
+        lines.append("  flow-matching loss, mean over dimensions (as torchcfm and flow_matching log it): excess "
+                     + self.loss.describe())
         lines.append("      t     eps_hat   eps_upper         C_t      weight   integrand")
         for i, tt in enumerate(self.times):
             lines.append(f"  {tt:5.3f}  {self.error.estimate[i]:10.4g}  {self.error.upper[i]:10.4g}  "
@@ -428,6 +453,7 @@ def certify(flow, model: Callable, *, lipschitz=None, n: int = DEFAULT_SAMPLES,
     clock.append(("error along the model's flow", time.perf_counter()))
 
     w = lip.weights()
+    loss = model_loss(err, m, sampler, dim=d, confidence=float(confidence))
     with np.errstate(invalid="ignore", over="ignore"):
         g = w * np.asarray(err.upper)
         g_central = lip.weights_central() * np.asarray(err.estimate)
@@ -519,6 +545,7 @@ def certify(flow, model: Callable, *, lipschitz=None, n: int = DEFAULT_SAMPLES,
                      "estimate is probably wrong (most likely C_t), or the model errs where the samples are few")
     return Certificate(
         schedule=flow.schedule.spec, target=flow.target.spec, dim=d, backend=m.backend, times=ts, error=err,
+        model_call=m.calling, loss=loss,
         lipschitz=lip, weights=tuple(float(x) for x in w), integrand=tuple(float(x) for x in g), w2_bound=bound,
         w2_estimate=est, w2_bound_coarse=coarse, w2_bound_cauchy_schwarz=cs, confidence=float(confidence),
         kind=kind, realised_w2=real, notes=tuple(notes), seed=int(seed), wall_s=time.perf_counter() - start,

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ import numpy as np
 
 from gifsym.errors import NumericError
 from gifsym.numerics.fields import enable_x64
+from gifsym.numerics.torch_models import TorchCall, detect_call
 
 BACKENDS = ("numpy", "jax", "torch")
 #: Rows per model call (bounds the memory of one call; a model may be a large network).
@@ -70,29 +72,33 @@ class Model:
         backend: ``"numpy"``, ``"jax"`` or ``"torch"``.
         dim: the state dimension d.
         name: how errors name the model.
+        call: for a torch model, how it is called (argument order, t's shape, dtype, device), found by
+            :func:`~gifsym.numerics.torch_models.detect_call`.
     """
 
     fn: Callable
     backend: str
     dim: int
     name: str
+    call: TorchCall | None = None
+
+    @property
+    def calling(self) -> str:
+        """One line: how the model is called (e.g. ``model(x, t), t of shape (n,), float32 on cpu``)."""
+        if self.call is not None:
+            return self.call.describe()
+        return {"numpy": "model(t, x), t a Python float, x a NumPy array (n, d)",
+                "jax": "model(t, x), t a Python float, x a JAX array (n, d)",
+                "torch": "model(t, x), t a Python float, x a float64 tensor (n, d)"}[self.backend]
 
     # -- evaluation ------------------------------------------------------------------------------------
-
-    def _torch_dtype(self):
-        torch = _torch()
-        if _is_torch_module(self.fn):
-            p = next(iter(self.fn.parameters()), None)
-            if p is not None and p.is_floating_point():
-                return p.dtype
-        return torch.float64
 
     def _raw(self, t: float, x: np.ndarray):
         if self.backend == "torch":
             torch = _torch()
-            with torch.no_grad():
-                out = self.fn(float(t), torch.as_tensor(x, dtype=self._torch_dtype()))
-            return out.detach().cpu().double().numpy() if isinstance(out, torch.Tensor) else out
+            # One call per batch, inputs in the model's dtype on its device, no autograd graph; float64 back.
+            out = self.call.evaluate(self.fn, t, self.call.tensor(x))
+            return out.detach().to("cpu", torch.float64).numpy() if isinstance(out, torch.Tensor) else out
         if self.backend == "jax":  # a JAX model may use methods NumPy arrays lack (x.at[...])
             return self.fn(float(t), jnp.asarray(x))
         return self.fn(float(t), x)
@@ -174,14 +180,13 @@ class Model:
         torch = _torch()
         from torch.func import jvp
 
-        dtype = self._torch_dtype()
-        xt = torch.as_tensor(x, dtype=dtype)
+        xt = self.call.tensor(x)
         cols = []
-        for j in range(x.shape[1]):
+        for j in range(x.shape[1]):  # d batched products, one per input direction (not per sample)
             e = torch.zeros_like(xt)
             e[:, j] = 1.0
-            _, col = jvp(lambda y: self.fn(float(t), y), (xt,), (e,))
-            cols.append(col.detach().cpu().double().numpy())
+            _, col = jvp(lambda y: self.fn(*self.call.arguments(t, y)), (xt,), (e,))
+            cols.append(col.detach().to("cpu", torch.float64).numpy())
         J = np.stack(cols, axis=2)
         if not np.all(np.isfinite(J)):
             raise NumericError(f"the {self.name}'s Jacobian is not finite at t = {t:g}")
@@ -224,17 +229,31 @@ def _probe(dim: int) -> np.ndarray:
     return np.linspace(-1.0, 1.0, 3 * dim).reshape(3, dim)
 
 
-def adapt(model, *, dim: int, backend: str | None = None) -> Model:
-    """Wrap a user's ``model(t, x)`` (see the module docstring for how the backend is found).
+def _torch_model(model, dim: int, name: str, call) -> Model:
+    """A torch model with its calling convention probed (raises NumericError naming what was tried)."""
+    return Model(model, "torch", dim, name, detect_call(model, dim=dim, call=call))
+
+
+def adapt(model, *, dim: int, backend: str | None = None, call: str | tuple[str, str] | None = None) -> Model:
+    """Wrap a user's velocity model (see the module docstring for how the backend is found).
+
+    NumPy and JAX models are called ``model(t, x)``. A torch model (an ``nn.Module``, or a callable that
+    takes or returns tensors) may be called ``model(t, x)``, ``model(x, t)`` or ``model(torch.cat([x, t], -1))``
+    with t a float, a 0-d tensor, or of shape (n,) or (n, 1): the convention is found by probing
+    (:func:`~gifsym.numerics.torch_models.detect_call`) and stated in :attr:`Model.calling`. An ``nn.Module``
+    in training mode is switched to evaluation mode (dropout off, batch normalisation from its running
+    statistics), since a certificate is about the model as it samples.
 
     Args:
         model: the callable.
         dim: the flow's dimension d.
         backend: force ``"numpy"``, ``"jax"`` or ``"torch"`` instead of detecting it.
+        call: a torch model's argument order (``"t, x"``, ``"x, t"``, ``"concat"``) or ``(order, t form)``,
+            where probing cannot tell.
 
     Raises:
         NumericError: not callable, an unknown backend, torch asked but not installed, or the probe call
-            fails (the model raises, or returns the wrong shape or non-finite values).
+            fails (the model raises, or returns the wrong shape or non-finite values, or is ambiguous).
     """
     enable_x64()
     if isinstance(model, Model):
@@ -250,36 +269,47 @@ def adapt(model, *, dim: int, backend: str | None = None) -> Model:
             raise NumericError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
         if backend == "torch" and _torch() is None:
             try:
-                import torch
+                import torch  # noqa: F401  (makes it visible to sys.modules)
             except ImportError:
                 raise NumericError("backend 'torch' needs PyTorch installed") from None
-        m = Model(model, backend, dim, name)
+        m = _torch_model(model, dim, name, call) if backend == "torch" else Model(model, backend, dim, name)
         m(0.5, x)
         return m
     if _is_torch_module(model):
-        m = Model(model, "torch", dim, name)
+        if model.training:
+            model.eval()
+        m = _torch_model(model, dim, name, call)
+        m(0.5, x)
+        return m
+    if call is not None:  # only torch models have conventions to choose from
+        m = _torch_model(model, dim, name, call)
         m(0.5, x)
         return m
     try:
         out = model(0.5, x)
     except Exception as first:
         # Perhaps a function of JAX arrays or of torch tensors only: try those before reporting the failure.
-        for kind in ("jax", "torch") if _torch() is not None else ("jax",):
-            m = Model(model, kind, dim, name)
+        with contextlib.suppress(NumericError):
+            m = Model(model, "jax", dim, name)
+            m(0.5, x)
+            return m
+        if _torch() is not None:
             try:
+                m = _torch_model(model, dim, name, None)
                 m(0.5, x)
                 return m
-            except NumericError:
-                pass
+            except NumericError as e:
+                if isinstance(first, TypeError):  # a signature problem: the torch probe says more
+                    raise NumericError(f"the {name} raised {type(first).__name__} at t = 0.5 on a NumPy array: "
+                                       f"{first}; as a torch model: {e}") from first
         raise NumericError(f"the {name} raised {type(first).__name__} at t = 0.5: {first}") from first
     torch = _torch()
     if isinstance(out, jax.Array):
-        kind = "jax"
+        m = Model(model, "jax", dim, name)
     elif torch is not None and isinstance(out, torch.Tensor):
-        kind = "torch"
+        m = _torch_model(model, dim, name, None)
     else:
-        kind = "numpy"
-    m = Model(model, kind, dim, name)
+        m = Model(model, "numpy", dim, name)
     m(0.5, x)
     return m
 
