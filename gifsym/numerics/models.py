@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -269,7 +270,7 @@ def adapt(model, *, dim: int, backend: str | None = None, call: str | tuple[str,
             raise NumericError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
         if backend == "torch" and _torch() is None:
             try:
-                import torch  # noqa: F401  (makes it visible to sys.modules)
+                importlib.import_module("torch")  # into sys.modules, where _torch() finds it
             except ImportError:
                 raise NumericError("backend 'torch' needs PyTorch installed") from None
         m = _torch_model(model, dim, name, call) if backend == "torch" else Model(model, backend, dim, name)
