@@ -155,14 +155,16 @@ class ExactRate:
         lower: the derived lower spectral bound ``ℓ_t`` at the grid times (for two-sided step constants).
         tail: ``∫_{t_i}^1 u`` for each grid time (adaptive quadrature of the closed form, ``scipy.integrate.quad``;
             ``Lip X_{t,1} ≤ e^{tail}``, lemma ``flow-map-lipschitz``).
-        kind: ``"exact"`` (a derived closed form; its sup on an interval is sampled, not enclosed).
+        kind: ``"estimate"``: ``u_t`` itself is gifsym's derived closed form (``expr``), but what the
+            certificate uses of it, the sup on each interval (:data:`RATE_POINTS` samples) and ``tail``
+            (floating-point quadrature), is neither enclosed nor exact.
     """
 
     expr: str
     values: tuple[float, ...]
     sup: tuple[float, ...]
     lower: tuple[float, ...]
-    kind: str = "exact"
+    kind: str = "estimate"
     tail: tuple[float, ...] = ()
 
 
